@@ -1,0 +1,263 @@
+//! Durable persona jobs: a SQLite store and a pool of tokio workers that
+//! take jobs by priority and hand them to a [`Runner`].
+
+mod model;
+mod store;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+pub use model::{Job, ListFilter, NewJob, Outcome, Priority, Progress, Status, now_secs};
+pub use store::{Recovery, Stats, StoreError};
+use store::Store;
+use tokio::sync::Notify;
+
+/// How often an idle worker looks for jobs queued by another process.
+const IDLE_POLL: Duration = Duration::from_millis(500);
+/// A job interrupted by this many restarts is failed instead of re-queued.
+pub const MAX_ATTEMPTS: i64 = 2;
+
+#[derive(Debug, thiserror::Error)]
+pub enum JobsError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("no job with id '{0}'; list_persona_jobs shows the recent ones")]
+    NotFound(String),
+    #[error("job worker stopped unexpectedly: {0}")]
+    Join(String),
+}
+
+/// Executes one job. Implemented by the plugin runtime.
+pub trait Runner: Send + Sync + 'static {
+    fn run(&self, job: Job, ctl: JobControl) -> Pin<Box<dyn Future<Output = Outcome> + Send>>;
+}
+
+/// What a running job may do to its own record, and how it learns it was cancelled.
+#[derive(Clone)]
+pub struct JobControl {
+    pub id: String,
+    pub persona: String,
+    cancelled: Arc<AtomicBool>,
+    store: Arc<Store>,
+    started: Instant,
+}
+
+impl JobControl {
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Relaxed)
+    }
+
+    pub fn cancel_flag(&self) -> Arc<AtomicBool> {
+        self.cancelled.clone()
+    }
+
+    pub async fn progress(&self, progress: Progress) {
+        let elapsed = self.started.elapsed().as_secs_f64();
+        let eta = (progress.percent > 0 && progress.percent < 100)
+            .then(|| (elapsed * f64::from(100 - progress.percent) / f64::from(progress.percent)).ceil() as i64);
+        let store = self.store.clone();
+        let id = self.id.clone();
+        let res = tokio::task::spawn_blocking(move || store.update_progress(&id, &progress, eta)).await;
+        if let Ok(Err(e)) = res {
+            tracing::warn!(job = %self.id, "could not record progress: {e}");
+        }
+    }
+
+    pub async fn tool_call(&self) {
+        let store = self.store.clone();
+        let id = self.id.clone();
+        let _ = tokio::task::spawn_blocking(move || store.add_tool_call(&id)).await;
+    }
+
+    pub async fn tokens(&self, input: i64, output: i64) {
+        let store = self.store.clone();
+        let id = self.id.clone();
+        let _ = tokio::task::spawn_blocking(move || store.add_tokens(&id, input, output)).await;
+    }
+}
+
+/// The job service shared by the MCP server, the CLI and the workers.
+#[derive(Clone)]
+pub struct Jobs {
+    store: Arc<Store>,
+    wake: Arc<Notify>,
+    running: Arc<Mutex<HashMap<String, Arc<AtomicBool>>>>,
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, JobsError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| JobsError::Join(e.to_string()))?
+        .map_err(JobsError::from)
+}
+
+impl Jobs {
+    /// Opens the job database. Does not start workers or recover.
+    pub fn open(path: &Path) -> Result<Self, JobsError> {
+        Ok(Self {
+            store: Arc::new(Store::open(path)?),
+            wake: Arc::new(Notify::new()),
+            running: Arc::default(),
+        })
+    }
+
+    pub fn db_path(&self) -> &Path {
+        self.store.path()
+    }
+
+    /// Restart recovery; call once before starting workers.
+    pub async fn recover(&self) -> Result<Recovery, JobsError> {
+        let store = self.store.clone();
+        blocking(move || store.recover(MAX_ATTEMPTS)).await
+    }
+
+    pub async fn submit(&self, job: NewJob) -> Result<Job, JobsError> {
+        let store = self.store.clone();
+        let id = uuid::Uuid::new_v4().to_string();
+        let job = blocking(move || store.insert(&id, &job)).await?;
+        self.wake.notify_one();
+        Ok(job)
+    }
+
+    pub async fn get(&self, id: &str) -> Result<Job, JobsError> {
+        let store = self.store.clone();
+        let key = id.to_string();
+        blocking(move || store.get(&key))
+            .await?
+            .ok_or_else(|| JobsError::NotFound(id.to_string()))
+    }
+
+    pub async fn list(&self, filter: ListFilter) -> Result<(Vec<Job>, i64), JobsError> {
+        let store = self.store.clone();
+        blocking(move || store.list(&filter)).await
+    }
+
+    /// Seconds a job of this persona is expected to take.
+    pub async fn estimate(&self, persona: &str) -> u64 {
+        let store = self.store.clone();
+        let p = persona.to_string();
+        match blocking(move || store.mean_duration(&p)).await {
+            Ok(Some(mean)) => mean.ceil().max(1.0) as u64,
+            _ => 30,
+        }
+    }
+
+    /// Cancels a pending or running job; a running component is interrupted
+    /// at its next epoch tick. Returns the job and whether it changed.
+    pub async fn cancel(&self, id: &str) -> Result<(Job, bool), JobsError> {
+        if let Some(flag) = self.running.lock().unwrap_or_else(|p| p.into_inner()).get(id) {
+            flag.store(true, Ordering::Relaxed);
+        }
+        let store = self.store.clone();
+        let key = id.to_string();
+        blocking(move || store.cancel(&key))
+            .await?
+            .ok_or_else(|| JobsError::NotFound(id.to_string()))
+    }
+
+    pub async fn stats(&self) -> Result<Stats, JobsError> {
+        let store = self.store.clone();
+        blocking(move || store.stats()).await
+    }
+
+    pub async fn prune_older_than(&self, days: f64) -> Result<usize, JobsError> {
+        let store = self.store.clone();
+        let before = now_secs() - days * 86_400.0;
+        blocking(move || store.prune(before)).await
+    }
+
+    /// Cancels whatever runs here, then deletes every record.
+    pub async fn reset(&self) -> Result<usize, JobsError> {
+        for flag in self.running.lock().unwrap_or_else(|p| p.into_inner()).values() {
+            flag.store(true, Ordering::Relaxed);
+        }
+        let store = self.store.clone();
+        blocking(move || store.reset()).await
+    }
+
+    pub async fn integrity_check(&self) -> Result<String, JobsError> {
+        let store = self.store.clone();
+        blocking(move || store.integrity_check()).await
+    }
+
+    /// Starts `count` workers that run jobs until the process ends.
+    pub fn start_workers(&self, count: usize, runner: Arc<dyn Runner>) {
+        for n in 0..count.max(1) {
+            let jobs = self.clone();
+            let runner = runner.clone();
+            tokio::spawn(async move { jobs.worker(n, runner).await });
+        }
+    }
+
+    async fn worker(self, n: usize, runner: Arc<dyn Runner>) {
+        loop {
+            let store = self.store.clone();
+            let claimed = blocking(move || store.claim_next()).await;
+            let job = match claimed {
+                Ok(Some(job)) => job,
+                Ok(None) => {
+                    let _ = tokio::time::timeout(IDLE_POLL, self.wake.notified()).await;
+                    continue;
+                }
+                Err(e) => {
+                    tracing::error!(worker = n, "could not take a job: {e}");
+                    tokio::time::sleep(IDLE_POLL).await;
+                    continue;
+                }
+            };
+            self.run_one(job, &*runner).await;
+        }
+    }
+
+    async fn run_one(&self, job: Job, runner: &dyn Runner) {
+        let flag = Arc::new(AtomicBool::new(false));
+        self.running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(job.id.clone(), flag.clone());
+        let ctl = JobControl {
+            id: job.id.clone(),
+            persona: job.persona.clone(),
+            cancelled: flag,
+            store: self.store.clone(),
+            started: Instant::now(),
+        };
+        let id = job.id.clone();
+        tracing::info!(job = %id, persona = %job.persona, "job started");
+        // The runner is spawned so a panic in it fails the job instead of the worker.
+        let outcome = match tokio::spawn(runner.run(job, ctl)).await {
+            Ok(outcome) => outcome,
+            Err(e) => Outcome::Failed {
+                error: format!("the persona runtime crashed: {e}"),
+                partial: None,
+            },
+        };
+        self.running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&id);
+        let store = self.store.clone();
+        let key = id.clone();
+        let finished = outcome.clone();
+        match blocking(move || store.finish(&key, &finished)).await {
+            Ok(true) => tracing::info!(job = %id, "job finished: {}", outcome_name(&outcome)),
+            Ok(false) => tracing::info!(job = %id, "job was already finished (cancelled)"),
+            Err(e) => tracing::error!(job = %id, "could not record the outcome: {e}"),
+        }
+    }
+}
+
+fn outcome_name(o: &Outcome) -> &'static str {
+    match o {
+        Outcome::Complete { .. } => "complete",
+        Outcome::Failed { .. } => "failed",
+        Outcome::Cancelled { .. } => "cancelled",
+    }
+}

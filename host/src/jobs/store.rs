@@ -1,0 +1,463 @@
+//! SQLite persistence for persona jobs. Every method is blocking; the
+//! [`super::Jobs`] service calls them from `spawn_blocking`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::model::{Job, ListFilter, NewJob, Outcome, Priority, Progress, Status, now_secs};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("job database {path}: {source}")]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("job database: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("job database {path} is damaged ({detail}); move it aside or run `agent-os jobs reset` to start a new one")]
+    Corrupt { path: PathBuf, detail: String },
+}
+
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY NOT NULL,
+    persona TEXT NOT NULL,
+    task TEXT NOT NULL,
+    context TEXT,
+    feedback TEXT,
+    status TEXT NOT NULL CHECK (status IN ('pending','running','complete','failed','cancelled')),
+    priority INTEGER NOT NULL,
+    progress_phase TEXT,
+    progress_percent INTEGER NOT NULL DEFAULT 0,
+    progress_message TEXT,
+    progress_eta_seconds INTEGER,
+    result TEXT,
+    error TEXT,
+    partial_result TEXT,
+    created_at REAL NOT NULL,
+    started_at REAL,
+    completed_at REAL,
+    tool_calls_made INTEGER NOT NULL DEFAULT 0,
+    tokens_input INTEGER,
+    tokens_output INTEGER,
+    duration_seconds REAL,
+    attempts INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS jobs_queue ON jobs (status, priority DESC);
+CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created_at);
+CREATE INDEX IF NOT EXISTS jobs_persona ON jobs (persona, status);
+";
+
+const COLUMNS: &str = "id, persona, task, context, feedback, status, priority, progress_phase, \
+    progress_percent, progress_message, progress_eta_seconds, result, error, partial_result, \
+    created_at, started_at, completed_at, tool_calls_made, tokens_input, tokens_output, \
+    duration_seconds, attempts";
+
+/// What restart recovery did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Recovery {
+    pub requeued: usize,
+    pub failed: usize,
+}
+
+/// Counts for `persona_database_stats`.
+#[derive(Debug, Clone, Default)]
+pub struct Stats {
+    pub size_bytes: u64,
+    pub total: i64,
+    pub by_status: Vec<(String, i64)>,
+    pub oldest_created_at: Option<f64>,
+}
+
+pub struct Store {
+    conn: Mutex<Connection>,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the job database at `path`.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let open_err = |source| StoreError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        let conn = Connection::open(path).map_err(open_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(open_err)?;
+        let corrupt = |e: rusqlite::Error| StoreError::Corrupt {
+            path: path.to_path_buf(),
+            detail: e.to_string(),
+        };
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(corrupt)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(corrupt)?;
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .map_err(corrupt)?;
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::Corrupt {
+                path: path.to_path_buf(),
+                detail: format!(
+                    "schema version {version} is newer than this agent-os understands ({SCHEMA_VERSION})"
+                ),
+            });
+        }
+        conn.execute_batch(SCHEMA).map_err(corrupt)?;
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION)
+            .map_err(corrupt)?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves the connection usable: SQLite
+        // rolls back any open statement, so recover from poisoning.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn insert(&self, id: &str, job: &NewJob) -> Result<Job, StoreError> {
+        let now = now_secs();
+        let conn = self.conn();
+        conn.prepare_cached(
+            "INSERT INTO jobs (id, persona, task, context, feedback, status, priority, created_at, progress_phase, progress_message)
+             VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6, ?7, 'initializing', 'Queued')",
+        )?
+        .execute(params![
+            id,
+            job.persona,
+            job.task,
+            job.context,
+            job.feedback,
+            job.priority.rank(),
+            now
+        ])?;
+        Ok(Job {
+            id: id.to_string(),
+            persona: job.persona.clone(),
+            task: job.task.clone(),
+            context: job.context.clone(),
+            feedback: job.feedback.clone(),
+            status: Status::Pending,
+            priority: job.priority,
+            progress_phase: Some("initializing".into()),
+            progress_percent: 0,
+            progress_message: Some("Queued".into()),
+            progress_eta_seconds: None,
+            result: None,
+            error: None,
+            partial_result: None,
+            created_at: now,
+            started_at: None,
+            completed_at: None,
+            tool_calls_made: 0,
+            tokens_input: None,
+            tokens_output: None,
+            duration_seconds: None,
+            attempts: 0,
+        })
+    }
+
+    pub fn get(&self, id: &str) -> Result<Option<Job>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM jobs WHERE id = ?1"))?;
+        Ok(stmt.query_row([id], row_to_job).optional()?)
+    }
+
+    /// Atomically takes the next pending job (highest priority, oldest first)
+    /// and marks it running.
+    pub fn claim_next(&self) -> Result<Option<Job>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "UPDATE jobs SET status = 'running', started_at = ?1, attempts = attempts + 1,
+                 progress_message = 'Starting'
+             WHERE id = (SELECT id FROM jobs WHERE status = 'pending'
+                         ORDER BY priority DESC, rowid ASC LIMIT 1)
+             RETURNING {COLUMNS}"
+        ))?;
+        Ok(stmt.query_row([now_secs()], row_to_job).optional()?)
+    }
+
+    pub fn update_progress(
+        &self,
+        id: &str,
+        progress: &Progress,
+        eta_seconds: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let conn = self.conn();
+        conn.prepare_cached(
+            "UPDATE jobs SET progress_phase = ?2, progress_percent = ?3, progress_message = ?4,
+                 progress_eta_seconds = ?5
+             WHERE id = ?1 AND status = 'running'",
+        )?
+        .execute(params![
+            id,
+            progress.phase,
+            progress.percent,
+            progress.message,
+            eta_seconds
+        ])?;
+        Ok(())
+    }
+
+    pub fn add_tool_call(&self, id: &str) -> Result<(), StoreError> {
+        let conn = self.conn();
+        conn.prepare_cached("UPDATE jobs SET tool_calls_made = tool_calls_made + 1 WHERE id = ?1")?
+            .execute([id])?;
+        Ok(())
+    }
+
+    pub fn add_tokens(&self, id: &str, input: i64, output: i64) -> Result<(), StoreError> {
+        let conn = self.conn();
+        conn.prepare_cached(
+            "UPDATE jobs SET tokens_input = COALESCE(tokens_input, 0) + ?2,
+                 tokens_output = COALESCE(tokens_output, 0) + ?3 WHERE id = ?1",
+        )?
+        .execute(params![id, input, output])?;
+        Ok(())
+    }
+
+    /// Records how a running job ended. A job that is no longer running
+    /// (cancelled meanwhile) keeps its state; returns whether it changed.
+    pub fn finish(&self, id: &str, outcome: &Outcome) -> Result<bool, StoreError> {
+        let now = now_secs();
+        let (status, result, error, partial) = match outcome {
+            Outcome::Complete { result } => (Status::Complete, Some(result.as_str()), None, None),
+            Outcome::Failed { error, partial } => {
+                (Status::Failed, None, Some(error.as_str()), partial.as_deref())
+            }
+            Outcome::Cancelled { partial } => (Status::Cancelled, None, None, partial.as_deref()),
+        };
+        let conn = self.conn();
+        let changed = conn
+            .prepare_cached(
+                "UPDATE jobs SET status = ?2, result = ?3, error = ?4, partial_result = ?5,
+                     completed_at = ?6, duration_seconds = ?6 - COALESCE(started_at, created_at),
+                     progress_percent = CASE WHEN ?2 = 'complete' THEN 100 ELSE progress_percent END,
+                     progress_eta_seconds = NULL,
+                     progress_message = CASE ?2 WHEN 'complete' THEN 'Done' WHEN 'failed' THEN 'Failed' ELSE 'Cancelled' END
+                 WHERE id = ?1 AND status IN ('pending', 'running')",
+            )?
+            .execute(params![id, status.as_str(), result, error, partial, now])?;
+        Ok(changed == 1)
+    }
+
+    /// Marks a pending or running job cancelled. Returns the job after the
+    /// change, or `None` when no such job exists.
+    pub fn cancel(&self, id: &str) -> Result<Option<(Job, bool)>, StoreError> {
+        let changed = self.finish(id, &Outcome::Cancelled { partial: None })?;
+        Ok(self.get(id)?.map(|j| (j, changed)))
+    }
+
+    pub fn list(&self, filter: &ListFilter) -> Result<(Vec<Job>, i64), StoreError> {
+        let conn = self.conn();
+        let status = filter.status.map(|s| s.as_str());
+        let persona = filter.persona.as_deref();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM jobs
+             WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR persona = ?2)
+             ORDER BY created_at DESC, rowid DESC LIMIT ?3"
+        ))?;
+        let jobs = stmt
+            .query_map(params![status, persona, filter.limit], row_to_job)?
+            .collect::<Result<Vec<_>, _>>()?;
+        let total: i64 = conn
+            .prepare_cached("SELECT COUNT(*) FROM jobs")?
+            .query_row([], |r| r.get(0))?;
+        Ok((jobs, total))
+    }
+
+    /// Mean duration of this persona's last completed jobs, for estimates.
+    pub fn mean_duration(&self, persona: &str) -> Result<Option<f64>, StoreError> {
+        let conn = self.conn();
+        let mean: Option<f64> = conn
+            .prepare_cached(
+                "SELECT AVG(duration_seconds) FROM (SELECT duration_seconds FROM jobs
+                 WHERE persona = ?1 AND status = 'complete' AND duration_seconds IS NOT NULL
+                 ORDER BY completed_at DESC LIMIT 20)",
+            )?
+            .query_row([persona], |r| r.get(0))?;
+        Ok(mean)
+    }
+
+    /// Restart recovery: jobs left running by a process that died are
+    /// re-queued once, then failed with a reason.
+    pub fn recover(&self, max_attempts: i64) -> Result<Recovery, StoreError> {
+        let conn = self.conn();
+        let requeued = conn.execute(
+            "UPDATE jobs SET status = 'pending', progress_message = 'Re-queued after a server restart',
+                 progress_percent = 0, progress_phase = 'initializing'
+             WHERE status = 'running' AND attempts < ?1",
+            [max_attempts],
+        )?;
+        let now = now_secs();
+        let failed = conn.execute(
+            "UPDATE jobs SET status = 'failed', completed_at = ?2,
+                 duration_seconds = ?2 - COALESCE(started_at, created_at),
+                 error = 'interrupted by a server restart ' || attempts || ' time(s); not retried again',
+                 progress_message = 'Failed'
+             WHERE status = 'running' AND attempts >= ?1",
+            params![max_attempts, now],
+        )?;
+        Ok(Recovery { requeued, failed })
+    }
+
+    pub fn stats(&self) -> Result<Stats, StoreError> {
+        let conn = self.conn();
+        let mut by_status = Vec::new();
+        let mut stmt = conn.prepare_cached("SELECT status, COUNT(*) FROM jobs GROUP BY status")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        for row in rows {
+            by_status.push(row?);
+        }
+        let total = by_status.iter().map(|(_, n)| n).sum();
+        let oldest: Option<f64> = conn
+            .prepare_cached("SELECT MIN(created_at) FROM jobs")?
+            .query_row([], |r| r.get(0))?;
+        let page_count: i64 = conn.pragma_query_value(None, "page_count", |r| r.get(0))?;
+        let page_size: i64 = conn.pragma_query_value(None, "page_size", |r| r.get(0))?;
+        let wal = std::fs::metadata(self.path.with_extension("db-wal"))
+            .map(|m| m.len())
+            .unwrap_or(0);
+        Ok(Stats {
+            size_bytes: (page_count * page_size) as u64 + wal,
+            total,
+            by_status,
+            oldest_created_at: oldest,
+        })
+    }
+
+    /// Deletes finished jobs created before `before` (unix seconds).
+    pub fn prune(&self, before: f64) -> Result<usize, StoreError> {
+        let conn = self.conn();
+        Ok(conn.execute(
+            "DELETE FROM jobs WHERE status IN ('complete','failed','cancelled') AND created_at < ?1",
+            [before],
+        )?)
+    }
+
+    /// Deletes every job record.
+    pub fn reset(&self) -> Result<usize, StoreError> {
+        let conn = self.conn();
+        let n = conn.execute("DELETE FROM jobs", [])?;
+        conn.execute_batch("VACUUM")?;
+        Ok(n)
+    }
+
+    pub fn integrity_check(&self) -> Result<String, StoreError> {
+        let conn = self.conn();
+        Ok(conn.pragma_query_value(None, "integrity_check", |r| r.get(0))?)
+    }
+}
+
+fn row_to_job(r: &Row<'_>) -> rusqlite::Result<Job> {
+    let status: String = r.get(5)?;
+    Ok(Job {
+        id: r.get(0)?,
+        persona: r.get(1)?,
+        task: r.get(2)?,
+        context: r.get(3)?,
+        feedback: r.get(4)?,
+        status: status.parse().unwrap_or(Status::Failed),
+        priority: Priority::from_rank(r.get(6)?),
+        progress_phase: r.get(7)?,
+        progress_percent: r.get::<_, i64>(8)?.clamp(0, 100) as u8,
+        progress_message: r.get(9)?,
+        progress_eta_seconds: r.get(10)?,
+        result: r.get(11)?,
+        error: r.get(12)?,
+        partial_result: r.get(13)?,
+        created_at: r.get(14)?,
+        started_at: r.get(15)?,
+        completed_at: r.get(16)?,
+        tool_calls_made: r.get(17)?,
+        tokens_input: r.get(18)?,
+        tokens_output: r.get(19)?,
+        duration_seconds: r.get(20)?,
+        attempts: r.get(21)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new_job(persona: &str, priority: Priority) -> NewJob {
+        NewJob {
+            persona: persona.into(),
+            task: "review".into(),
+            context: None,
+            feedback: None,
+            priority,
+        }
+    }
+
+    #[test]
+    fn claims_by_priority_then_fifo() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("jobs.db")).unwrap();
+        store.insert("a", &new_job("qa", Priority::Low)).unwrap();
+        store.insert("b", &new_job("qa", Priority::Normal)).unwrap();
+        store.insert("c", &new_job("qa", Priority::High)).unwrap();
+        store.insert("d", &new_job("qa", Priority::Normal)).unwrap();
+        let order: Vec<String> = std::iter::from_fn(|| store.claim_next().unwrap().map(|j| j.id))
+            .collect();
+        assert_eq!(order, ["c", "b", "d", "a"]);
+    }
+
+    #[test]
+    fn recovery_requeues_once_then_fails() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jobs.db");
+        let store = Store::open(&path).unwrap();
+        store.insert("a", &new_job("qa", Priority::Normal)).unwrap();
+        assert_eq!(store.claim_next().unwrap().unwrap().attempts, 1);
+        drop(store);
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.recover(2).unwrap(), Recovery { requeued: 1, failed: 0 });
+        assert_eq!(store.claim_next().unwrap().unwrap().attempts, 2);
+        assert_eq!(store.recover(2).unwrap(), Recovery { requeued: 0, failed: 1 });
+        let job = store.get("a").unwrap().unwrap();
+        assert_eq!(job.status, Status::Failed);
+        assert!(job.error.unwrap().contains("server restart"));
+    }
+
+    #[test]
+    fn finish_does_not_overwrite_a_cancelled_job() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("jobs.db")).unwrap();
+        store.insert("a", &new_job("qa", Priority::Normal)).unwrap();
+        store.claim_next().unwrap();
+        let (job, changed) = store.cancel("a").unwrap().unwrap();
+        assert!(changed);
+        assert_eq!(job.status, Status::Cancelled);
+        let changed = store
+            .finish("a", &Outcome::Complete { result: "late".into() })
+            .unwrap();
+        assert!(!changed);
+        assert_eq!(store.get("a").unwrap().unwrap().status, Status::Cancelled);
+    }
+
+    #[test]
+    fn unparsable_file_is_reported_as_damaged() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jobs.db");
+        std::fs::write(&path, vec![0x42u8; 8192]).unwrap();
+        let err = Store::open(&path).err().expect("garbage must not open");
+        assert!(err.to_string().contains("jobs.db"), "{err}");
+    }
+}

@@ -1,0 +1,157 @@
+//! The shape every persona returns: its own deterministic findings, the
+//! standards it consulted, and either the language model's review or, with
+//! no model configured, a delegated brief the calling agent completes.
+
+use std::fmt::Write as _;
+
+use crate::{Hit, Request};
+
+/// How serious a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    /// Lowercase name used in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+/// One problem found by a persona's own checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub severity: Severity,
+    /// 1-based line in the reviewed context, when the finding has one.
+    pub line: Option<usize>,
+    pub title: String,
+    pub detail: String,
+}
+
+impl Finding {
+    /// A finding without a line.
+    pub fn new(severity: Severity, title: impl Into<String>, detail: impl Into<String>) -> Self {
+        Finding { severity, line: None, title: title.into(), detail: detail.into() }
+    }
+
+    /// The same finding, at `line`.
+    pub fn at_line(mut self, line: usize) -> Self {
+        self.line = Some(line);
+        self
+    }
+}
+
+/// Builds a persona's markdown result.
+#[derive(Debug, Clone)]
+pub struct DelegatedBrief {
+    persona: String,
+    findings: Vec<Finding>,
+    standards: Vec<Hit>,
+    notes: Vec<String>,
+}
+
+impl DelegatedBrief {
+    /// Starts a result for the persona named `persona` (e.g. "Security Engineer").
+    pub fn new(persona: impl Into<String>) -> Self {
+        DelegatedBrief { persona: persona.into(), findings: Vec::new(), standards: Vec::new(), notes: Vec::new() }
+    }
+
+    /// Adds findings from the persona's own checks.
+    pub fn findings(mut self, findings: impl IntoIterator<Item = Finding>) -> Self {
+        self.findings.extend(findings);
+        self
+    }
+
+    /// Adds the standards the persona consulted.
+    pub fn standards(mut self, hits: impl IntoIterator<Item = Hit>) -> Self {
+        self.standards.extend(hits);
+        self
+    }
+
+    /// Adds a sentence shown under "Notes" (e.g. why search was skipped).
+    pub fn note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
+        self
+    }
+
+    /// The findings added so far, most severe first.
+    pub fn sorted_findings(&self) -> Vec<&Finding> {
+        let mut f: Vec<&Finding> = self.findings.iter().collect();
+        f.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.line.cmp(&b.line)));
+        f
+    }
+
+    fn write_findings(&self, out: &mut String) {
+        let _ = writeln!(out, "## Findings from automated checks\n");
+        if self.findings.is_empty() {
+            let _ = writeln!(out, "No issues found by the automated checks.\n");
+            return;
+        }
+        for f in self.sorted_findings() {
+            let at = f.line.map(|l| format!(" (line {l})")).unwrap_or_default();
+            let _ = writeln!(out, "- **{}**{at}: {}. {}", f.severity.as_str(), f.title, f.detail);
+        }
+        out.push('\n');
+    }
+
+    fn write_standards(&self, out: &mut String) {
+        let _ = writeln!(out, "## Standards consulted\n");
+        if self.standards.is_empty() {
+            let _ = writeln!(out, "None found.\n");
+            return;
+        }
+        for h in &self.standards {
+            let _ = writeln!(out, "- `{}` — {} (score {:.2})\n  > {}", h.path, h.heading, h.score, h.text.replace('\n', " "));
+        }
+        out.push('\n');
+    }
+
+    fn write_notes(&self, out: &mut String) {
+        if self.notes.is_empty() {
+            return;
+        }
+        let _ = writeln!(out, "## Notes\n");
+        for n in &self.notes {
+            let _ = writeln!(out, "- {n}");
+        }
+        out.push('\n');
+    }
+
+    /// The result when a language model wrote the review.
+    pub fn with_review(&self, review: &str) -> String {
+        let mut out = format!("# {} review\n\n", self.persona);
+        out.push_str(review.trim());
+        out.push_str("\n\n");
+        self.write_findings(&mut out);
+        self.write_standards(&mut out);
+        self.write_notes(&mut out);
+        out
+    }
+
+    /// The result when no language model is configured: everything the
+    /// calling agent needs to finish the review itself, labelled as such.
+    pub fn delegated(&self, req: &Request, reason: &str) -> String {
+        let mut out = format!("# {} review — delegated brief\n\n", self.persona);
+        let _ = writeln!(
+            out,
+            "**Delegated brief:** {reason} The automated checks below ran in the persona's sandbox; \
+             complete the review yourself by following the persona instructions, using the task, \
+             the findings and the standards listed here, and cite the standards you apply.\n"
+        );
+        let _ = writeln!(out, "## Task\n\n{}\n", req.task.trim());
+        self.write_findings(&mut out);
+        self.write_standards(&mut out);
+        self.write_notes(&mut out);
+        let _ = writeln!(out, "## Persona instructions\n\n{}", req.prompt.trim());
+        out
+    }
+}
