@@ -1,0 +1,13 @@
+//! Agent OS Personas: an MCP server that gives a coding assistant a team of
+//! sandboxed reviewer personas and a searchable memory of the project's
+//! standards.
+//!
+//! The host owns every side effect; personas are WebAssembly components that
+//! reach the world only through the host functions in [`plugins`].
+
+pub mod app;
+pub mod jobs;
+pub mod mcp;
+pub mod personas;
+pub mod plugins;
+pub mod project;

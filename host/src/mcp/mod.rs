@@ -1,0 +1,79 @@
+//! The MCP server: one `invoke_<id>` tool per persona plus the job and
+//! search tools. A failure a person can act on is a tool result with
+//! `isError: true` and a sentence saying what to do.
+
+mod tools;
+
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, ListToolsResult,
+    PaginatedRequestParams, ServerCapabilities, ServerConfig,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData as McpError, RoleServer, ServerHandler, ServiceExt};
+
+use crate::app::App;
+
+pub use tools::ToolError;
+
+const INSTRUCTIONS: &str = "Agent OS gives you a team of specialist reviewers and the project's own standards. \
+Call search_standards before answering questions about how this project does things, and cite the standards you use. \
+To get a review, call invoke_<persona> (architect, engineer, data, qa, security, sre, or an installed persona); \
+it answers at once with a job_id. Poll check_persona_job(job_id) every few seconds until status is complete, failed or cancelled. \
+A result labelled 'delegated brief' means no language model is configured on the server: finish the review yourself from it.";
+
+/// The MCP server for one project.
+#[derive(Clone)]
+pub struct PersonaServer {
+    app: App,
+}
+
+impl PersonaServer {
+    pub fn new(app: App) -> Self {
+        Self { app }
+    }
+
+    /// Serves MCP over this process's stdin/stdout until the client disconnects.
+    pub async fn serve_stdio(self) -> anyhow::Result<()> {
+        let running = self.serve(rmcp::transport::stdio()).await?;
+        running.waiting().await?;
+        Ok(())
+    }
+}
+
+impl ServerHandler for PersonaServer {
+    fn get_info(&self) -> ServerConfig {
+        let caps = ServerCapabilities::builder().enable_tools().enable_tool_list_changed().build();
+        ServerConfig::new(caps)
+            .with_server_info(
+                Implementation::new("agent-os", env!("CARGO_PKG_VERSION"))
+                    .with_title("Agent OS Personas"),
+            )
+            .with_instructions(INSTRUCTIONS)
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, McpError> {
+        Ok(ListToolsResult::with_all_items(tools::all(&self.app.registry())))
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        let args = request.arguments.unwrap_or_default();
+        let result = match tools::call(&self.app, &request.name, args).await {
+            Ok(value) => {
+                let text = serde_json::to_string_pretty(&value).unwrap_or_default();
+                let mut r = CallToolResult::success(vec![ContentBlock::text(text)]);
+                r.structured_content = Some(value);
+                r
+            }
+            Err(e) => CallToolResult::error(vec![ContentBlock::text(e.to_string())]),
+        };
+        Ok(result.into())
+    }
+}

@@ -1,0 +1,416 @@
+//! Tool definitions (names, descriptions, input schemas) and their handlers.
+
+use std::sync::Arc;
+
+use rmcp::model::{JsonObject, Tool};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::app::App;
+use crate::jobs::{Job, JobsError, ListFilter, NewJob, Priority, Status, now_secs};
+use crate::personas::Registry;
+
+/// Longest task accepted, in characters.
+pub const MAX_TASK_CHARS: usize = 20_000;
+/// Largest context accepted, in bytes.
+pub const MAX_CONTEXT_BYTES: usize = 1 << 20;
+/// Most jobs one list call returns.
+pub const MAX_LIST_LIMIT: i64 = 200;
+
+/// A tool failure, shown to the caller as `isError: true` with this text.
+#[derive(Debug, thiserror::Error)]
+pub enum ToolError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("unknown tool '{0}'; call tools/list to see the available tools")]
+    UnknownTool(String),
+    #[error(transparent)]
+    Jobs(#[from] JobsError),
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+fn schema(v: Value) -> Arc<JsonObject> {
+    match v {
+        Value::Object(map) => Arc::new(map),
+        _ => unreachable!("tool schemas are objects"),
+    }
+}
+
+fn invoke_schema() -> Arc<JsonObject> {
+    schema(json!({
+        "type": "object",
+        "properties": {
+            "task": { "type": "string", "description": "What to review or design, e.g. \"security review of the login handler\"." },
+            "context": { "type": "string", "description": "Material to review: code, a diff, file paths or a description." },
+            "priority": { "type": "string", "enum": ["low", "normal", "high"], "default": "normal", "description": "Queue priority." }
+        },
+        "required": ["task"]
+    }))
+}
+
+/// Every tool this server offers for the given personas.
+pub fn all(registry: &Registry) -> Vec<Tool> {
+    let mut tools = Vec::new();
+    for p in registry.all() {
+        let m = &p.manifest;
+        tools.push(Tool::new(
+            m.tool_name(),
+            format!(
+                "Start a {} review as a background job and return its job_id at once; poll check_persona_job. Scope: {}",
+                m.name, m.description
+            ),
+            invoke_schema(),
+        ));
+    }
+    tools.push(Tool::new(
+        "check_persona_job",
+        "Status of a persona job: progress (phase, percent, message, ETA) while running; the review when complete; the reason when failed. Poll every 3-5 s.",
+        schema(json!({
+            "type": "object",
+            "properties": { "job_id": { "type": "string", "description": "The id returned by invoke_*." } },
+            "required": ["job_id"]
+        })),
+    ));
+    tools.push(Tool::new(
+        "list_persona_jobs",
+        "Recent persona jobs, newest first, optionally filtered by status and persona.",
+        schema(json!({
+            "type": "object",
+            "properties": {
+                "status": { "type": "string", "enum": ["pending", "running", "complete", "failed", "cancelled"] },
+                "persona": { "type": "string" },
+                "limit": { "type": "integer", "minimum": 1, "maximum": MAX_LIST_LIMIT, "default": 10 }
+            }
+        })),
+    ));
+    tools.push(Tool::new(
+        "cancel_persona_job",
+        "Cancel a pending or running persona job; a running persona is stopped within a second.",
+        schema(json!({
+            "type": "object",
+            "properties": { "job_id": { "type": "string" } },
+            "required": ["job_id"]
+        })),
+    ));
+    tools.push(Tool::new(
+        "persona_database_stats",
+        "Size and health of the persona job database.",
+        schema(json!({ "type": "object", "properties": {} })),
+    ));
+    tools.push(Tool::new(
+        "reset_persona_jobs",
+        "DANGER: cancel running jobs and delete all persona job history. Requires confirm=true.",
+        schema(json!({
+            "type": "object",
+            "properties": { "confirm": { "type": "boolean", "default": false } }
+        })),
+    ));
+    tools.push(Tool::new(
+        "search_standards",
+        "Search the project's standards (.agent-os/standards) and the bundled universal standards; returns the most relevant passages with file, section and score. Cite what you use.",
+        schema(json!({
+            "type": "object",
+            "properties": {
+                "query": { "type": "string", "description": "A natural-language question or keywords." },
+                "limit": { "type": "integer", "minimum": 1, "maximum": 20, "default": 5 },
+                "domain": { "type": "string", "description": "Only this domain, e.g. security." }
+            },
+            "required": ["query"]
+        })),
+    ));
+    tools
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(tool: &str, args: JsonObject) -> Result<T, ToolError> {
+    serde_json::from_value(Value::Object(args))
+        .map_err(|e| ToolError::Invalid(format!("invalid arguments for {tool}: {e}")))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InvokeArgs {
+    task: String,
+    #[serde(default)]
+    context: Option<String>,
+    #[serde(default)]
+    priority: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct JobIdArgs {
+    job_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListArgs {
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    persona: Option<String>,
+    #[serde(default)]
+    limit: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct ResetArgs {
+    #[serde(default)]
+    confirm: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SearchArgs {
+    query: String,
+    #[serde(default)]
+    #[allow(dead_code)]
+    limit: Option<i64>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    domain: Option<String>,
+}
+
+/// Runs tool `name`.
+pub async fn call(app: &App, name: &str, args: JsonObject) -> Result<Value, ToolError> {
+    if let Some(id) = name.strip_prefix("invoke_") {
+        let registry = app.registry();
+        if registry.get(id).is_some() {
+            return invoke(app, id, parse(name, args)?).await;
+        }
+        return Err(ToolError::Invalid(format!(
+            "no persona '{id}' is installed; available: {}",
+            registry.ids().join(", ")
+        )));
+    }
+    match name {
+        "check_persona_job" => check(app, parse(name, args)?).await,
+        "list_persona_jobs" => list(app, parse(name, args)?).await,
+        "cancel_persona_job" => cancel(app, parse(name, args)?).await,
+        "persona_database_stats" => stats(app).await,
+        "reset_persona_jobs" => reset(app, parse(name, args)?).await,
+        "search_standards" => search(parse(name, args)?).await,
+        other => Err(ToolError::UnknownTool(other.to_string())),
+    }
+}
+
+async fn invoke(app: &App, persona: &str, args: InvokeArgs) -> Result<Value, ToolError> {
+    let task = args.task.trim().to_string();
+    if task.is_empty() {
+        return Err(ToolError::Invalid("task is empty: say what the persona should review".into()));
+    }
+    if task.chars().count() > MAX_TASK_CHARS {
+        return Err(ToolError::Invalid(format!(
+            "task is longer than {MAX_TASK_CHARS} characters; put the material in context instead"
+        )));
+    }
+    if let Some(c) = &args.context
+        && c.len() > MAX_CONTEXT_BYTES
+    {
+        return Err(ToolError::Invalid(format!(
+            "context is {} bytes; the limit is {MAX_CONTEXT_BYTES} bytes. Send the relevant part",
+            c.len()
+        )));
+    }
+    let priority: Priority = match args.priority.as_deref() {
+        None => Priority::Normal,
+        Some(p) => p.parse().map_err(ToolError::Invalid)?,
+    };
+    let job = app
+        .jobs
+        .submit(NewJob { persona: persona.to_string(), task, context: args.context, feedback: None, priority })
+        .await?;
+    let estimate = app.jobs.estimate(persona).await;
+    let name = app.registry().get(persona).map(|p| p.manifest.name.clone()).unwrap_or_default();
+    Ok(json!({
+        "status": "started",
+        "job_id": job.id,
+        "persona": persona,
+        "priority": priority.as_str(),
+        "estimated_duration_seconds": estimate,
+        "poll_command": format!("check_persona_job('{}')", job.id),
+        "message": format!("{name} review started. Poll check_persona_job every 3-5 seconds for progress."),
+    }))
+}
+
+fn elapsed(job: &Job) -> f64 {
+    let since = job.started_at.unwrap_or(job.created_at);
+    let end = job.completed_at.unwrap_or_else(now_secs);
+    ((end - since) * 10.0).round() / 10.0
+}
+
+/// The spec's check_persona_job shapes.
+pub fn job_view(job: &Job) -> Value {
+    match job.status {
+        Status::Pending | Status::Running => json!({
+            "status": job.status.as_str(),
+            "job_id": job.id,
+            "persona": job.persona,
+            "progress": {
+                "phase": job.progress_phase,
+                "percent_complete": job.progress_percent,
+                "message": job.progress_message,
+                "eta_seconds": job.progress_eta_seconds,
+                "tool_calls_completed": job.tool_calls_made,
+            },
+            "elapsed_seconds": elapsed(job),
+        }),
+        Status::Complete => json!({
+            "status": "complete",
+            "job_id": job.id,
+            "persona": job.persona,
+            "result": job.result,
+            "duration_seconds": job.duration_seconds,
+            "tool_calls_made": job.tool_calls_made,
+            "tokens_used": { "input": job.tokens_input.unwrap_or(0), "output": job.tokens_output.unwrap_or(0) },
+        }),
+        Status::Failed => json!({
+            "status": "failed",
+            "job_id": job.id,
+            "persona": job.persona,
+            "error": job.error,
+            "partial_result": job.partial_result,
+            "elapsed_seconds": elapsed(job),
+        }),
+        Status::Cancelled => json!({
+            "status": "cancelled",
+            "job_id": job.id,
+            "persona": job.persona,
+            "partial_result": job.partial_result,
+            "elapsed_seconds": elapsed(job),
+        }),
+    }
+}
+
+async fn check(app: &App, args: JobIdArgs) -> Result<Value, ToolError> {
+    let job = app.jobs.get(args.job_id.trim()).await?;
+    Ok(job_view(&job))
+}
+
+async fn list(app: &App, args: ListArgs) -> Result<Value, ToolError> {
+    let status = match args.status.as_deref() {
+        None | Some("") => None,
+        Some(s) => Some(s.parse::<Status>().map_err(ToolError::Invalid)?),
+    };
+    let limit = args.limit.unwrap_or(10);
+    if !(1..=MAX_LIST_LIMIT).contains(&limit) {
+        return Err(ToolError::Invalid(format!("limit must be between 1 and {MAX_LIST_LIMIT}, got {limit}")));
+    }
+    let persona = args.persona.filter(|p| !p.is_empty());
+    let (jobs, total) = app.jobs.list(ListFilter { status, persona, limit: limit as u32 }).await?;
+    let rows: Vec<Value> = jobs
+        .iter()
+        .map(|j| {
+            let task: String = j.task.chars().take(120).collect();
+            json!({
+                "job_id": j.id,
+                "persona": j.persona,
+                "status": j.status.as_str(),
+                "priority": j.priority.as_str(),
+                "task": task,
+                "created_at": iso8601(j.created_at),
+                "duration_seconds": j.duration_seconds,
+            })
+        })
+        .collect();
+    Ok(json!({ "jobs": rows, "total_count": total, "filtered_count": jobs.len() }))
+}
+
+async fn cancel(app: &App, args: JobIdArgs) -> Result<Value, ToolError> {
+    let (job, changed) = app.jobs.cancel(args.job_id.trim()).await?;
+    if !changed {
+        return Ok(json!({
+            "status": job.status.as_str(),
+            "job_id": job.id,
+            "partial_result": job.partial_result,
+            "message": format!("Job had already finished ({}); nothing to cancel", job.status),
+        }));
+    }
+    Ok(json!({
+        "status": "cancelled",
+        "job_id": job.id,
+        "partial_result": job.partial_result,
+        "message": format!("Job cancelled after {:.0} seconds", elapsed(&job)),
+    }))
+}
+
+async fn stats(app: &App) -> Result<Value, ToolError> {
+    let s = app.jobs.stats().await?;
+    let by_status: serde_json::Map<String, Value> =
+        s.by_status.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+    let oldest_days = s.oldest_created_at.map(|t| ((now_secs() - t) / 86_400.0 * 10.0).round() / 10.0);
+    let size_mb = (s.size_bytes as f64 / (1 << 20) as f64 * 100.0).round() / 100.0;
+    let recommendation = if size_mb > 500.0 {
+        "large: run reset_persona_jobs or `agent-os jobs prune`"
+    } else {
+        "healthy"
+    };
+    Ok(json!({
+        "database_size_mb": size_mb,
+        "total_jobs": s.total,
+        "jobs_by_status": by_status,
+        "oldest_job_days": oldest_days,
+        "next_cleanup": Value::Null,
+        "cleanup_recommendation": recommendation,
+    }))
+}
+
+async fn reset(app: &App, args: ResetArgs) -> Result<Value, ToolError> {
+    if !args.confirm {
+        return Err(ToolError::Invalid(
+            "reset_persona_jobs deletes all job history; call it again with confirm=true to proceed".into(),
+        ));
+    }
+    let before = app.jobs.stats().await?.size_bytes;
+    let deleted = app.jobs.reset().await?;
+    let after = app.jobs.stats().await?.size_bytes;
+    let freed = (before.saturating_sub(after)) as f64 / (1 << 20) as f64;
+    Ok(json!({
+        "status": "reset",
+        "jobs_deleted": deleted,
+        "space_freed_mb": (freed * 100.0).round() / 100.0,
+        "message": "All job history deleted",
+    }))
+}
+
+async fn search(args: SearchArgs) -> Result<Value, ToolError> {
+    if args.query.trim().is_empty() {
+        return Err(ToolError::Invalid("query is empty: say what to look for".into()));
+    }
+    Err(ToolError::Unavailable(
+        "the standards index is not built on this server yet, so search_standards has no results to give; \
+         read the files under .agent-os/standards/ directly meanwhile"
+            .into(),
+    ))
+}
+
+/// Unix seconds as an ISO 8601 UTC timestamp.
+pub fn iso8601(secs: f64) -> String {
+    let s = secs.max(0.0) as i64;
+    let (days, rem) = (s.div_euclid(86_400), s.rem_euclid(86_400));
+    let (h, m, sec) = (rem / 3600, rem % 3600 / 60, rem % 60);
+    // Civil-from-days (proleptic Gregorian), after Howard Hinnant's algorithm.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let mo = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = if mo <= 2 { y + 1 } else { y };
+    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{m:02}:{sec:02}Z")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iso8601_known_dates() {
+        assert_eq!(iso8601(0.0), "1970-01-01T00:00:00Z");
+        assert_eq!(iso8601(1_759_761_000.0), "2025-10-06T14:30:00Z");
+        assert_eq!(iso8601(951_782_400.0), "2000-02-29T00:00:00Z");
+    }
+}

@@ -1,0 +1,187 @@
+//! The persona registry: the built-in personas embedded in the binary and
+//! the ones installed into the project (`.agent-os/personas/<id>/`).
+
+pub mod manifest;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+
+pub use manifest::{Capabilities, Kind, Limits, Manifest, ManifestError};
+
+mod builtin {
+    include!(concat!(env!("OUT_DIR"), "/builtin_personas.rs"));
+}
+
+/// The WIT package version this host implements.
+pub const HOST_API: semver::Version = semver::Version::new(0, 1, 0);
+
+/// The ids of the six core personas, in the order tools are listed.
+pub const CORE_IDS: [&str; 6] = ["architect", "engineer", "data", "qa", "security", "sre"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum PersonaError {
+    #[error(transparent)]
+    Manifest(#[from] ManifestError),
+    #[error("{file}: {source}")]
+    Io { file: String, source: std::io::Error },
+    #[error("{id}: the component's sha256 is {actual} but the manifest pins {expected}; reinstall the persona or fix the manifest")]
+    HashMismatch { id: String, expected: String, actual: String },
+    #[error("{id}: an installed persona must pin its component with sha256 = \"{actual}\" in persona.toml")]
+    HashMissing { id: String, actual: String },
+    #[error("{id}: built for persona API {wanted}, but this agent-os provides {HOST_API}; rebuild it against agent-os-persona-sdk {HOST_API}")]
+    IncompatibleApi { id: String, wanted: String },
+    #[error("{id}: the id clashes with a core persona; choose another id")]
+    ClashesWithCore { id: String },
+    #[error("{file}: the manifest id '{id}' does not match its folder '{folder}'")]
+    FolderMismatch { file: String, id: String, folder: String },
+}
+
+/// One persona ready to run.
+#[derive(Debug)]
+pub struct PersonaDef {
+    pub manifest: Manifest,
+    pub prompt: String,
+    pub component: Arc<[u8]>,
+    /// Hex sha256 of the component bytes (the compile-cache key).
+    pub sha256: String,
+    pub builtin: bool,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Registry {
+    personas: BTreeMap<String, Arc<PersonaDef>>,
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Whether a component built for `api` (e.g. "0.1" or "0.1.0") runs on this host.
+pub fn api_compatible(api: &str) -> bool {
+    semver::VersionReq::parse(&format!("^{api}"))
+        .map(|req| req.matches(&HOST_API))
+        .unwrap_or(false)
+}
+
+impl Registry {
+    /// The built-in personas only.
+    pub fn builtin() -> Self {
+        let mut personas = BTreeMap::new();
+        for (id, manifest, prompt, wasm) in builtin::BUILTIN {
+            let manifest = Manifest::parse(&format!("personas/{id}/persona.toml"), manifest)
+                .expect("built-in manifests are checked by the test suite");
+            personas.insert(
+                id.to_string(),
+                Arc::new(PersonaDef {
+                    manifest,
+                    prompt: prompt.to_string(),
+                    component: Arc::from(*wasm),
+                    sha256: sha256_hex(wasm),
+                    builtin: true,
+                }),
+            );
+        }
+        Self { personas }
+    }
+
+    /// Built-ins plus every persona installed under `dir`. A persona that
+    /// fails to load is skipped and its error returned beside the registry.
+    pub fn load(dir: &Path) -> (Self, Vec<PersonaError>) {
+        let mut reg = Self::builtin();
+        let mut errors = Vec::new();
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return (reg, errors);
+        };
+        let mut folders: Vec<_> = entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+        folders.sort();
+        for folder in folders {
+            match load_installed(&folder) {
+                Ok(def) => {
+                    reg.personas.insert(def.manifest.id.clone(), Arc::new(def));
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+        (reg, errors)
+    }
+
+    pub fn get(&self, id: &str) -> Option<Arc<PersonaDef>> {
+        self.personas.get(id).cloned()
+    }
+
+    /// Core personas first in their fixed order, then installed ones by id.
+    pub fn all(&self) -> Vec<Arc<PersonaDef>> {
+        let mut out: Vec<_> = CORE_IDS.iter().filter_map(|id| self.get(id)).collect();
+        out.extend(self.personas.values().filter(|p| !p.builtin).cloned());
+        out
+    }
+
+    pub fn ids(&self) -> Vec<String> {
+        self.all().iter().map(|p| p.manifest.id.clone()).collect()
+    }
+}
+
+/// Loads and verifies one installed persona folder.
+pub fn load_installed(folder: &Path) -> Result<PersonaDef, PersonaError> {
+    let file = folder.join("persona.toml");
+    let file_name = file.display().to_string();
+    let read = |p: &Path| {
+        std::fs::read(p).map_err(|source| PersonaError::Io {
+            file: p.display().to_string(),
+            source,
+        })
+    };
+    let text = String::from_utf8_lossy(&read(&file)?).into_owned();
+    let manifest = Manifest::parse(&file_name, &text)?;
+    let folder_name = folder.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+    if folder_name != manifest.id {
+        return Err(PersonaError::FolderMismatch { file: file_name, id: manifest.id, folder: folder_name });
+    }
+    if CORE_IDS.contains(&manifest.id.as_str()) {
+        return Err(PersonaError::ClashesWithCore { id: manifest.id });
+    }
+    if !api_compatible(&manifest.api) {
+        return Err(PersonaError::IncompatibleApi { id: manifest.id, wanted: manifest.api });
+    }
+    let wasm = read(&folder.join(&manifest.component))?;
+    let actual = sha256_hex(&wasm);
+    match &manifest.sha256 {
+        None => return Err(PersonaError::HashMissing { id: manifest.id, actual }),
+        Some(expected) if !expected.eq_ignore_ascii_case(&actual) => {
+            return Err(PersonaError::HashMismatch { id: manifest.id, expected: expected.clone(), actual });
+        }
+        Some(_) => {}
+    }
+    let prompt = std::fs::read_to_string(folder.join("prompt.md")).unwrap_or_else(|_| {
+        format!("# {}\n\n{}", manifest.name, manifest.description)
+    });
+    Ok(PersonaDef { manifest, prompt, component: Arc::from(wasm), sha256: actual, builtin: false })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtins_are_the_six_core_personas() {
+        let reg = Registry::builtin();
+        assert_eq!(reg.ids(), CORE_IDS);
+        for p in reg.all() {
+            assert_eq!(p.manifest.kind, Kind::Core);
+            assert!(api_compatible(&p.manifest.api));
+            assert!(p.prompt.starts_with("# "), "{} prompt must start with a heading", p.manifest.id);
+        }
+    }
+
+    #[test]
+    fn api_versions() {
+        assert!(api_compatible("0.1"));
+        assert!(api_compatible("0.1.0"));
+        assert!(!api_compatible("0.2"));
+        assert!(!api_compatible("1.0"));
+        assert!(!api_compatible("nonsense"));
+    }
+}

@@ -1,0 +1,178 @@
+//! The host functions a persona may call, each checked against the
+//! persona's granted capabilities before it does anything.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use super::HostState;
+use super::bindings::agent_os::persona::{host, types};
+use crate::jobs::Progress;
+use crate::project::Project;
+
+/// Longest search query a persona may send.
+const MAX_QUERY_CHARS: usize = 2_000;
+/// Largest file a persona may read.
+const MAX_READ_BYTES: u64 = 1 << 20;
+/// Most hits one search may return.
+const MAX_SEARCH_LIMIT: u32 = 20;
+
+/// One passage returned by the standards search.
+#[derive(Debug, Clone)]
+pub struct SearchHit {
+    pub path: String,
+    pub heading: String,
+    pub text: String,
+    pub score: f32,
+}
+
+/// The standards index, as the sandbox sees it.
+pub trait StandardsSearch: Send + Sync {
+    fn search<'a>(
+        &'a self,
+        query: &'a str,
+        limit: u32,
+    ) -> Pin<Box<dyn Future<Output = Result<Vec<SearchHit>, String>> + Send + 'a>>;
+}
+
+/// What the host functions reach: the project and the services configured.
+pub struct HostServices {
+    pub project: Project,
+    /// `None` until a standards index exists.
+    pub search: Option<Arc<dyn StandardsSearch>>,
+}
+
+type HostResult<T> = wasmtime::Result<Result<T, types::Error>>;
+
+fn denied(what: &str, id: &str) -> types::Error {
+    types::Error::AccessDenied(format!(
+        "persona '{id}' was not granted the '{what}' capability in its persona.toml"
+    ))
+}
+
+/// Counts a host call on the job (the spec's tool_calls_completed).
+async fn count(control: Option<crate::jobs::JobControl>) {
+    if let Some(c) = control {
+        c.tool_call().await;
+    }
+}
+
+impl types::Host for HostState {}
+
+impl host::Host for HostState {
+    async fn search_standards(&mut self, query: String, limit: u32) -> HostResult<Vec<types::Hit>> {
+        let caps = &self.job.persona.manifest.capabilities;
+        if !caps.search {
+            return Ok(Err(denied("search", &self.job.persona.manifest.id)));
+        }
+        count(self.job.control.clone()).await;
+        if query.trim().is_empty() {
+            return Ok(Err(types::Error::InvalidInput("the search query is empty".into())));
+        }
+        if query.chars().count() > MAX_QUERY_CHARS {
+            return Ok(Err(types::Error::InvalidInput(format!(
+                "the search query is longer than {MAX_QUERY_CHARS} characters"
+            ))));
+        }
+        let Some(search) = self.job.services.search.clone() else {
+            return Ok(Err(types::Error::Unavailable(
+                "the standards index is not built on this server".into(),
+            )));
+        };
+        let hits = search.search(&query, limit.clamp(1, MAX_SEARCH_LIMIT)).await;
+        Ok(hits
+            .map(|hits| {
+                hits.into_iter()
+                    .map(|h| types::Hit { path: h.path, heading: h.heading, text: h.text, score: h.score })
+                    .collect()
+            })
+            .map_err(types::Error::Unavailable))
+    }
+
+    async fn report_progress(&mut self, phase: types::Phase, percent: u8, message: String) -> wasmtime::Result<()> {
+        let phase = match phase {
+            types::Phase::Initializing => "initializing",
+            types::Phase::Searching => "searching",
+            types::Phase::Analyzing => "analyzing",
+            types::Phase::Generating => "generating",
+        };
+        let message: String = message.chars().take(500).collect();
+        if self.job.trail.len() < 200 {
+            self.job.trail.push(format!("{phase} {}%: {message}", percent.min(100)));
+        }
+        if let Some(c) = self.job.control.clone() {
+            c.progress(Progress { phase: phase.to_string(), percent: percent.min(100), message }).await;
+        }
+        Ok(())
+    }
+
+    async fn propose_standard(&mut self, _domain: String, _topic: String, _content: String) -> HostResult<String> {
+        if !self.job.persona.manifest.capabilities.propose {
+            return Ok(Err(denied("propose", &self.job.persona.manifest.id)));
+        }
+        count(self.job.control.clone()).await;
+        Ok(Err(types::Error::Unavailable(
+            "this server does not accept standard proposals yet".into(),
+        )))
+    }
+
+    async fn complete(&mut self, _messages: Vec<types::Message>, _max_tokens: u32) -> HostResult<types::Completion> {
+        if !self.job.persona.manifest.capabilities.llm {
+            return Ok(Err(denied("llm", &self.job.persona.manifest.id)));
+        }
+        count(self.job.control.clone()).await;
+        Ok(Err(types::Error::Unavailable("no LLM provider is configured".into())))
+    }
+
+    async fn read_file(&mut self, path: String) -> HostResult<String> {
+        let manifest = &self.job.persona.manifest;
+        if manifest.capabilities.read_files.is_empty() {
+            return Ok(Err(denied("read-files", &manifest.id)));
+        }
+        count(self.job.control.clone()).await;
+        Ok(read_project_file(&self.job.services.project, &manifest.capabilities.read_files, &path))
+    }
+}
+
+/// Reads `rel` if it stays inside the project (after resolving symlinks),
+/// matches one of `globs`, is not in the private cache, and is small text.
+pub fn read_project_file(project: &Project, globs: &[String], rel: &str) -> Result<String, types::Error> {
+    let mut builder = globset::GlobSetBuilder::new();
+    for g in globs {
+        match globset::Glob::new(g) {
+            Ok(glob) => {
+                builder.add(glob);
+            }
+            Err(e) => return Err(types::Error::InvalidInput(format!("bad read-files glob '{g}': {e}"))),
+        }
+    }
+    let set = builder
+        .build()
+        .map_err(|e| types::Error::InvalidInput(format!("bad read-files globs: {e}")))?;
+    let real = project.resolve_existing(rel).map_err(|e| match e {
+        crate::project::PathError::Io { .. } => types::Error::NotFound(e.to_string()),
+        other => types::Error::AccessDenied(other.to_string()),
+    })?;
+    let inside = real.strip_prefix(project.root()).unwrap_or(&real).to_path_buf();
+    if inside.starts_with(".agent-os/.cache") || inside.starts_with(".git") {
+        return Err(types::Error::AccessDenied(format!("'{rel}' is private to the host")));
+    }
+    if !set.is_match(&inside) {
+        return Err(types::Error::AccessDenied(format!(
+            "'{rel}' is outside the persona's read-files globs ({})",
+            globs.join(", ")
+        )));
+    }
+    let meta = std::fs::metadata(&real).map_err(|e| types::Error::NotFound(format!("'{rel}': {e}")))?;
+    if !meta.is_file() {
+        return Err(types::Error::InvalidInput(format!("'{rel}' is not a file")));
+    }
+    if meta.len() > MAX_READ_BYTES {
+        return Err(types::Error::InvalidInput(format!(
+            "'{rel}' is {} bytes; the limit is {MAX_READ_BYTES}",
+            meta.len()
+        )));
+    }
+    let bytes = std::fs::read(&real).map_err(|e| types::Error::NotFound(format!("'{rel}': {e}")))?;
+    String::from_utf8(bytes).map_err(|_| types::Error::InvalidInput(format!("'{rel}' is not UTF-8 text")))
+}

@@ -1,0 +1,289 @@
+//! The wasmtime sandbox that runs persona components.
+//!
+//! One [`Engine`] per process with epoch interruption driven by a ticker
+//! thread; one [`Store`] per job with a memory limit, a deadline and a cancel
+//! flag checked at every tick; a WASI context with nothing in it (no
+//! directories, no environment, no network, stdout/stderr captured into
+//! small buffers). Compiled components are cached on disk, keyed by the
+//! component's sha256 and the engine's compatibility hash.
+
+mod cache;
+mod host_impl;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
+use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder, UpdateDeadline};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+pub use cache::CompileCache;
+pub use host_impl::{HostServices, SearchHit, StandardsSearch};
+
+use crate::jobs::{Job, JobControl, Outcome};
+use crate::personas::PersonaDef;
+
+mod bindings {
+    wasmtime::component::bindgen!({
+        world: "persona",
+        path: "../wit/v0.1.0",
+        imports: { default: async | trappable },
+        exports: { default: async },
+    });
+}
+
+use bindings::Persona as PersonaWorld;
+use bindings::agent_os::persona::types as wit;
+
+/// How often the epoch advances; the granularity of cancel and timeout.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+/// Largest review a persona may return.
+pub const MAX_RESULT_BYTES: usize = 1 << 20;
+/// What a persona may print to stdout/stderr before writes fail.
+const OUTPUT_CAPTURE_BYTES: usize = 64 << 10;
+/// Wasm stack for a persona; unbounded recursion traps here.
+const MAX_WASM_STACK: usize = 1 << 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PluginError {
+    #[error("could not start the WebAssembly engine: {0}")]
+    Engine(String),
+    #[error("persona '{id}' is not a valid component: {reason}")]
+    Compile { id: String, reason: String },
+}
+
+/// Why the host stopped a component.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Interrupt {
+    #[error("cancelled")]
+    Cancelled,
+    #[error("timed out after {0} s")]
+    TimedOut(u64),
+}
+
+/// Per-job state inside the store.
+pub struct HostState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    limits: StoreLimits,
+    /// What the guest printed to stderr (a panic message, usually).
+    stderr: MemoryOutputPipe,
+    pub(crate) job: JobCtl,
+}
+
+/// What the host functions know about the job they serve.
+pub(crate) struct JobCtl {
+    pub persona: Arc<PersonaDef>,
+    pub control: Option<JobControl>,
+    pub services: Arc<HostServices>,
+    /// Progress messages so far, kept as the partial result of a stopped job.
+    pub trail: Vec<String>,
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+/// The sandbox: an engine, a linker with the host functions, and a cache.
+pub struct Runtime {
+    engine: Engine,
+    linker: Linker<HostState>,
+    cache: CompileCache,
+}
+
+impl Runtime {
+    pub fn new(cache_dir: std::path::PathBuf) -> Result<Arc<Self>, PluginError> {
+        let mut config = Config::new();
+        config.wasm_component_model(true);
+        config.epoch_interruption(true);
+        config.max_wasm_stack(MAX_WASM_STACK);
+        let engine = Engine::new(&config).map_err(|e| PluginError::Engine(e.to_string()))?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| PluginError::Engine(e.to_string()))?;
+        PersonaWorld::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)
+            .map_err(|e| PluginError::Engine(e.to_string()))?;
+        let cache = CompileCache::new(cache_dir, &engine);
+        start_ticker(&engine);
+        Ok(Arc::new(Self { engine, linker, cache }))
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The compiled component, from memory, the disk cache, or compiled now.
+    /// Blocking: call from `spawn_blocking`.
+    pub fn compile(&self, def: &PersonaDef) -> Result<Component, PluginError> {
+        self.cache.get_or_compile(&self.engine, def)
+    }
+
+    /// Compiles every persona ahead of its first job.
+    pub async fn warm(self: &Arc<Self>, defs: Vec<Arc<PersonaDef>>) {
+        for def in defs {
+            let rt = self.clone();
+            let id = def.manifest.id.clone();
+            match tokio::task::spawn_blocking(move || rt.compile(&def)).await {
+                Ok(Ok(_)) => tracing::debug!(persona = %id, "component ready"),
+                Ok(Err(e)) => tracing::warn!("{e}"),
+                Err(e) => tracing::warn!(persona = %id, "compile task failed: {e}"),
+            }
+        }
+    }
+
+    /// Instantiates a persona and calls `describe`; used by checks and benchmarks.
+    pub async fn describe(
+        self: &Arc<Self>,
+        def: Arc<PersonaDef>,
+        services: Arc<HostServices>,
+    ) -> Result<(String, String), String> {
+        let (mut store, world) = self.instantiate(def, None, services).await?;
+        let info = world.call_describe(&mut store).await.map_err(|e| e.to_string())?;
+        Ok((info.id, info.domain))
+    }
+
+    async fn instantiate(
+        self: &Arc<Self>,
+        def: Arc<PersonaDef>,
+        control: Option<JobControl>,
+        services: Arc<HostServices>,
+    ) -> Result<(Store<HostState>, PersonaWorld), String> {
+        let rt = self.clone();
+        let d = def.clone();
+        let component = tokio::task::spawn_blocking(move || rt.compile(&d))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+        let limits = &def.manifest.limits;
+        let stdout = MemoryOutputPipe::new(OUTPUT_CAPTURE_BYTES);
+        let stderr = MemoryOutputPipe::new(OUTPUT_CAPTURE_BYTES);
+        let wasi = WasiCtx::builder().stdout(stdout).stderr(stderr.clone()).build();
+        let state = HostState {
+            wasi,
+            table: ResourceTable::new(),
+            limits: StoreLimitsBuilder::new()
+                .memory_size(limits.memory_mb as usize * (1 << 20))
+                .instances(32)
+                .tables(64)
+                .memories(16)
+                .build(),
+            stderr: stderr.clone(),
+            job: JobCtl { persona: def.clone(), control: control.clone(), services, trail: Vec::new() },
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.limits);
+        let cancel = control.as_ref().map(|c| c.cancel_flag()).unwrap_or_else(|| Arc::new(AtomicBool::new(false)));
+        let timeout = limits.timeout_s;
+        let deadline = Instant::now() + Duration::from_secs(timeout);
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |_| {
+            if cancel.load(Ordering::Relaxed) {
+                return Err(Interrupt::Cancelled.into());
+            }
+            if Instant::now() >= deadline {
+                return Err(Interrupt::TimedOut(timeout).into());
+            }
+            Ok(UpdateDeadline::Yield(1))
+        });
+        let world = PersonaWorld::instantiate_async(&mut store, &component, &self.linker)
+            .await
+            .map_err(|e| describe_trap(&e, &stderr))?;
+        store.data_mut().job.control = control;
+        Ok((store, world))
+    }
+
+    /// Runs one job to its outcome. Never panics; every failure becomes a reason.
+    pub async fn run_job(self: &Arc<Self>, def: Arc<PersonaDef>, job: Job, ctl: JobControl, services: Arc<HostServices>) -> Outcome {
+        let timeout_s = def.manifest.limits.timeout_s;
+        let req = wit::Request {
+            task: job.task.clone(),
+            context: job.context.clone(),
+            feedback: job.feedback.clone(),
+            prompt: def.prompt.clone(),
+        };
+        let run = async {
+            let (mut store, world) = match self.instantiate(def.clone(), Some(ctl.clone()), services).await {
+                Ok(v) => v,
+                Err(reason) => return (Err(format!("the persona could not start: {reason}")), Vec::new()),
+            };
+            let res = world.call_review(&mut store, &req).await;
+            let trail = std::mem::take(&mut store.data_mut().job.trail);
+            let stderr = capture_of(&mut store);
+            let out = match res {
+                Ok(Ok(text)) if text.len() > MAX_RESULT_BYTES => Err(format!(
+                    "the persona returned {} bytes; the limit is {} bytes",
+                    text.len(),
+                    MAX_RESULT_BYTES
+                )),
+                Ok(Ok(text)) => Ok(text),
+                Ok(Err(reason)) => Err(format!("the persona refused: {reason}")),
+                Err(e) => Err(match e.downcast_ref::<Interrupt>() {
+                    Some(Interrupt::Cancelled) => "cancelled".to_string(),
+                    Some(i @ Interrupt::TimedOut(_)) => i.to_string(),
+                    None => describe_trap_text(&e, &stderr),
+                }),
+            };
+            (out, trail)
+        };
+        // A host function that never returns cannot be interrupted by epochs;
+        // the outer timeout (a little past the persona's) covers that case.
+        let outer = Duration::from_secs(timeout_s) + Duration::from_secs(5);
+        let (res, trail) = match tokio::time::timeout(outer, run).await {
+            Ok(v) => v,
+            Err(_) => (Err(format!("timed out after {timeout_s} s")), Vec::new()),
+        };
+        let partial = (!trail.is_empty()).then(|| format!("Progress before it stopped:\n- {}", trail.join("\n- ")));
+        match res {
+            Ok(result) => Outcome::Complete { result },
+            Err(_) if ctl.is_cancelled() => Outcome::Cancelled { partial },
+            Err(error) => Outcome::Failed { error, partial },
+        }
+    }
+}
+
+fn capture_of(store: &mut Store<HostState>) -> String {
+    String::from_utf8_lossy(&store.data().stderr.contents()).into_owned()
+}
+
+fn describe_trap(e: &wasmtime::Error, stderr: &MemoryOutputPipe) -> String {
+    let printed = String::from_utf8_lossy(&stderr.contents()).into_owned();
+    describe_trap_text(e, &printed)
+}
+
+fn describe_trap_text(e: &wasmtime::Error, printed: &str) -> String {
+    let mut reason = match e.downcast_ref::<wasmtime::Trap>() {
+        Some(wasmtime::Trap::StackOverflow) => "the persona overflowed its stack (unbounded recursion?)".to_string(),
+        Some(wasmtime::Trap::UnreachableCodeReached) => "the persona crashed (it panicked or hit unreachable code)".to_string(),
+        Some(wasmtime::Trap::MemoryOutOfBounds) => "the persona crashed: out-of-bounds memory access".to_string(),
+        Some(t) => format!("the persona crashed: {t}"),
+        None => format!("the persona failed: {}", root_cause(e)),
+    };
+    let printed = printed.trim();
+    if !printed.is_empty() {
+        let tail: String = printed.chars().rev().take(600).collect::<Vec<_>>().into_iter().rev().collect();
+        reason.push_str(&format!("; it printed: {tail}"));
+    }
+    reason
+}
+
+fn root_cause(e: &wasmtime::Error) -> String {
+    e.chain().last().map(|c| c.to_string()).unwrap_or_else(|| e.to_string())
+}
+
+/// Advances the epoch every tick for as long as the engine lives.
+fn start_ticker(engine: &Engine) {
+    let weak = engine.weak();
+    std::thread::Builder::new()
+        .name("wasm-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        })
+        .expect("spawning the epoch thread");
+}
