@@ -1,0 +1,8 @@
+//! End-to-end tests: the built binary, a real MCP client, real SQLite and
+//! real wasmtime. One test binary, a module per area.
+
+mod support;
+
+mod durability;
+mod sandbox;
+mod skeleton;

@@ -1,0 +1,173 @@
+//! Drives the built `agent-os` binary through rmcp's MCP client over stdio.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use rmcp::model::{CallToolRequestParams, CallToolResult};
+use rmcp::service::RunningService;
+use rmcp::{RoleClient, ServiceExt};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_agent-os");
+/// Where host/build.rs put the test guest components.
+pub const GUESTS: &str = env!("AGENT_OS_TEST_GUESTS_DIR");
+
+/// A running server and a connected client.
+pub struct Server {
+    pub child: tokio::process::Child,
+    pub client: RunningService<RoleClient, ()>,
+}
+
+impl Server {
+    /// Starts `agent-os serve` for `project` and completes the MCP handshake.
+    pub async fn start(project: &Path) -> Result<Self> {
+        Self::start_with(project, &[]).await
+    }
+
+    pub async fn start_with(project: &Path, extra: &[&str]) -> Result<Self> {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(project.join("server.log"))?;
+        let mut child = tokio::process::Command::new(BIN)
+            .arg("--project")
+            .arg(project)
+            .arg("serve")
+            .args(extra)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log))
+            .kill_on_drop(true)
+            .spawn()
+            .context("spawning agent-os")?;
+        let stdout = child.stdout.take().unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let client = ().serve((stdout, stdin)).await.context("MCP handshake")?;
+        Ok(Self { child, client })
+    }
+
+    pub async fn call(&self, name: &str, args: Value) -> Result<CallToolResult> {
+        let Value::Object(map) = args else { bail!("arguments must be an object") };
+        let params = CallToolRequestParams::new(name.to_string()).with_arguments(map);
+        Ok(self.client.call_tool(params).await?)
+    }
+
+    /// Calls a tool that must succeed; returns its structured result.
+    pub async fn ok(&self, name: &str, args: Value) -> Result<Value> {
+        let r = self.call(name, args).await?;
+        if r.is_error == Some(true) {
+            bail!("{name} failed: {}", text_of(&r));
+        }
+        r.structured_content.clone().context("no structured content")
+    }
+
+    /// Calls a tool that must fail; returns its error text.
+    pub async fn err(&self, name: &str, args: Value) -> Result<String> {
+        let r = self.call(name, args).await?;
+        if r.is_error != Some(true) {
+            bail!("{name} was expected to fail but returned {}", text_of(&r));
+        }
+        Ok(text_of(&r))
+    }
+
+    /// Starts a job and returns its id.
+    pub async fn invoke(&self, persona: &str, args: Value) -> Result<String> {
+        let v = self.ok(&format!("invoke_{persona}"), args).await?;
+        Ok(v["job_id"].as_str().context("job_id")?.to_string())
+    }
+
+    /// Polls until the job leaves pending/running, or fails after `limit`.
+    pub async fn wait(&self, job_id: &str, limit: Duration) -> Result<Value> {
+        let start = Instant::now();
+        loop {
+            let v = self.ok("check_persona_job", serde_json::json!({ "job_id": job_id })).await?;
+            let status = v["status"].as_str().unwrap_or_default();
+            if !matches!(status, "pending" | "running") {
+                return Ok(v);
+            }
+            if start.elapsed() > limit {
+                bail!("job {job_id} still {status} after {limit:?}: {v}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Polls until the job reports `status`.
+    pub async fn wait_for_status(&self, job_id: &str, status: &str, limit: Duration) -> Result<Value> {
+        let start = Instant::now();
+        loop {
+            let v = self.ok("check_persona_job", serde_json::json!({ "job_id": job_id })).await?;
+            if v["status"] == status {
+                return Ok(v);
+            }
+            if start.elapsed() > limit {
+                bail!("job {job_id} never reached {status}: {v}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Kills the server with SIGKILL: no chance to clean up.
+    pub async fn kill9(mut self) -> Result<()> {
+        self.child.start_kill()?;
+        self.child.wait().await?;
+        Ok(())
+    }
+
+    pub async fn stop(self) -> Result<()> {
+        let Server { mut child, client } = self;
+        let _ = client.cancel().await;
+        let _ = tokio::time::timeout(Duration::from_secs(5), child.wait()).await;
+        Ok(())
+    }
+}
+
+pub fn text_of(r: &CallToolResult) -> String {
+    r.content
+        .iter()
+        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A fresh project directory.
+pub fn project() -> tempfile::TempDir {
+    tempfile::Builder::new().prefix("agent-os-e2e").tempdir().unwrap()
+}
+
+/// Installs a test guest as a project persona with the given limits.
+pub fn install_guest(project: &Path, id: &str, timeout_s: u64, memory_mb: u32) -> PathBuf {
+    let wasm = std::fs::read(Path::new(GUESTS).join(format!("agent_os_test_{id}.wasm")))
+        .expect("test guest built by host/build.rs");
+    let dir = project.join(".agent-os/personas").join(id);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{id}.wasm")), &wasm).unwrap();
+    let sha = hex::encode(Sha256::digest(&wasm));
+    std::fs::write(
+        dir.join("persona.toml"),
+        format!(
+            r#"id = "{id}"
+name = "Test {id}"
+version = "0.1.0"
+api = "0.1"
+kind = "specialist"
+domain = "testing"
+description = "A misbehaving persona used by the test suite."
+component = "{id}.wasm"
+sha256 = "{sha}"
+
+[capabilities]
+search = true
+
+[limits]
+memory-mb = {memory_mb}
+timeout-s = {timeout_s}
+"#
+        ),
+    )
+    .unwrap();
+    dir
+}
