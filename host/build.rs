@@ -82,8 +82,41 @@ fn main() {
     table.push_str("];\n");
     std::fs::write(out.join("builtin_personas.rs"), table).unwrap();
 
+    bundle_standards(&manifest_dir.join("standards"), &out);
+
     // Test guests (hostile and misbehaving components) are used by the tests.
     println!("cargo:rustc-env=AGENT_OS_TEST_GUESTS_DIR={}", wasm_dir.display());
+}
+
+/// Writes `bundled_standards.rs`: every `standards/universal/**/*.md` as
+/// (path from `standards/`, include_str!(file)).
+fn bundle_standards(standards: &Path, out: &Path) {
+    rerun_tree(standards);
+    let mut files = Vec::new();
+    collect_md(&standards.join("universal"), &mut files);
+    files.sort();
+    let mut table = String::from("/// (path, markdown) of each bundled universal standard.\n");
+    table.push_str("pub static UNIVERSAL: &[(&str, &str)] = &[\n");
+    for f in files {
+        let rel = f.strip_prefix(standards).unwrap().to_string_lossy().replace('\\', "/");
+        writeln!(table, "    ({rel:?}, include_str!({:?})),", f.display().to_string()).unwrap();
+    }
+    table.push_str("];\n");
+    std::fs::write(out.join("bundled_standards.rs"), table).unwrap();
+}
+
+fn collect_md(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            collect_md(&path, out);
+        } else if path.extension().is_some_and(|e| e == "md") {
+            out.push(path);
+        }
+    }
 }
 
 fn rerun_tree(dir: &Path) {

@@ -4,10 +4,11 @@
 use std::pin::Pin;
 use std::sync::{Arc, RwLock};
 
-use crate::jobs::{Job, JobControl, Jobs, JobsError, Outcome, Runner};
+use crate::jobs::{Job, JobControl, Jobs, JobsError, Outcome, Retention, Runner};
 use crate::personas::{PersonaError, Registry};
-use crate::plugins::{HostServices, PluginError, Runtime};
+use crate::plugins::{HostServices, PluginError, Runtime, SearchHit, StandardsSearch};
 use crate::project::Project;
+use crate::rag::{self, Index, Query, SearchError, Source};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -21,11 +22,41 @@ pub enum AppError {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub workers: usize,
+    /// Index the standards at start and watch them for changes.
+    pub index_standards: bool,
+    /// Automatic cleanup of old finished jobs.
+    pub retention: Retention,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { workers: 3 }
+        Self { workers: 3, index_standards: true, retention: Retention::default() }
+    }
+}
+
+/// Opens and syncs the index, then follows file changes.
+async fn keep_index_current(cell: IndexCell) {
+    let index = match cell.get().await {
+        Ok(i) => i,
+        Err(e) => {
+            tracing::error!("standards index unavailable: {e}");
+            return;
+        }
+    };
+    match index.sync().await {
+        Ok(r) => {
+            tracing::info!(files = r.files, chunks = r.chunks_total, changed = r.changed, took_ms = r.took_ms, "standards indexed");
+            if let Err(e) = index.compact().await {
+                tracing::debug!("index compaction skipped: {e}");
+            }
+        }
+        Err(e) => tracing::error!("indexing the standards failed: {e}"),
+    }
+    match rag::watch::spawn(index) {
+        Ok(task) => {
+            let _ = task.await;
+        }
+        Err(e) => tracing::warn!("standards are not watched for changes: {e}"),
     }
 }
 
@@ -37,6 +68,64 @@ pub struct App {
     pub registry: Arc<RwLock<Registry>>,
     pub runtime: Arc<Runtime>,
     pub services: Arc<HostServices>,
+    /// The standards index, opened on first use.
+    pub index: IndexCell,
+}
+
+/// Opens the project's standards index once, on first use, and shares it.
+#[derive(Clone)]
+pub struct IndexCell {
+    project: Project,
+    cell: Arc<tokio::sync::OnceCell<Arc<Index>>>,
+}
+
+impl IndexCell {
+    pub fn new(project: Project) -> Self {
+        Self { project, cell: Arc::new(tokio::sync::OnceCell::new()) }
+    }
+
+    /// The project's standards and the bundled universal ones.
+    pub fn sources(project: &Project) -> Vec<Source> {
+        vec![
+            Source::Dir { root: project.standards_dir(), prefix: ".agent-os/standards/".into() },
+            Source::Bundled(rag::UNIVERSAL),
+        ]
+    }
+
+    /// The index, opened (model loaded, table opened) the first time.
+    pub async fn get(&self) -> Result<Arc<Index>, SearchError> {
+        self.cell
+            .get_or_try_init(|| async {
+                let model = Index::load_model().await;
+                if let Err(e) = &model {
+                    tracing::warn!("standards search runs on full text only: {e}");
+                }
+                let index = Index::open(&self.project.index_dir(), Self::sources(&self.project), model).await?;
+                Ok::<_, SearchError>(Arc::new(index))
+            })
+            .await
+            .cloned()
+    }
+}
+
+impl StandardsSearch for IndexCell {
+    fn search<'a>(
+        &'a self,
+        query: &'a str,
+        limit: u32,
+    ) -> Pin<Box<dyn Future<Output = Result<Vec<SearchHit>, String>> + Send + 'a>> {
+        Box::pin(async move {
+            let index = self.get().await.map_err(|e| e.to_string())?;
+            let mut q = Query::new(query);
+            q.limit = (limit as usize).clamp(1, rag::MAX_LIMIT);
+            let answer = index.search(&q).await.map_err(|e| e.to_string())?;
+            Ok(answer
+                .hits
+                .into_iter()
+                .map(|h| SearchHit { path: h.path, heading: h.section, text: h.snippet, score: h.score })
+                .collect())
+        })
+    }
 }
 
 impl App {
@@ -45,9 +134,10 @@ impl App {
         let jobs = Jobs::open(&project.jobs_db())?;
         let (registry, errors) = Registry::load(&project.personas_dir());
         let runtime = Runtime::new(project.components_cache())?;
-        let services = Arc::new(HostServices { project: project.clone(), search: None });
+        let index = IndexCell::new(project.clone());
+        let services = Arc::new(HostServices { project: project.clone(), search: Some(Arc::new(index.clone())) });
         Ok((
-            Self { project, jobs, registry: Arc::new(RwLock::new(registry)), runtime, services },
+            Self { project, jobs, registry: Arc::new(RwLock::new(registry)), runtime, services, index },
             errors,
         ))
     }
@@ -67,6 +157,11 @@ impl App {
         let defs = self.registry().all();
         tokio::spawn(async move { rt.warm(defs).await });
         self.jobs.start_workers(settings.workers, Arc::new(self.clone()));
+        self.jobs.start_retention(settings.retention);
+        if settings.index_standards {
+            let cell = self.index.clone();
+            tokio::spawn(async move { keep_index_current(cell).await });
+        }
         Ok(())
     }
 }

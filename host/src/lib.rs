@@ -11,3 +11,4 @@ pub mod mcp;
 pub mod personas;
 pub mod plugins;
 pub mod project;
+pub mod rag;

@@ -4,5 +4,8 @@
 mod support;
 
 mod durability;
+mod load;
+mod progress;
 mod sandbox;
+mod search;
 mod skeleton;

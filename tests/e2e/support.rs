@@ -28,6 +28,11 @@ impl Server {
     }
 
     pub async fn start_with(project: &Path, extra: &[&str]) -> Result<Self> {
+        Self::start_env(project, extra, &[]).await
+    }
+
+    /// Starts the server with extra arguments and environment variables.
+    pub async fn start_env(project: &Path, extra: &[&str], env: &[(&str, &str)]) -> Result<Self> {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -37,6 +42,7 @@ impl Server {
             .arg(project)
             .arg("serve")
             .args(extra)
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))

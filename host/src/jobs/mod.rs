@@ -87,6 +87,23 @@ pub struct Jobs {
     store: Arc<Store>,
     wake: Arc<Notify>,
     running: Arc<Mutex<HashMap<String, Arc<AtomicBool>>>>,
+    /// Unix seconds of the next scheduled cleanup (0 = none scheduled).
+    next_cleanup: Arc<std::sync::atomic::AtomicU64>,
+}
+
+/// Automatic deletion of old finished jobs.
+#[derive(Debug, Clone, Copy)]
+pub struct Retention {
+    /// Finished jobs older than this many days are deleted.
+    pub days: f64,
+    /// Time between cleanups.
+    pub every: Duration,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self { days: 30.0, every: Duration::from_secs(6 * 3600) }
+    }
 }
 
 async fn blocking<T: Send + 'static>(
@@ -105,7 +122,37 @@ impl Jobs {
             store: Arc::new(Store::open(path)?),
             wake: Arc::new(Notify::new()),
             running: Arc::default(),
+            next_cleanup: Arc::default(),
         })
+    }
+
+    /// Deletes old finished jobs now and then every `retention.every`.
+    pub fn start_retention(&self, retention: Retention) {
+        let schedule = move |jobs: &Jobs| {
+            let next = now_secs() + retention.every.as_secs_f64();
+            jobs.next_cleanup.store(next as u64, Ordering::Relaxed);
+        };
+        schedule(self);
+        let jobs = self.clone();
+        tokio::spawn(async move {
+            loop {
+                match jobs.prune_older_than(retention.days).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(deleted = n, days = retention.days, "retention: deleted old finished jobs"),
+                    Err(e) => tracing::warn!("retention cleanup failed: {e}"),
+                }
+                tokio::time::sleep(retention.every).await;
+                schedule(&jobs);
+            }
+        });
+    }
+
+    /// When the next automatic cleanup runs (unix seconds), if scheduled.
+    pub fn next_cleanup(&self) -> Option<f64> {
+        match self.next_cleanup.load(Ordering::Relaxed) {
+            0 => None,
+            t => Some(t as f64),
+        }
     }
 
     pub fn db_path(&self) -> &Path {

@@ -6,7 +6,7 @@ mod tools;
 
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, ListToolsResult,
-    PaginatedRequestParams, ServerCapabilities, ServerConfig,
+    PaginatedRequestParams, ProgressNotificationParam, ServerCapabilities, ServerConfig,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler, ServiceExt};
@@ -62,10 +62,27 @@ impl ServerHandler for PersonaServer {
     async fn call_tool(
         &self,
         request: CallToolRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
         let args = request.arguments.unwrap_or_default();
-        let result = match tools::call(&self.app, &request.name, args).await {
+        // When the caller passed a progressToken, progress goes out as
+        // notifications, in order, from one forwarding task.
+        let sink = context.meta.get_progress_token().map(|token| {
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(f64, String)>();
+            let peer = context.peer.clone();
+            tokio::spawn(async move {
+                while let Some((progress, message)) = rx.recv().await {
+                    let note = ProgressNotificationParam::new(token.clone(), progress)
+                        .with_total(100.0)
+                        .with_message(message);
+                    if peer.notify_progress(note).await.is_err() {
+                        break;
+                    }
+                }
+            });
+            tx
+        });
+        let result = match tools::call(&self.app, &request.name, args, sink.as_ref()).await {
             Ok(value) => {
                 let text = serde_json::to_string_pretty(&value).unwrap_or_default();
                 let mut r = CallToolResult::success(vec![ContentBlock::text(text)]);

@@ -68,7 +68,11 @@ pub fn all(registry: &Registry) -> Vec<Tool> {
         "Status of a persona job: progress (phase, percent, message, ETA) while running; the review when complete; the reason when failed. Poll every 3-5 s.",
         schema(json!({
             "type": "object",
-            "properties": { "job_id": { "type": "string", "description": "The id returned by invoke_*." } },
+            "properties": {
+                "job_id": { "type": "string", "description": "The id returned by invoke_*." },
+                "wait_seconds": { "type": "number", "minimum": 0, "maximum": MAX_WAIT_SECONDS, "default": 0,
+                    "description": "Wait up to this long for the job to finish before answering; progress is sent as MCP progress notifications when the request carries a progressToken." }
+            },
             "required": ["job_id"]
         })),
     ));
@@ -144,6 +148,21 @@ struct JobIdArgs {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct CheckArgs {
+    job_id: String,
+    #[serde(default)]
+    wait_seconds: Option<f64>,
+}
+
+/// Longest a check_persona_job call may wait for a job to finish.
+pub const MAX_WAIT_SECONDS: f64 = 60.0;
+
+/// Where progress goes when the caller asked for MCP progress
+/// notifications: (progress 0..=100, message).
+pub type ProgressSink = tokio::sync::mpsc::UnboundedSender<(f64, String)>;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ListArgs {
     #[serde(default)]
     status: Option<String>,
@@ -164,19 +183,21 @@ struct ResetArgs {
 struct SearchArgs {
     query: String,
     #[serde(default)]
-    #[allow(dead_code)]
     limit: Option<i64>,
     #[serde(default)]
-    #[allow(dead_code)]
     domain: Option<String>,
 }
 
 /// Runs tool `name`.
-pub async fn call(app: &App, name: &str, args: JsonObject) -> Result<Value, ToolError> {
+pub async fn call(app: &App, name: &str, args: JsonObject, progress: Option<&ProgressSink>) -> Result<Value, ToolError> {
     if let Some(id) = name.strip_prefix("invoke_") {
         let registry = app.registry();
         if registry.get(id).is_some() {
-            return invoke(app, id, parse(name, args)?).await;
+            let v = invoke(app, id, parse(name, args)?).await?;
+            if let Some(p) = progress {
+                let _ = p.send((0.0, "queued".into()));
+            }
+            return Ok(v);
         }
         return Err(ToolError::Invalid(format!(
             "no persona '{id}' is installed; available: {}",
@@ -184,12 +205,12 @@ pub async fn call(app: &App, name: &str, args: JsonObject) -> Result<Value, Tool
         )));
     }
     match name {
-        "check_persona_job" => check(app, parse(name, args)?).await,
+        "check_persona_job" => check(app, parse(name, args)?, progress).await,
         "list_persona_jobs" => list(app, parse(name, args)?).await,
         "cancel_persona_job" => cancel(app, parse(name, args)?).await,
         "persona_database_stats" => stats(app).await,
         "reset_persona_jobs" => reset(app, parse(name, args)?).await,
-        "search_standards" => search(parse(name, args)?).await,
+        "search_standards" => search(app, parse(name, args)?).await,
         other => Err(ToolError::UnknownTool(other.to_string())),
     }
 }
@@ -282,9 +303,45 @@ pub fn job_view(job: &Job) -> Value {
     }
 }
 
-async fn check(app: &App, args: JobIdArgs) -> Result<Value, ToolError> {
-    let job = app.jobs.get(args.job_id.trim()).await?;
-    Ok(job_view(&job))
+async fn check(app: &App, args: CheckArgs, progress: Option<&ProgressSink>) -> Result<Value, ToolError> {
+    let wait = args.wait_seconds.unwrap_or(0.0);
+    if !(0.0..=MAX_WAIT_SECONDS).contains(&wait) {
+        return Err(ToolError::Invalid(format!("wait_seconds must be between 0 and {MAX_WAIT_SECONDS}, got {wait}")));
+    }
+    let id = args.job_id.trim();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs_f64(wait);
+    let mut sent: Option<(f64, String)> = None;
+    loop {
+        let job = app.jobs.get(id).await?;
+        let terminal = !matches!(job.status, Status::Pending | Status::Running);
+        if let Some(p) = progress {
+            let percent = if terminal { 100.0 } else { f64::from(job.progress_percent) };
+            let message = if terminal {
+                job.status.as_str().to_string()
+            } else {
+                format!(
+                    "{}: {}",
+                    job.progress_phase.as_deref().unwrap_or("pending"),
+                    job.progress_message.as_deref().unwrap_or("")
+                )
+            };
+            // Progress must increase with every notification.
+            let next = match &sent {
+                None => Some(percent),
+                Some((last, _)) if percent > *last => Some(percent),
+                Some((last, msg)) if *msg != message => Some((last + 0.01).min(100.0)),
+                _ => None,
+            };
+            if let Some(value) = next {
+                let _ = p.send((value, message.clone()));
+                sent = Some((value, message));
+            }
+        }
+        if terminal || std::time::Instant::now() >= deadline {
+            return Ok(job_view(&job));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
 
 async fn list(app: &App, args: ListArgs) -> Result<Value, ToolError> {
@@ -350,7 +407,7 @@ async fn stats(app: &App) -> Result<Value, ToolError> {
         "total_jobs": s.total,
         "jobs_by_status": by_status,
         "oldest_job_days": oldest_days,
-        "next_cleanup": Value::Null,
+        "next_cleanup": app.jobs.next_cleanup().map(iso8601),
         "cleanup_recommendation": recommendation,
     }))
 }
@@ -373,15 +430,38 @@ async fn reset(app: &App, args: ResetArgs) -> Result<Value, ToolError> {
     }))
 }
 
-async fn search(args: SearchArgs) -> Result<Value, ToolError> {
-    if args.query.trim().is_empty() {
-        return Err(ToolError::Invalid("query is empty: say what to look for".into()));
+async fn search(app: &App, args: SearchArgs) -> Result<Value, ToolError> {
+    let mut q = crate::rag::Query::new(args.query);
+    if let Some(limit) = args.limit {
+        if !(1..=crate::rag::MAX_LIMIT as i64).contains(&limit) {
+            return Err(ToolError::Invalid(crate::rag::SearchError::BadLimit(limit).to_string()));
+        }
+        q.limit = limit as usize;
     }
-    Err(ToolError::Unavailable(
-        "the standards index is not built on this server yet, so search_standards has no results to give; \
-         read the files under .agent-os/standards/ directly meanwhile"
-            .into(),
-    ))
+    q.domain = args.domain.map(|d| d.trim().to_string()).filter(|d| !d.is_empty());
+    // Refuse bad input before the index is opened.
+    q.validate().map_err(|e| ToolError::Invalid(e.to_string()))?;
+    let index = app.index.get().await.map_err(|e| ToolError::Unavailable(e.to_string()))?;
+    let answer = index.search(&q).await.map_err(|e| match e {
+        crate::rag::SearchError::EmptyQuery
+        | crate::rag::SearchError::QueryTooLong { .. }
+        | crate::rag::SearchError::BadLimit(_) => ToolError::Invalid(e.to_string()),
+        other => ToolError::Unavailable(format!("standards search failed: {other}")),
+    })?;
+    let mut out = json!({
+        "query": q.text,
+        "results": answer.hits,
+        "mode": answer.mode,
+        "cached": answer.cached,
+        "took_ms": answer.took_ms,
+    });
+    if let Some(note) = answer.note {
+        out["note"] = json!(note);
+    }
+    if answer.hits.is_empty() {
+        out["message"] = json!("No standard matched. Add one under .agent-os/standards/<domain>/<topic>.md; it is indexed within seconds.");
+    }
+    Ok(out)
 }
 
 /// Unix seconds as an ISO 8601 UTC timestamp.

@@ -50,6 +50,11 @@ impl Project {
         self.cache_dir().join("jobs.db")
     }
 
+    /// The LanceDB standards index (a cache: safe to delete).
+    pub fn index_dir(&self) -> PathBuf {
+        self.cache_dir().join("standards-index")
+    }
+
     pub fn components_cache(&self) -> PathBuf {
         self.cache_dir().join("components")
     }

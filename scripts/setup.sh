@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what building and testing agent-os needs on a fresh machine:
+# the wasm32-wasip2 target, protoc (LanceDB's build needs it) and the local
+# embedding model. Safe to run again; it only does what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf 'setup: %s\n' "$*" >&2; }
+
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2; then
+    say "adding the wasm32-wasip2 target"
+    rustup target add wasm32-wasip2 >&2
+fi
+
+if ! command -v protoc >/dev/null 2>&1; then
+    say "installing protoc (protobuf-compiler)"
+    if [ "$(id -u)" = 0 ]; then
+        apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq protobuf-compiler >&2
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo apt-get update -qq >&2 && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq protobuf-compiler >&2
+    else
+        say "protoc is missing: install your system's protobuf-compiler package, or set PROTOC=/path/to/protoc"
+        exit 1
+    fi
+fi
+
+if [ "${AGENT_OS_SKIP_MODELS:-0}" != 1 ] && [ -x scripts/setup-models.sh ]; then
+    scripts/setup-models.sh >&2 || say "the embedding model could not be installed; search falls back to full-text only"
+fi
