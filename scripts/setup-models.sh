@@ -155,8 +155,11 @@ pip_download() { # dir, requirement line, extra pip args...
     mkdir -p "$TMP/$dir"
     printf '%s\n' "$req" >"$TMP/$dir.txt"
     say "downloading ${req%% *} from PyPI"
+    # A progress bar on a terminal; quiet, line-oriented output otherwise.
+    local show=(--progress-bar off -q)
+    [ -t 2 ] && show=(--progress-bar on)
     "$PY" -m pip download --no-deps --require-hashes --disable-pip-version-check --no-input \
-        --progress-bar off -q -d "$TMP/$dir" -r "$TMP/$dir.txt" "$@" >&2 \
+        "${show[@]}" -d "$TMP/$dir" -r "$TMP/$dir.txt" "$@" >&2 \
         || die "could not download ${req%% *} (pip download failed; see its message above)"
     WHL="$(find "$TMP/$dir" -maxdepth 1 -type f -name '*.whl' | head -n1)"
     [ -n "$WHL" ] || die "pip downloaded no wheel for ${req%% *}"

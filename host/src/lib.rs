@@ -6,6 +6,8 @@
 //! reach the world only through the host functions in [`plugins`].
 
 pub mod app;
+pub mod doctor;
+pub mod init;
 pub mod jobs;
 pub mod mcp;
 pub mod personas;

@@ -30,6 +30,27 @@ enum Command {
         /// Finished jobs older than this many days are deleted automatically.
         #[arg(long, default_value_t = 30.0, env = "AGENT_OS_RETENTION_DAYS")]
         retention_days: f64,
+        /// Serve MCP over streamable HTTP on this address (e.g. 127.0.0.1:7411) instead of stdio.
+        #[arg(long, value_name = "ADDR")]
+        http: Option<std::net::SocketAddr>,
+        /// Bearer token HTTP clients must send; required unless ADDR is loopback.
+        #[arg(long, env = "AGENT_OS_HTTP_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+    },
+    /// Set up .agent-os/ here and wire Cursor (.cursor/mcp.json, a rule) and Claude Code (.mcp.json).
+    Init {
+        /// Replace an agent-os entry or rule that differs from ours.
+        #[arg(long)]
+        force: bool,
+        /// Print what was done as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check the installation: model, ONNX Runtime, index, personas, LLM provider, jobs database.
+    Doctor {
+        /// Print the checks as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Inspect and manage persona jobs.
     Jobs {
@@ -43,6 +64,9 @@ enum Command {
         /// Delete the index and build it from scratch.
         #[arg(long)]
         rebuild: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Search the project's standards and the bundled universal ones.
     Search {
@@ -123,23 +147,39 @@ fn main() -> Result<()> {
     }
     let project = Project::new(root);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    rt.block_on(run(project, cli.command.unwrap_or(Command::Serve { workers: 3, retention_days: 30.0 })))
+    rt.block_on(run(project, cli.command.unwrap_or(Command::Serve { workers: 3, retention_days: 30.0, http: None, token: None })))
 }
 
 async fn run(project: Project, command: Command) -> Result<()> {
+    // These two must work on a project whose state is missing or damaged.
+    match command {
+        Command::Init { force, json } => return init(&project, force, json),
+        Command::Doctor { json } => return doctor(&project, json).await,
+        // Refuse a bad address/token pair before opening anything.
+        Command::Serve { http: Some(addr), ref token, .. } => {
+            agent_os::mcp::http::check(addr, token.as_deref().filter(|t| !t.is_empty()))?;
+        }
+        _ => {}
+    }
     let (app, errors) = App::open(project.clone())?;
     for e in &errors {
         tracing::warn!("skipped an installed persona: {e}");
     }
     match command {
-        Command::Serve { workers, retention_days } => {
+        Command::Serve { workers, retention_days, http, token } => {
             if !(retention_days > 0.0) {
                 bail!("--retention-days must be more than 0, got {retention_days}");
             }
-            tracing::info!(root = %project.root().display(), "agent-os serving MCP on stdio");
+            let token = token.filter(|t| !t.is_empty());
+            if http.is_none() {
+                tracing::info!(root = %project.root().display(), "agent-os serving MCP on stdio");
+            }
             let retention = Retention { days: retention_days, ..Retention::default() };
             app.start(&Settings { workers, retention, ..Settings::default() }).await?;
-            PersonaServer::new(app).serve_stdio().await
+            match http {
+                Some(addr) => Ok(agent_os::mcp::http::serve(app, addr, token).await?),
+                None => PersonaServer::new(app).serve_stdio().await,
+            }
         }
         Command::Personas => {
             for p in app.registry().all() {
@@ -153,7 +193,8 @@ async fn run(project: Project, command: Command) -> Result<()> {
             Ok(())
         }
         Command::Jobs { action } => jobs(&app, action).await,
-        Command::Index { rebuild } => index(&app, rebuild).await,
+        Command::Index { rebuild, json } => index(&app, rebuild, json).await,
+        Command::Init { .. } | Command::Doctor { .. } => unreachable!("handled above"),
         Command::Search { query, limit, domain, mode, json } => {
             let mut q = Query::new(query);
             q.limit = limit;
@@ -165,13 +206,83 @@ async fn run(project: Project, command: Command) -> Result<()> {
     }
 }
 
-async fn index(app: &App, rebuild: bool) -> Result<()> {
+fn init(project: &Project, force: bool, json: bool) -> Result<()> {
+    let steps = agent_os::init::init(project, &agent_os::init::Options::detect(force))?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&steps)?);
+        return Ok(());
+    }
+    for s in &steps {
+        match &s.note {
+            Some(n) => println!("{:<10} {}  ({n})", s.outcome, s.path),
+            None => println!("{:<10} {}", s.outcome, s.path),
+        }
+    }
+    println!("next: `agent-os doctor` checks the set-up; restart Cursor or Claude Code to pick up the server");
+    Ok(())
+}
+
+async fn doctor(project: &Project, json: bool) -> Result<()> {
+    let checks = agent_os::doctor::run(project).await;
+    let worst = checks.iter().map(|c| c.level).max().unwrap_or(agent_os::doctor::Level::Ok);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&checks)?);
+    } else {
+        for c in &checks {
+            println!("{:<5} {:<16} {}", c.level, c.name, c.detail);
+            if let Some(fix) = &c.fix {
+                println!("{:<5} {:<16} fix: {fix}", "", "");
+            }
+        }
+    }
+    if worst == agent_os::doctor::Level::Fail {
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+/// A bar on a terminal; otherwise a plain line at each quarter.
+fn index_progress() -> agent_os::rag::ProgressFn {
+    use std::io::IsTerminal;
+    if std::io::stderr().is_terminal() {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("embedding {bar:30} {pos}/{len} chunks  {per_sec}  eta {eta}")
+                .expect("a valid template"),
+        );
+        std::sync::Arc::new(move |done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+            if done == total {
+                bar.finish_and_clear();
+            }
+        })
+    } else {
+        let last = std::sync::Mutex::new(usize::MAX);
+        std::sync::Arc::new(move |done, total| {
+            let quarter = if total == 0 { 4 } else { done * 4 / total };
+            let mut l = last.lock().unwrap_or_else(|p| p.into_inner());
+            if *l != quarter {
+                *l = quarter;
+                eprintln!("embedding: {done}/{total} chunks");
+            }
+        })
+    }
+}
+
+async fn index(app: &App, rebuild: bool, json: bool) -> Result<()> {
     let index = app.index.get().await?;
     if let Some(why) = index.degraded() {
-        println!("note: no embedding model, indexing for full-text search only ({why})");
+        eprintln!("note: no embedding model, indexing for full-text search only ({why})");
     }
+    index.on_progress(Some(index_progress()));
     let r = if rebuild { index.rebuild().await? } else { index.sync().await? };
+    index.on_progress(None);
     index.compact().await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&r)?);
+        return Ok(());
+    }
     for (path, why) in &r.skipped {
         println!("skipped {path}: {why}");
     }

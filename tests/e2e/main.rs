@@ -4,7 +4,9 @@
 mod support;
 
 mod durability;
+mod http;
 mod load;
+mod onboarding;
 mod progress;
 mod sandbox;
 mod search;

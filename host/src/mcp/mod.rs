@@ -2,6 +2,7 @@
 //! search tools. A failure a person can act on is a tool result with
 //! `isError: true` and a sentence saying what to do.
 
+pub mod http;
 mod tools;
 
 use rmcp::model::{

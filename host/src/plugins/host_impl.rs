@@ -42,6 +42,14 @@ pub struct HostServices {
     pub search: Option<Arc<dyn StandardsSearch>>,
 }
 
+impl HostServices {
+    /// Services with nothing behind them but the project's files; for
+    /// checks that start a persona outside a server.
+    pub fn offline(project: Project) -> Self {
+        Self { project, search: None }
+    }
+}
+
 type HostResult<T> = wasmtime::Result<Result<T, types::Error>>;
 
 fn denied(what: &str, id: &str) -> types::Error {

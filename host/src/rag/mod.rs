@@ -173,6 +173,20 @@ pub struct SyncReport {
     pub rebuilt: bool,
 }
 
+/// What [`Index::staleness`] found.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Staleness {
+    /// Whether the table exists at all.
+    pub built: bool,
+    pub files: usize,
+    /// Files new or edited since they were indexed.
+    pub changed: usize,
+    /// Indexed files that no longer exist.
+    pub removed: usize,
+    /// Files that cannot be indexed (binary, not UTF-8, too large).
+    pub skipped: usize,
+}
+
 type CacheKey = (Mode, String, usize, Option<String>, bool);
 
 /// A standards index over a set of sources.
@@ -189,7 +203,11 @@ pub struct Index {
     generation: AtomicU64,
     chunks: AtomicUsize,
     synced_once: AtomicBool,
+    progress: Mutex<Option<ProgressFn>>,
 }
+
+/// Called with (chunks embedded, chunks to embed) while indexing.
+pub type ProgressFn = Arc<dyn Fn(usize, usize) + Send + Sync>;
 
 fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 1e5).round() / 100.0
@@ -242,6 +260,7 @@ impl Index {
             generation: AtomicU64::new(0),
             chunks: AtomicUsize::new(chunks),
             synced_once: AtomicBool::new(false),
+            progress: Mutex::new(None),
         })
     }
 
@@ -251,6 +270,11 @@ impl Index {
         tokio::task::spawn_blocking(move || Embedder::load(&paths))
             .await
             .unwrap_or_else(|e| Err(EmbedError::Load(format!("model loader crashed: {e}"))))
+    }
+
+    /// Reports embedding progress of later syncs to `f` (e.g. a progress bar).
+    pub fn on_progress(&self, f: Option<ProgressFn>) {
+        *self.progress.lock().unwrap_or_else(|p| p.into_inner()) = f;
     }
 
     pub fn dir(&self) -> &Path {
@@ -371,7 +395,8 @@ impl Index {
             }
         }
         if let Some(embedder) = &self.embedder {
-            rows = embed_rows(embedder.clone(), self.vectors.clone(), rows).await?;
+            let progress = self.progress.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            rows = embed_rows(embedder.clone(), self.vectors.clone(), rows, progress).await?;
         }
         report.chunks_written = rows.len();
 
@@ -400,6 +425,23 @@ impl Index {
             );
         }
         Ok(report)
+    }
+
+    /// How far the table is behind the sources, changing nothing.
+    pub async fn staleness(&self) -> Result<Staleness, SearchError> {
+        let sources = self.sources.clone();
+        let (files, skipped) = tokio::task::spawn_blocking(move || sources::collect(&sources))
+            .await
+            .map_err(|e| SearchError::Io(format!("reading the standards failed: {e}")))?;
+        let mut s = Staleness { files: files.len(), skipped: skipped.len(), built: self.table_present(), ..Default::default() };
+        if !s.built {
+            s.changed = files.len();
+            return Ok(s);
+        }
+        let indexed = self.current().documents().await?;
+        s.changed = files.iter().filter(|f| indexed.get(&f.key) != Some(&self.stamp(&f.hash))).count();
+        s.removed = indexed.keys().filter(|k| !files.iter().any(|f| &f.key == *k)).count();
+        Ok(s)
     }
 
     /// Compacts the table and drops old versions (run after a large sync).
@@ -515,6 +557,7 @@ async fn embed_rows(
     embedder: Arc<Embedder>,
     cache: Option<Arc<vectors::VectorCache>>,
     mut rows: Vec<Row>,
+    progress: Option<ProgressFn>,
 ) -> Result<Vec<Row>, SearchError> {
     tokio::task::spawn_blocking(move || {
         let keys: Vec<[u8; 32]> = rows.iter().map(|r| vectors::key(&embedder.name, &r.text)).collect();
@@ -524,6 +567,11 @@ async fn embed_rows(
             }
         }
         let missing: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].vector.is_none()).collect();
+        let total = rows.len();
+        let mut done = total - missing.len();
+        if let Some(p) = &progress {
+            p(done, total);
+        }
         for batch in missing.chunks(EMBED_BATCH) {
             let texts: Vec<&str> = batch.iter().map(|&i| rows[i].text.as_str()).collect();
             let computed = embedder.embed(&texts)?;
@@ -534,6 +582,10 @@ async fn embed_rows(
             }
             for (&i, v) in batch.iter().zip(computed) {
                 rows[i].vector = Some(v);
+            }
+            done += batch.len();
+            if let Some(p) = &progress {
+                p(done, total);
             }
         }
         Ok(rows)

@@ -1,0 +1,286 @@
+//! `agent-os doctor`: one line per thing that can be wrong with an
+//! installation, each ok / warn / fail with the fix.
+//!
+//! Doctor never needs a healthy project to run: it opens the jobs database
+//! read-only, and each check catches its own errors.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::app::IndexCell;
+use crate::personas::Registry;
+use crate::plugins::{HostServices, Runtime};
+use crate::project::Project;
+use crate::rag::Index;
+use crate::rag::embed::{Embedder, ModelPaths};
+
+/// How one check came out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Ok,
+    Warn,
+    Fail,
+}
+
+impl std::fmt::Display for Level {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Level::Ok => "ok",
+            Level::Warn => "warn",
+            Level::Fail => "fail",
+        })
+    }
+}
+
+/// One line of the report.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Check {
+    pub name: &'static str,
+    pub level: Level,
+    pub detail: String,
+    /// What to do about a warn or fail.
+    pub fix: Option<String>,
+}
+
+fn ok(name: &'static str, detail: impl Into<String>) -> Check {
+    Check { name, level: Level::Ok, detail: detail.into(), fix: None }
+}
+
+fn warn(name: &'static str, detail: impl Into<String>, fix: impl Into<String>) -> Check {
+    Check { name, level: Level::Warn, detail: detail.into(), fix: Some(fix.into()) }
+}
+
+fn fail(name: &'static str, detail: impl Into<String>, fix: impl Into<String>) -> Check {
+    Check { name, level: Level::Fail, detail: detail.into(), fix: Some(fix.into()) }
+}
+
+/// Runs every check, in the order a user would fix things.
+pub async fn run(project: &Project) -> Vec<Check> {
+    let paths = ModelPaths::from_env();
+    let mut out = vec![model_files(&paths), onnx_runtime(&paths)];
+    let (load, model) = load_model(&paths).await;
+    out.push(load);
+    out.push(index(project, model).await);
+    out.extend(personas(project).await);
+    out.push(llm(project).await);
+    out.push(jobs_db(&project.jobs_db()));
+    out.push(clients(project));
+    out
+}
+
+fn model_files(paths: &ModelPaths) -> Check {
+    let missing: Vec<&str> = ModelPaths::FILES.iter().copied().filter(|f| !paths.model_dir.join(f).is_file()).collect();
+    if missing.is_empty() {
+        ok("model files", format!("all-MiniLM-L6-v2 in {}", paths.model_dir.display()))
+    } else {
+        warn(
+            "model files",
+            format!("missing {} in {}; search runs on full text only", missing.join(", "), paths.model_dir.display()),
+            "run scripts/setup-models.sh (or set AGENT_OS_MODEL_DIR to a folder holding them)",
+        )
+    }
+}
+
+fn onnx_runtime(paths: &ModelPaths) -> Check {
+    if paths.ort_lib.is_file() {
+        ok("onnx runtime", paths.ort_lib.display().to_string())
+    } else {
+        warn(
+            "onnx runtime",
+            format!("{} is missing; search runs on full text only", paths.ort_lib.display()),
+            "run scripts/setup-models.sh (or set AGENT_OS_ORT_LIB to a libonnxruntime.so 1.2x+)",
+        )
+    }
+}
+
+async fn load_model(paths: &ModelPaths) -> (Check, Option<Embedder>) {
+    if paths.check().is_err() {
+        return (warn("embeddings", "not loaded: files missing (see above)", "install the model files first"), None);
+    }
+    let p = paths.clone();
+    let started = Instant::now();
+    let loaded = tokio::task::spawn_blocking(move || {
+        let e = Embedder::load(&p)?;
+        let v = e.embed(&["doctor check"])?;
+        Ok::<_, crate::rag::embed::EmbedError>((e, v.first().map(Vec::len).unwrap_or(0)))
+    })
+    .await;
+    match loaded {
+        Ok(Ok((e, dims))) => (
+            ok("embeddings", format!("model loads and embeds ({dims} dimensions, {} ms)", started.elapsed().as_millis())),
+            Some(e),
+        ),
+        Ok(Err(e)) => (fail("embeddings", e.to_string(), "reinstall with scripts/setup-models.sh"), None),
+        Err(e) => (fail("embeddings", format!("the model loader crashed: {e}"), "reinstall with scripts/setup-models.sh"), None),
+    }
+}
+
+async fn index(project: &Project, model: Option<Embedder>) -> Check {
+    const NAME: &str = "standards index";
+    let model = model.ok_or_else(|| crate::rag::embed::EmbedError::Load("not loaded".into()));
+    let index = match Index::open(&project.index_dir(), IndexCell::sources(project), model).await {
+        Ok(i) => i,
+        Err(e) => return fail(NAME, e.to_string(), "delete .agent-os/.cache/standards-index and run `agent-os index`"),
+    };
+    match index.staleness().await {
+        Ok(s) if !s.built => warn(NAME, format!("not built yet ({} standards to index)", s.files), "run `agent-os index` (the server also builds it at start)"),
+        Ok(s) if s.changed + s.removed > 0 => warn(
+            NAME,
+            format!("{} of {} standards changed and {} removed since the last index", s.changed, s.files, s.removed),
+            "run `agent-os index` (a running server catches up by itself)",
+        ),
+        Ok(s) => {
+            let skipped = if s.skipped > 0 { format!("; {} file(s) skipped, see `agent-os index`", s.skipped) } else { String::new() };
+            ok(NAME, format!("up to date: {} standards, {} chunks{skipped}", s.files, index.chunk_count()))
+        }
+        Err(e) => fail(NAME, e.to_string(), "run `agent-os index --rebuild`"),
+    }
+}
+
+async fn personas(project: &Project) -> Vec<Check> {
+    const NAME: &str = "personas";
+    let (registry, errors) = Registry::load(&project.personas_dir());
+    let mut out = Vec::new();
+    for e in errors {
+        out.push(fail(NAME, e.to_string(), "fix or remove that persona (`agent-os persona remove ID`)"));
+    }
+    let runtime = match Runtime::new(project.components_cache()) {
+        Ok(r) => r,
+        Err(e) => {
+            out.push(fail(NAME, e.to_string(), "check that .agent-os/.cache is writable"));
+            return out;
+        }
+    };
+    let services = Arc::new(HostServices::offline(project.clone()));
+    let mut loaded = Vec::new();
+    let started = Instant::now();
+    for def in registry.all() {
+        let id = def.manifest.id.clone();
+        match runtime.describe(def, services.clone()).await {
+            Ok(_) => loaded.push(id),
+            Err(e) => out.push(fail(NAME, format!("{id} does not start: {e}"), "reinstall it, or report the bug if it is built in")),
+        }
+    }
+    out.insert(0, ok(NAME, format!("{} load: {} ({} ms)", loaded.len(), loaded.join(", "), started.elapsed().as_millis())));
+    out
+}
+
+async fn llm(project: &Project) -> Check {
+    const NAME: &str = "llm provider";
+    let path = project.agent_dir().join("config.toml");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(_) => String::new(),
+    };
+    let table: toml::Table = match text.parse() {
+        Ok(t) => t,
+        Err(e) => return fail(NAME, format!("{} is not valid TOML: {e}", path.display()), "fix the file (`agent-os init` writes a commented example)"),
+    };
+    let base = std::env::var("AGENT_OS_LLM_BASE_URL").ok().or_else(|| {
+        table.get("llm").and_then(|l| l.get("base_url")).and_then(|v| v.as_str()).map(str::to_string)
+    });
+    let provider = std::env::var("AGENT_OS_LLM_PROVIDER").ok().or_else(|| {
+        table.get("llm").and_then(|l| l.get("provider")).and_then(|v| v.as_str()).map(str::to_string)
+    });
+    if provider.is_none() && base.is_none() {
+        return ok(NAME, "none configured: personas return delegated briefs for your assistant to finish");
+    }
+    let key_env = table.get("llm").and_then(|l| l.get("api_key_env")).and_then(|v| v.as_str());
+    if let Some(var) = key_env {
+        if std::env::var_os(var).is_none() {
+            return fail(NAME, format!("api_key_env names {var}, which is not set"), format!("export {var}=... in the server's environment"));
+        }
+    }
+    let Some(base) = base else {
+        return ok(NAME, format!("{} (default endpoint)", provider.unwrap_or_default()));
+    };
+    match reachable(&base).await {
+        Ok(ms) => ok(NAME, format!("{base} answers a connection ({ms} ms)")),
+        Err(e) => fail(NAME, format!("{base}: {e}"), "start the provider or correct base_url in .agent-os/config.toml"),
+    }
+}
+
+/// Opens a TCP connection to the URL's host and port.
+async fn reachable(url: &str) -> Result<u128, String> {
+    let rest = url.split_once("://").map(|(_, r)| r).ok_or("not a URL (no scheme)")?;
+    let https = url.starts_with("https");
+    let authority = rest.split('/').next().unwrap_or(rest);
+    let addr = if authority.rsplit_once(':').is_some_and(|(_, p)| p.parse::<u16>().is_ok()) {
+        authority.to_string()
+    } else {
+        format!("{authority}:{}", if https { 443 } else { 80 })
+    };
+    let started = Instant::now();
+    match tokio::time::timeout(Duration::from_secs(3), tokio::net::TcpStream::connect(&addr)).await {
+        Ok(Ok(_)) => Ok(started.elapsed().as_millis()),
+        Ok(Err(e)) => Err(format!("cannot connect to {addr}: {e}")),
+        Err(_) => Err(format!("no answer from {addr} within 3 s")),
+    }
+}
+
+fn jobs_db(path: &Path) -> Check {
+    const NAME: &str = "jobs database";
+    if !path.exists() {
+        return ok(NAME, "not created yet (the server creates it)");
+    }
+    let fix = format!("stop the server and move {} aside; a fresh one is created at start", path.display());
+    let conn = match rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY) {
+        Ok(c) => c,
+        Err(e) => return fail(NAME, format!("cannot open {}: {e}", path.display()), fix),
+    };
+    let verdict: Result<String, _> = conn.query_row("PRAGMA quick_check", [], |r| r.get(0));
+    match verdict {
+        Ok(v) if v == "ok" => {
+            let jobs: i64 = conn.query_row("SELECT count(*) FROM jobs", [], |r| r.get(0)).unwrap_or(-1);
+            let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+            ok(NAME, format!("intact: {jobs} jobs, {:.2} MB", size as f64 / 1048576.0))
+        }
+        Ok(v) => fail(NAME, format!("damaged: {v}"), fix),
+        Err(e) => fail(NAME, format!("damaged: {e}"), fix),
+    }
+}
+
+fn clients(project: &Project) -> Check {
+    const NAME: &str = "mcp clients";
+    let wired: Vec<&str> = [(".cursor/mcp.json", "Cursor"), (".mcp.json", "Claude Code")]
+        .into_iter()
+        .filter(|(p, _)| {
+            std::fs::read_to_string(project.root().join(p))
+                .ok()
+                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+                .is_some_and(|v| v["mcpServers"].get(crate::init::SERVER_NAME).is_some())
+        })
+        .map(|(_, name)| name)
+        .collect();
+    if wired.is_empty() {
+        warn(NAME, "neither .cursor/mcp.json nor .mcp.json names agent-os", "run `agent-os init`")
+    } else {
+        ok(NAME, format!("wired for {}", wired.join(" and ")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_damaged_jobs_database_fails_with_the_fix() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("jobs.db");
+        std::fs::write(&db, vec![0x5au8; 8192]).unwrap();
+        let c = jobs_db(&db);
+        assert_eq!(c.level, Level::Fail, "{c:?}");
+        assert!(c.fix.unwrap().contains("move"));
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_provider_is_named() {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        drop(l);
+        let e = reachable(&format!("http://127.0.0.1:{port}/v1")).await.unwrap_err();
+        assert!(e.contains(&port.to_string()), "{e}");
+    }
+}

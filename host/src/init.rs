@@ -1,0 +1,330 @@
+//! `agent-os init`: lays out `.agent-os/` in a project and wires the MCP
+//! clients people use (Cursor, Claude Code) to this binary.
+//!
+//! Every step is idempotent: a file whose content would not change is not
+//! written again, so running `init` twice leaves byte-identical files. Files
+//! the user owns (`.cursor/mcp.json`, `.mcp.json`) are merged, never
+//! replaced: other servers and unknown keys stay as they were.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+
+use crate::project::Project;
+
+/// The standards folder of each core persona's domain.
+pub const DOMAINS: [&str; 6] = ["architecture", "development", "data", "testing", "security", "operations"];
+
+/// The server's name in the clients' MCP configuration.
+pub const SERVER_NAME: &str = "agent-os";
+
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path} is not valid JSON ({reason}); fix or move it, then run `agent-os init` again")]
+    BadJson { path: PathBuf, reason: String },
+    #[error("{path}: {what}; fix or move it, then run `agent-os init` again")]
+    Shape { path: PathBuf, what: &'static str },
+}
+
+/// What happened to one file or folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Created,
+    Updated,
+    Unchanged,
+    /// Present with content of the user's own; left alone.
+    Kept,
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Outcome::Created => "created",
+            Outcome::Updated => "updated",
+            Outcome::Unchanged => "unchanged",
+            Outcome::Kept => "kept",
+        })
+    }
+}
+
+/// One line of the report: a path relative to the project root.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Step {
+    pub path: String,
+    pub outcome: Outcome,
+    pub note: Option<String>,
+}
+
+/// How the clients should start the server.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The command clients run: `agent-os` when it is on PATH, else the
+    /// absolute path of this executable.
+    pub command: String,
+    /// Replace an `agent-os` entry or rule file that differs from ours.
+    pub force: bool,
+}
+
+impl Options {
+    /// Uses `agent-os` if PATH finds this same executable, else its full path.
+    pub fn detect(force: bool) -> Self {
+        let exe = std::env::current_exe().ok().and_then(|p| p.canonicalize().ok());
+        let on_path = std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|d| d.join(SERVER_NAME))
+                .find(|p| p.is_file())
+                .and_then(|p| p.canonicalize().ok())
+        });
+        let command = match (&exe, &on_path) {
+            (Some(e), Some(p)) if e == p => SERVER_NAME.to_string(),
+            (Some(e), _) => e.display().to_string(),
+            (None, _) => SERVER_NAME.to_string(),
+        };
+        Self { command, force }
+    }
+}
+
+const CONFIG: &str = r#"# Agent OS Personas: project configuration. Everything here is optional;
+# commented values are the defaults. Environment variables override the file.
+#
+# Server (flags of `agent-os serve`, or environment variables):
+#   AGENT_OS_WORKERS=3           persona jobs that run at the same time
+#   AGENT_OS_RETENTION_DAYS=30   finished jobs older than this are deleted
+#   AGENT_OS_MODELS_DIR=~/.cache/agent-os/models   embedding model and ONNX Runtime
+#   AGENT_OS_HTTP_TOKEN=...      bearer token for `agent-os serve --http ADDR`
+#
+# LLM provider. Without one, personas run their own checks and return a
+# delegated brief (prompt, standards, findings) for your assistant to finish.
+# [llm]
+# provider = "openai"                  # "openai" (any OpenAI-compatible server) or "anthropic"
+# base_url = "https://api.openai.com/v1"
+# model = "gpt-4o-mini"
+# api_key_env = "OPENAI_API_KEY"       # the NAME of the variable holding the key
+# timeout_seconds = 120
+# max_retries = 3
+#
+# Local models through Ollama:
+# [llm]
+# provider = "openai"
+# base_url = "http://127.0.0.1:11434/v1"
+# model = "qwen2.5-coder:7b"
+"#;
+
+const GITIGNORE: &str = "# Index, compiled components and the jobs database: rebuilt on demand.\n.cache/\n";
+
+const CURSOR_RULE: &str = r#"---
+description: Project standards and specialist reviewers from Agent OS
+alwaysApply: true
+---
+This project keeps its engineering standards in `.agent-os/standards/` and serves
+them through the `agent-os` MCP server.
+
+- Before you design, write or review code, call `search_standards` with what you
+  are about to do (e.g. "retry policy for HTTP clients") and follow what it returns.
+- Cite the standards you relied on by their path, e.g. `standards/security/secrets.md`.
+- When a standard is missing or wrong, say so instead of inventing one; a persona
+  can propose it with `propose_standard` and a human approves it.
+- For a specialist review, call `invoke_architect`, `invoke_engineer`, `invoke_data`,
+  `invoke_qa`, `invoke_security` or `invoke_sre` with the task and the relevant code,
+  then poll `check_persona_job` with the job id (pass `wait_seconds` to wait).
+- If a job returns a delegated brief, finish the review yourself from that brief.
+"#;
+
+/// Lays out `.agent-os/` and wires Cursor and Claude Code. Returns one step
+/// per path, in order.
+pub fn init(project: &Project, opts: &Options) -> Result<Vec<Step>, InitError> {
+    let root = project.root();
+    let mut steps = Vec::new();
+    for d in DOMAINS {
+        let keep = project.standards_dir().join(d).join(".gitkeep");
+        steps.push(write_if_absent_or_same(root, &keep, "", false)?);
+    }
+    steps.push(write_if_absent_or_same(root, &project.agent_dir().join("config.toml"), CONFIG, false)?);
+    steps.push(write_if_absent_or_same(root, &project.agent_dir().join(".gitignore"), GITIGNORE, false)?);
+
+    // Cursor starts servers from its own folder; name the project explicitly.
+    let cursor_entry = entry(&opts.command, &["--project", "${workspaceFolder}"]);
+    steps.push(merge_server(root, &root.join(".cursor").join("mcp.json"), cursor_entry, opts.force)?);
+    // Claude Code starts project servers in the project folder.
+    let claude_entry = entry(&opts.command, &[]);
+    steps.push(merge_server(root, &root.join(".mcp.json"), claude_entry, opts.force)?);
+
+    let rule = root.join(".cursor").join("rules").join("agent-os.mdc");
+    steps.push(write_if_absent_or_same(root, &rule, CURSOR_RULE, opts.force)?);
+    Ok(steps)
+}
+
+fn entry(command: &str, args: &[&str]) -> Value {
+    let mut e = Map::new();
+    e.insert("command".into(), Value::String(command.to_string()));
+    let mut all: Vec<Value> = args.iter().map(|a| Value::String(a.to_string())).collect();
+    all.push(Value::String("serve".into()));
+    e.insert("args".into(), Value::Array(all));
+    Value::Object(e)
+}
+
+fn rel(root: &Path, p: &Path) -> String {
+    p.strip_prefix(root).unwrap_or(p).display().to_string()
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> InitError + '_ {
+    move |source| InitError::Io { path: path.to_path_buf(), source }
+}
+
+/// Writes `content` to `path` unless the file exists. An existing file with
+/// other content is kept unless `replace`.
+fn write_if_absent_or_same(root: &Path, path: &Path, content: &str, replace: bool) -> Result<Step, InitError> {
+    let step = |outcome, note: Option<&str>| Step { path: rel(root, path), outcome, note: note.map(str::to_string) };
+    match std::fs::read(path) {
+        Ok(old) if old == content.as_bytes() => Ok(step(Outcome::Unchanged, None)),
+        Ok(_) if !replace => Ok(step(Outcome::Kept, Some("has your own content; left as is (--force replaces it)"))),
+        Ok(_) => {
+            write_atomic(path, content.as_bytes())?;
+            Ok(step(Outcome::Updated, None))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            write_atomic(path, content.as_bytes())?;
+            Ok(step(Outcome::Created, None))
+        }
+        Err(e) => Err(InitError::Io { path: path.to_path_buf(), source: e }),
+    }
+}
+
+/// Adds our server to an MCP client config's `mcpServers`, keeping every
+/// other key and server (and their order) as they were.
+fn merge_server(root: &Path, path: &Path, ours: Value, replace: bool) -> Result<Step, InitError> {
+    let step = |outcome, note: Option<&str>| Step { path: rel(root, path), outcome, note: note.map(str::to_string) };
+    let existing = match std::fs::read_to_string(path) {
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(InitError::Io { path: path.to_path_buf(), source: e }),
+    };
+    let mut doc = match &existing {
+        Some(text) if !text.trim().is_empty() => serde_json::from_str::<Value>(text)
+            .map_err(|e| InitError::BadJson { path: path.to_path_buf(), reason: e.to_string() })?,
+        _ => Value::Object(Map::new()),
+    };
+    let top = doc.as_object_mut().ok_or(InitError::Shape { path: path.to_path_buf(), what: "the top level is not an object" })?;
+    let servers = top.entry("mcpServers").or_insert_with(|| Value::Object(Map::new()));
+    let servers = servers
+        .as_object_mut()
+        .ok_or(InitError::Shape { path: path.to_path_buf(), what: "\"mcpServers\" is not an object" })?;
+    let mut note = None;
+    match servers.get(SERVER_NAME) {
+        Some(v) if *v == ours => {}
+        Some(_) if !replace => note = Some("has an agent-os entry of your own; left as is (--force replaces it)"),
+        _ => {
+            servers.insert(SERVER_NAME.to_string(), ours);
+        }
+    }
+    let mut text = serde_json::to_string_pretty(&doc).expect("JSON values always serialise");
+    text.push('\n');
+    match existing {
+        Some(old) if old == text => Ok(step(if note.is_some() { Outcome::Kept } else { Outcome::Unchanged }, note)),
+        Some(old) if note.is_some() && serde_json::from_str::<Value>(&old).ok().as_ref() == Some(&doc) => {
+            // Only the formatting differs: leave the user's file alone.
+            Ok(step(Outcome::Kept, note))
+        }
+        Some(_) => {
+            write_atomic(path, text.as_bytes())?;
+            Ok(step(Outcome::Updated, note))
+        }
+        None => {
+            write_atomic(path, text.as_bytes())?;
+            Ok(step(Outcome::Created, None))
+        }
+    }
+}
+
+/// Writes through a temporary file in the same folder and renames it, so a
+/// crash never leaves half a file.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), InitError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(io(dir))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io(dir))?;
+    std::io::Write::write_all(&mut tmp, bytes).map_err(io(path))?;
+    tmp.as_file().sync_all().map_err(io(path))?;
+    tmp.persist(path).map_err(|e| InitError::Io { path: path.to_path_buf(), source: e.error })?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts() -> Options {
+        Options { command: "agent-os".into(), force: false }
+    }
+
+    fn snapshot(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+        let mut out = Vec::new();
+        let mut stack = vec![root.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    out.push((p.clone(), std::fs::read(&p).unwrap()));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn twice_is_byte_identical_and_keeps_other_servers() {
+        let dir = tempfile::tempdir().unwrap();
+        let cursor = dir.path().join(".cursor/mcp.json");
+        std::fs::create_dir_all(cursor.parent().unwrap()).unwrap();
+        std::fs::write(&cursor, r#"{"zeta": 1, "mcpServers": {"other": {"command": "x", "args": ["--y"]}}}"#).unwrap();
+        let project = Project::new(dir.path());
+
+        let first = init(&project, &opts()).unwrap();
+        assert!(first.iter().any(|s| s.path == ".cursor/mcp.json" && s.outcome == Outcome::Updated));
+        let before = snapshot(dir.path());
+        let second = init(&project, &opts()).unwrap();
+        assert!(second.iter().all(|s| s.outcome == Outcome::Unchanged), "{second:?}");
+        assert_eq!(before, snapshot(dir.path()));
+
+        let merged: Value = serde_json::from_str(&std::fs::read_to_string(&cursor).unwrap()).unwrap();
+        assert_eq!(merged["mcpServers"]["other"]["command"], "x");
+        assert_eq!(merged["zeta"], 1);
+        assert_eq!(merged["mcpServers"]["agent-os"]["args"][2], "serve");
+        // The user's key order survives the merge.
+        let text = std::fs::read_to_string(&cursor).unwrap();
+        assert!(text.find("zeta").unwrap() < text.find("mcpServers").unwrap());
+        for d in DOMAINS {
+            assert!(dir.path().join(".agent-os/standards").join(d).is_dir());
+        }
+    }
+
+    #[test]
+    fn a_users_own_entry_is_kept_unless_forced() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".mcp.json");
+        let own = "{\n  \"mcpServers\": {\n    \"agent-os\": {\n      \"command\": \"/opt/agent-os\"\n    }\n  }\n}\n";
+        std::fs::write(&path, own).unwrap();
+        let project = Project::new(dir.path());
+        let steps = init(&project, &opts()).unwrap();
+        assert!(steps.iter().any(|s| s.path == ".mcp.json" && s.outcome == Outcome::Kept));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), own);
+        init(&project, &Options { force: true, ..opts() }).unwrap();
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(v["mcpServers"]["agent-os"]["command"], "agent-os");
+    }
+
+    #[test]
+    fn broken_json_is_refused_and_left_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".mcp.json");
+        std::fs::write(&path, "{ not json").unwrap();
+        let err = init(&Project::new(dir.path()), &opts()).unwrap_err();
+        assert!(err.to_string().contains("not valid JSON"), "{err}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{ not json");
+    }
+}

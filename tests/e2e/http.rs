@@ -1,0 +1,163 @@
+//! `agent-os serve --http`: the token rules, and MCP over streamable HTTP
+//! spoken byte by byte so nothing in between can hide a mistake. The
+//! Python SDK and the MCP Inspector drive the same endpoint in clients.rs.
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::support::{BIN, project};
+
+const TOKEN: &str = "e2e-token-0123456789abcdef";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// One HTTP/1.0 exchange: (status, headers, body). HTTP/1.0 keeps the body
+/// unchunked; the server closes the connection when the answer is done.
+async fn exchange(port: u16, headers: &[(&str, &str)], body: &Value) -> Result<(u16, String, String)> {
+    let body = body.to_string();
+    let mut req = format!(
+        "POST /mcp HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n\
+         Accept: application/json, text/event-stream\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(&body);
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+    s.write_all(req.as_bytes()).await?;
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 8192];
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let n = tokio::time::timeout_at(deadline.into(), s.read(&mut buf)).await.context("no complete answer within 90 s")??;
+        if n == 0 {
+            break;
+        }
+        raw.extend_from_slice(&buf[..n]);
+        // An SSE answer may stay open; stop once the JSON-RPC reply is in.
+        if String::from_utf8_lossy(&raw).contains("\"jsonrpc\"") && rpc_reply(&String::from_utf8_lossy(&raw)).is_some() {
+            break;
+        }
+    }
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").context("no header end")?;
+    let status = head.split_whitespace().nth(1).context("status")?.parse()?;
+    Ok((status, head.to_string(), body.to_string()))
+}
+
+/// The JSON-RPC reply in a JSON or SSE body.
+fn rpc_reply(body: &str) -> Option<Value> {
+    let direct = body.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or(body);
+    if let Ok(v) = serde_json::from_str::<Value>(direct.trim()) {
+        return Some(v);
+    }
+    body.lines()
+        .filter_map(|l| l.strip_prefix("data:"))
+        .filter_map(|d| serde_json::from_str::<Value>(d.trim()).ok())
+        .find(|v| v.get("id").is_some() && (v.get("result").is_some() || v.get("error").is_some()))
+}
+
+fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}
+
+async fn wait_listening(port: u16, child: &mut tokio::process::Child) -> Result<()> {
+    let start = Instant::now();
+    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+        if let Some(status) = child.try_wait()? {
+            bail!("server exited early: {status}");
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            bail!("server did not listen on {port} within 60 s");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn non_loopback_without_a_token_is_refused_at_start() -> Result<()> {
+    let dir = project();
+    for (token, expect) in [(None, "without a token"), (Some("short"), "too short")] {
+        let mut cmd = tokio::process::Command::new(BIN);
+        cmd.arg("--project").arg(dir.path()).args(["serve", "--http", "0.0.0.0:0"]).env_remove("AGENT_OS_HTTP_TOKEN");
+        if let Some(t) = token {
+            cmd.args(["--token", t]);
+        }
+        let out = tokio::time::timeout(Duration::from_secs(60), cmd.stdin(Stdio::null()).output()).await??;
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "serve on 0.0.0.0 with token {token:?} started");
+        assert!(err.contains(expect), "expected '{expect}' in: {err}");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn http_needs_the_bearer_token_and_speaks_mcp() -> Result<()> {
+    let dir = project();
+    let port = free_port();
+    let log = std::fs::File::create(dir.path().join("server.log"))?;
+    let mut child = tokio::process::Command::new(BIN)
+        .arg("--project")
+        .arg(dir.path())
+        .args(["serve", "--http", &format!("127.0.0.1:{port}")])
+        .env("AGENT_OS_HTTP_TOKEN", TOKEN)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(log))
+        .kill_on_drop(true)
+        .spawn()?;
+    wait_listening(port, &mut child).await?;
+
+    let init = json!({
+        "jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "e2e", "version": "0"}}
+    });
+    let (status, head, _) = exchange(port, &[], &init).await?;
+    assert_eq!(status, 401, "no token: {head}");
+    assert_eq!(header(&head, "www-authenticate"), Some("Bearer"));
+    let (status, _, _) = exchange(port, &[("Authorization", "Bearer wrong-token-0123456789")], &init).await?;
+    assert_eq!(status, 401, "wrong token");
+
+    let bearer = format!("Bearer {TOKEN}");
+    let (status, head, body) = exchange(port, &[("Authorization", &bearer)], &init).await?;
+    assert_eq!(status, 200, "{head}\n{body}");
+    let reply = rpc_reply(&body).context("initialize reply")?;
+    assert_eq!(reply["result"]["serverInfo"]["name"].as_str().map(|n| n.contains("agent-os")), Some(true), "{reply}");
+    let session = header(&head, "mcp-session-id").context("session id")?.to_string();
+    let auth = [("Authorization", bearer.as_str()), ("Mcp-Session-Id", session.as_str()), ("MCP-Protocol-Version", "2025-06-18")];
+
+    let (status, _, _) = exchange(port, &auth, &json!({"jsonrpc": "2.0", "method": "notifications/initialized"})).await?;
+    assert!(status == 202 || status == 200, "initialized: {status}");
+    let (status, _, body) = exchange(port, &auth, &json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"})).await?;
+    assert_eq!(status, 200);
+    let tools = rpc_reply(&body).context("tools/list reply")?;
+    let names: Vec<&str> = tools["result"]["tools"].as_array().context("tools")?.iter().filter_map(|t| t["name"].as_str()).collect();
+    for t in ["invoke_security", "check_persona_job", "search_standards"] {
+        assert!(names.contains(&t), "{t} missing from {names:?}");
+    }
+
+    let call = json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call", "params": {
+        "name": "invoke_security", "arguments": {"task": "review", "context": "x = 1\npassword = \"hunter2hunter2\"\n"}}});
+    let (status, _, body) = exchange(port, &auth, &call).await?;
+    assert_eq!(status, 200);
+    let started = rpc_reply(&body).context("invoke reply")?;
+    let job = started["result"]["structuredContent"]["job_id"].as_str().context("job id")?.to_string();
+    let check = json!({"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {
+        "name": "check_persona_job", "arguments": {"job_id": job, "wait_seconds": 60}}});
+    let (_, _, body) = exchange(port, &auth, &check).await?;
+    let done = rpc_reply(&body).context("check reply")?;
+    assert_eq!(done["result"]["structuredContent"]["status"], "complete", "{done}");
+    Ok(())
+}
