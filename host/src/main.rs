@@ -38,6 +38,11 @@ enum Command {
     },
     /// List the personas this project has.
     Personas,
+    /// The project's standards: metadata and search usage.
+    Standards {
+        #[command(subcommand)]
+        action: StandardsCmd,
+    },
     /// Index the standards now (incremental: only changed files are re-embedded).
     Index {
         /// Delete the index and build it from scratch.
@@ -74,6 +79,16 @@ enum Command {
         /// List the queries each mode did not answer with its first document.
         #[arg(long)]
         misses: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum StandardsCmd {
+    /// Every standard in .agent-os/standards with domain, query count and last query.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -153,6 +168,7 @@ async fn run(project: Project, command: Command) -> Result<()> {
             Ok(())
         }
         Command::Jobs { action } => jobs(&app, action).await,
+        Command::Standards { action: StandardsCmd::List { json } } => standards_list(&app, json).await,
         Command::Index { rebuild } => index(&app, rebuild).await,
         Command::Search { query, limit, domain, mode, json } => {
             let mut q = Query::new(query);
@@ -264,6 +280,38 @@ async fn eval(corpus: PathBuf, queries: PathBuf, index_dir: Option<PathBuf>, mis
             println!("{} misses: {}", m.mode, list.join(" "));
         }
     }
+    Ok(())
+}
+
+async fn standards_list(app: &App, json: bool) -> Result<()> {
+    let list = app.standards.catalogue().await?;
+    if json {
+        let rows: Vec<serde_json::Value> = list
+            .iter()
+            .map(|s| {
+                let mut v = serde_json::to_value(s).unwrap_or_default();
+                v["last_queried"] = serde_json::json!(s.last_queried.map(agent_os::mcp::iso8601));
+                v["last_updated"] = serde_json::json!(s.last_updated.map(agent_os::mcp::iso8601));
+                v
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(());
+    }
+    if list.is_empty() {
+        println!("no standards in {}; approve a proposal or add a markdown file there", app.project.standards_dir().display());
+        return Ok(());
+    }
+    println!("{:<48} {:<14} {:>7}  {:<20}  {}", "path", "domain", "queries", "last queried", "created by / approved by");
+    for s in &list {
+        let last = s.last_queried.map(agent_os::mcp::iso8601).unwrap_or_else(|| "never".into());
+        let who = match (&s.created_by, &s.approved_by) {
+            (None, None) => "-".to_string(),
+            (c, a) => format!("{} / {}", c.as_deref().unwrap_or("-"), a.as_deref().unwrap_or("-")),
+        };
+        println!("{:<48} {:<14} {:>7}  {:<20}  {who}", s.path, s.domain, s.query_count, last);
+    }
+    println!("{} standard(s)", list.len());
     Ok(())
 }
 

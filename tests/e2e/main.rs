@@ -6,6 +6,7 @@ mod support;
 mod durability;
 mod load;
 mod progress;
+mod proposals;
 mod sandbox;
 mod search;
 mod skeleton;

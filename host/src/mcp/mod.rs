@@ -2,6 +2,7 @@
 //! search tools. A failure a person can act on is a tool result with
 //! `isError: true` and a sentence saying what to do.
 
+mod standards_tools;
 mod tools;
 
 use rmcp::model::{
@@ -13,7 +14,7 @@ use rmcp::{ErrorData as McpError, RoleServer, ServerHandler, ServiceExt};
 
 use crate::app::App;
 
-pub use tools::ToolError;
+pub use tools::{ToolError, iso8601};
 
 const INSTRUCTIONS: &str = "Agent OS gives you a team of specialist reviewers and the project's own standards. \
 Call search_standards before answering questions about how this project does things, and cite the standards you use. \
@@ -83,7 +84,10 @@ impl ServerHandler for PersonaServer {
             tx
         });
         let result = match tools::call(&self.app, &request.name, args, sink.as_ref()).await {
-            Ok(value) => {
+            Ok(mut value) => {
+                if request.name == "propose_standard" {
+                    standards_tools::ask_reviewer(&self.app, &context.peer, &mut value).await;
+                }
                 let text = serde_json::to_string_pretty(&value).unwrap_or_default();
                 let mut r = CallToolResult::success(vec![ContentBlock::text(text)]);
                 r.structured_content = Some(value);
