@@ -90,6 +90,35 @@ enum StandardsCmd {
         #[arg(long)]
         json: bool,
     },
+    /// Proposed standards, newest first, with their content.
+    Proposals {
+        /// pending, approved, revised or rejected.
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve, send back (revise) or reject a pending proposal.
+    Review {
+        /// The proposal id.
+        id: String,
+        /// approve, revise or reject.
+        decision: String,
+        /// Why, or what to change (required for revise).
+        #[arg(long)]
+        feedback: Option<String>,
+        /// A markdown file to write instead of the proposed text (approve).
+        #[arg(long)]
+        edited: Option<PathBuf>,
+        /// Replace an existing standard of the same domain and topic (approve).
+        #[arg(long)]
+        overwrite: bool,
+        /// Who approves (default: $USER).
+        #[arg(long, env = "USER")]
+        reviewer: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -169,6 +198,12 @@ async fn run(project: Project, command: Command) -> Result<()> {
         }
         Command::Jobs { action } => jobs(&app, action).await,
         Command::Standards { action: StandardsCmd::List { json } } => standards_list(&app, json).await,
+        Command::Standards { action: StandardsCmd::Proposals { status, limit, json } } => {
+            proposals(&app, status, limit, json).await
+        }
+        Command::Standards { action: StandardsCmd::Review { id, decision, feedback, edited, overwrite, reviewer } } => {
+            review(&app, &id, &decision, feedback, edited, overwrite, reviewer).await
+        }
         Command::Index { rebuild } => index(&app, rebuild).await,
         Command::Search { query, limit, domain, mode, json } => {
             let mut q = Query::new(query);
@@ -312,6 +347,73 @@ async fn standards_list(app: &App, json: bool) -> Result<()> {
         println!("{:<48} {:<14} {:>7}  {:<20}  {who}", s.path, s.domain, s.query_count, last);
     }
     println!("{} standard(s)", list.len());
+    Ok(())
+}
+
+async fn proposals(app: &App, status: Option<String>, limit: u32, json: bool) -> Result<()> {
+    let status = status.map(|s| s.parse()).transpose().map_err(anyhow::Error::msg)?;
+    let (rows, total) = app.standards.list(status, limit.clamp(1, 500)).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(());
+    }
+    for p in &rows {
+        println!(
+            "{}  {:<8}  {}/{}  \"{}\"  by {}  {}",
+            p.id,
+            p.status,
+            p.domain,
+            p.topic,
+            p.title,
+            p.persona.as_deref().unwrap_or("agent"),
+            agent_os::mcp::iso8601(p.created_at)
+        );
+        if let Some(f) = &p.feedback {
+            println!("  feedback: {f}");
+        }
+    }
+    println!("{} shown of {total}; `agent-os standards review ID approve|revise|reject` decides", rows.len());
+    Ok(())
+}
+
+async fn review(
+    app: &App,
+    id: &str,
+    decision: &str,
+    feedback: Option<String>,
+    edited: Option<PathBuf>,
+    overwrite: bool,
+    reviewer: Option<String>,
+) -> Result<()> {
+    match decision {
+        "approve" => {
+            let edited = match edited {
+                Some(f) => Some(std::fs::read_to_string(&f).with_context(|| format!("reading {}", f.display()))?),
+                None => None,
+            };
+            let reviewer = reviewer.filter(|r| !r.trim().is_empty()).unwrap_or_else(|| "human".into());
+            let p = app.standards.approve(id, &reviewer, edited, overwrite).await?;
+            println!("approved: wrote {}", p.written_path.unwrap_or_default());
+        }
+        "reject" => {
+            app.standards.reject(id, feedback).await?;
+            println!("rejected {id}; nothing written");
+        }
+        "revise" => {
+            let p = app.standards.get(id).await?;
+            if let Some(persona) = &p.persona
+                && app.registry().get(persona).is_none()
+            {
+                bail!("proposal {id} came from persona '{persona}', which is no longer installed; reject it instead");
+            }
+            let p = app.standards.revise(id, feedback.as_deref().unwrap_or_default(), &app.jobs).await?;
+            match p.revision_job_id {
+                Some(job) => println!("sent back to {} as job {job} (a running `agent-os serve` picks it up)", p.persona.unwrap_or_default()),
+                None => println!("marked revised; the agent that proposed it should propose again with the feedback"),
+            }
+        }
+        other => bail!("unknown decision '{other}': use approve, revise or reject"),
+    }
     Ok(())
 }
 

@@ -438,3 +438,47 @@ async fn a_client_with_elicitation_approves_in_the_same_call() -> Result<()> {
     let _ = client.cancel().await;
     Ok(())
 }
+
+fn cli(root: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(BIN).arg("--project").arg(root).args(args).output().expect("running agent-os")
+}
+
+#[tokio::test]
+async fn a_person_at_the_terminal_reviews_with_the_cli() -> Result<()> {
+    let dir = project();
+    let s = Server::start(dir.path()).await?;
+    let propose = |topic: &'static str| {
+        s.ok("propose_standard", json!({ "domain": "payments", "topic": topic, "content": CONTENT }))
+    };
+    let a = propose("ledger").await?["proposal_id"].as_str().unwrap().to_string();
+    let b = propose("payouts").await?["proposal_id"].as_str().unwrap().to_string();
+
+    let out = cli(dir.path(), &["standards", "proposals", "--status", "pending"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains(&a) && text.contains("payments/payouts"), "{text}");
+
+    // An edit holding a secret is refused with the line, and nothing is written.
+    let edit = dir.path().join("edit.md");
+    std::fs::write(&edit, "# Ledger\n\n## Context\nx\n\napi_key = \"9f8e7d6c5b4a\"\n")?;
+    let out = cli(dir.path(), &["standards", "review", &a, "approve", "--edited", edit.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("line 6"), "{err}");
+    assert!(!standards_dir(dir.path()).join("payments").exists());
+
+    let out = cli(dir.path(), &["standards", "review", &a, "approve", "--reviewer", "carol"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = std::fs::read_to_string(standards_dir(dir.path()).join("payments/ledger.md"))?;
+    assert!(text.contains("approved_by: \"carol\""), "{text}");
+    let out = cli(dir.path(), &["standards", "review", &b, "reject", "--feedback", "not ours"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // The server sees the decisions made from the terminal.
+    let v = s.ok("list_standard_proposals", json!({})).await?;
+    let status = |id: &str| v["proposals"].as_array().unwrap().iter().find(|p| p["proposal_id"] == id).unwrap()["status"].clone();
+    assert_eq!((status(&a), status(&b)), (json!("approved"), json!("rejected")), "{v}");
+    let rows = standards_list(dir.path())?;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["approved_by"], "carol");
+    assert_eq!(rows[0]["query_count"], 0);
+    s.stop().await
+}
