@@ -337,14 +337,15 @@ async fn standards_list(app: &App, json: bool) -> Result<()> {
         println!("no standards in {}; approve a proposal or add a markdown file there", app.project.standards_dir().display());
         return Ok(());
     }
-    println!("{:<48} {:<14} {:>7}  {:<20}  {}", "path", "domain", "queries", "last queried", "created by / approved by");
+    let w = list.iter().map(|s| s.path.len()).max().unwrap_or(4).max(4);
+    println!("{:<w$}  {:<14} {:>7}  {:<20}  {}", "path", "domain", "queries", "last queried", "created by / approved by");
     for s in &list {
         let last = s.last_queried.map(agent_os::mcp::iso8601).unwrap_or_else(|| "never".into());
         let who = match (&s.created_by, &s.approved_by) {
             (None, None) => "-".to_string(),
             (c, a) => format!("{} / {}", c.as_deref().unwrap_or("-"), a.as_deref().unwrap_or("-")),
         };
-        println!("{:<48} {:<14} {:>7}  {:<20}  {who}", s.path, s.domain, s.query_count, last);
+        println!("{:<w$}  {:<14} {:>7}  {:<20}  {who}", s.path, s.domain, s.query_count, last);
     }
     println!("{} standard(s)", list.len());
     Ok(())

@@ -20,7 +20,8 @@ const INSTRUCTIONS: &str = "Agent OS gives you a team of specialist reviewers an
 Call search_standards before answering questions about how this project does things, and cite the standards you use. \
 To get a review, call invoke_<persona> (architect, engineer, data, qa, security, sre, or an installed persona); \
 it answers at once with a job_id. Poll check_persona_job(job_id) every few seconds until status is complete, failed or cancelled. \
-A result labelled 'delegated brief' means no language model is configured on the server: finish the review yourself from it.";
+A result labelled 'delegated brief' means no language model is configured on the server: finish the review yourself from it. \
+To record a pattern as a project standard, call propose_standard; only the user decides, through review_standard_proposal (or a form the server shows).";
 
 /// The MCP server for one project.
 #[derive(Clone)]

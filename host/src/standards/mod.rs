@@ -54,7 +54,7 @@ pub enum StandardsError {
     Invalid(String),
     #[error("this job already made {MAX_PROPOSALS_PER_JOB} proposals; review those first")]
     TooMany,
-    #[error("no proposal with id '{0}'; list_standard_proposals shows them")]
+    #[error("no proposal with id '{0}'; list_standard_proposals (or `agent-os standards proposals`) shows them")]
     NotFound(String),
     #[error("proposal '{id}' was already {status}; only a pending proposal can be reviewed")]
     NotPending { id: String, status: ProposalStatus },
@@ -194,7 +194,10 @@ impl Standards {
             return Err(StandardsError::Invalid(format!("title must be one line of at most {MAX_TITLE_CHARS} characters")));
         }
         if let Some(f) = secrets::scan(&title).into_iter().next() {
-            return Err(StandardsError::Secret(vec![SecretFinding { line: 0, ..f }]));
+            return Err(StandardsError::Invalid(format!(
+                "refused: the title seems to contain {}; use a plain title",
+                f.kind.describe()
+            )));
         }
         let proposal = Proposal {
             id: uuid::Uuid::new_v4().to_string(),
