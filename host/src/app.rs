@@ -9,6 +9,7 @@ use crate::personas::{PersonaError, Registry};
 use crate::plugins::{HostServices, PluginError, Runtime, SearchHit, StandardsSearch};
 use crate::project::Project;
 use crate::rag::{self, Index, Query, SearchError, Source};
+use crate::standards::{Standards, StandardsError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -16,6 +17,8 @@ pub enum AppError {
     Jobs(#[from] JobsError),
     #[error(transparent)]
     Plugins(#[from] PluginError),
+    #[error(transparent)]
+    Standards(#[from] StandardsError),
 }
 
 /// Settings the binary passes in.
@@ -70,6 +73,8 @@ pub struct App {
     pub services: Arc<HostServices>,
     /// The standards index, opened on first use.
     pub index: IndexCell,
+    /// Standard proposals and search usage.
+    pub standards: Arc<Standards>,
 }
 
 /// Opens the project's standards index once, on first use, and shares it.
@@ -135,9 +140,14 @@ impl App {
         let (registry, errors) = Registry::load(&project.personas_dir());
         let runtime = Runtime::new(project.components_cache())?;
         let index = IndexCell::new(project.clone());
-        let services = Arc::new(HostServices { project: project.clone(), search: Some(Arc::new(index.clone())) });
+        let standards = Arc::new(Standards::open(&project)?);
+        let services = Arc::new(HostServices {
+            project: project.clone(),
+            search: Some(Arc::new(index.clone())),
+            standards: Some(standards.clone()),
+        });
         Ok((
-            Self { project, jobs, registry: Arc::new(RwLock::new(registry)), runtime, services, index },
+            Self { project, jobs, registry: Arc::new(RwLock::new(registry)), runtime, services, index, standards },
             errors,
         ))
     }

@@ -14,3 +14,5 @@ pub mod personas;
 pub mod plugins;
 pub mod project;
 pub mod rag;
+pub mod secrets;
+pub mod standards;

@@ -59,6 +59,11 @@ enum Command {
     },
     /// List the personas this project has.
     Personas,
+    /// The project's standards: metadata and search usage.
+    Standards {
+        #[command(subcommand)]
+        action: StandardsCmd,
+    },
     /// Index the standards now (incremental: only changed files are re-embedded).
     Index {
         /// Delete the index and build it from scratch.
@@ -98,6 +103,45 @@ enum Command {
         /// List the queries each mode did not answer with its first document.
         #[arg(long)]
         misses: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum StandardsCmd {
+    /// Every standard in .agent-os/standards with domain, query count and last query.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Proposed standards, newest first, with their content.
+    Proposals {
+        /// pending, approved, revised or rejected.
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve, send back (revise) or reject a pending proposal.
+    Review {
+        /// The proposal id.
+        id: String,
+        /// approve, revise or reject.
+        decision: String,
+        /// Why, or what to change (required for revise).
+        #[arg(long)]
+        feedback: Option<String>,
+        /// A markdown file to write instead of the proposed text (approve).
+        #[arg(long)]
+        edited: Option<PathBuf>,
+        /// Replace an existing standard of the same domain and topic (approve).
+        #[arg(long)]
+        overwrite: bool,
+        /// Who approves (default: $USER).
+        #[arg(long, env = "USER")]
+        reviewer: Option<String>,
     },
 }
 
@@ -195,6 +239,13 @@ async fn run(project: Project, command: Command) -> Result<()> {
         Command::Jobs { action } => jobs(&app, action).await,
         Command::Index { rebuild, json } => index(&app, rebuild, json).await,
         Command::Init { .. } | Command::Doctor { .. } => unreachable!("handled above"),
+        Command::Standards { action: StandardsCmd::List { json } } => standards_list(&app, json).await,
+        Command::Standards { action: StandardsCmd::Proposals { status, limit, json } } => {
+            proposals(&app, status, limit, json).await
+        }
+        Command::Standards { action: StandardsCmd::Review { id, decision, feedback, edited, overwrite, reviewer } } => {
+            review(&app, &id, &decision, feedback, edited, overwrite, reviewer).await
+        }
         Command::Search { query, limit, domain, mode, json } => {
             let mut q = Query::new(query);
             q.limit = limit;
@@ -374,6 +425,106 @@ async fn eval(corpus: PathBuf, queries: PathBuf, index_dir: Option<PathBuf>, mis
                 .collect();
             println!("{} misses: {}", m.mode, list.join(" "));
         }
+    }
+    Ok(())
+}
+
+async fn standards_list(app: &App, json: bool) -> Result<()> {
+    let list = app.standards.catalogue().await?;
+    if json {
+        let rows: Vec<serde_json::Value> = list
+            .iter()
+            .map(|s| {
+                let mut v = serde_json::to_value(s).unwrap_or_default();
+                v["last_queried"] = serde_json::json!(s.last_queried.map(agent_os::mcp::iso8601));
+                v["last_updated"] = serde_json::json!(s.last_updated.map(agent_os::mcp::iso8601));
+                v
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(());
+    }
+    if list.is_empty() {
+        println!("no standards in {}; approve a proposal or add a markdown file there", app.project.standards_dir().display());
+        return Ok(());
+    }
+    let w = list.iter().map(|s| s.path.len()).max().unwrap_or(4).max(4);
+    println!("{:<w$}  {:<14} {:>7}  {:<20}  {}", "path", "domain", "queries", "last queried", "created by / approved by");
+    for s in &list {
+        let last = s.last_queried.map(agent_os::mcp::iso8601).unwrap_or_else(|| "never".into());
+        let who = match (&s.created_by, &s.approved_by) {
+            (None, None) => "-".to_string(),
+            (c, a) => format!("{} / {}", c.as_deref().unwrap_or("-"), a.as_deref().unwrap_or("-")),
+        };
+        println!("{:<w$}  {:<14} {:>7}  {:<20}  {who}", s.path, s.domain, s.query_count, last);
+    }
+    println!("{} standard(s)", list.len());
+    Ok(())
+}
+
+async fn proposals(app: &App, status: Option<String>, limit: u32, json: bool) -> Result<()> {
+    let status = status.map(|s| s.parse()).transpose().map_err(anyhow::Error::msg)?;
+    let (rows, total) = app.standards.list(status, limit.clamp(1, 500)).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(());
+    }
+    for p in &rows {
+        println!(
+            "{}  {:<8}  {}/{}  \"{}\"  by {}  {}",
+            p.id,
+            p.status,
+            p.domain,
+            p.topic,
+            p.title,
+            p.persona.as_deref().unwrap_or("agent"),
+            agent_os::mcp::iso8601(p.created_at)
+        );
+        if let Some(f) = &p.feedback {
+            println!("  feedback: {f}");
+        }
+    }
+    println!("{} shown of {total}; `agent-os standards review ID approve|revise|reject` decides", rows.len());
+    Ok(())
+}
+
+async fn review(
+    app: &App,
+    id: &str,
+    decision: &str,
+    feedback: Option<String>,
+    edited: Option<PathBuf>,
+    overwrite: bool,
+    reviewer: Option<String>,
+) -> Result<()> {
+    match decision {
+        "approve" => {
+            let edited = match edited {
+                Some(f) => Some(std::fs::read_to_string(&f).with_context(|| format!("reading {}", f.display()))?),
+                None => None,
+            };
+            let reviewer = reviewer.filter(|r| !r.trim().is_empty()).unwrap_or_else(|| "human".into());
+            let p = app.standards.approve(id, &reviewer, edited, overwrite).await?;
+            println!("approved: wrote {}", p.written_path.unwrap_or_default());
+        }
+        "reject" => {
+            app.standards.reject(id, feedback).await?;
+            println!("rejected {id}; nothing written");
+        }
+        "revise" => {
+            let p = app.standards.get(id).await?;
+            if let Some(persona) = &p.persona
+                && app.registry().get(persona).is_none()
+            {
+                bail!("proposal {id} came from persona '{persona}', which is no longer installed; reject it instead");
+            }
+            let p = app.standards.revise(id, feedback.as_deref().unwrap_or_default(), &app.jobs).await?;
+            match p.revision_job_id {
+                Some(job) => println!("sent back to {} as job {job} (a running `agent-os serve` picks it up)", p.persona.unwrap_or_default()),
+                None => println!("marked revised; the agent that proposed it should propose again with the feedback"),
+            }
+        }
+        other => bail!("unknown decision '{other}': use approve, revise or reject"),
     }
     Ok(())
 }

@@ -8,6 +8,7 @@ mod http;
 mod load;
 mod onboarding;
 mod progress;
+mod proposals;
 mod sandbox;
 mod search;
 mod skeleton;

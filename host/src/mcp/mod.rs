@@ -3,6 +3,7 @@
 //! `isError: true` and a sentence saying what to do.
 
 pub mod http;
+mod standards_tools;
 mod tools;
 
 use rmcp::model::{
@@ -14,13 +15,14 @@ use rmcp::{ErrorData as McpError, RoleServer, ServerHandler, ServiceExt};
 
 use crate::app::App;
 
-pub use tools::ToolError;
+pub use tools::{ToolError, iso8601};
 
 const INSTRUCTIONS: &str = "Agent OS gives you a team of specialist reviewers and the project's own standards. \
 Call search_standards before answering questions about how this project does things, and cite the standards you use. \
 To get a review, call invoke_<persona> (architect, engineer, data, qa, security, sre, or an installed persona); \
 it answers at once with a job_id. Poll check_persona_job(job_id) every few seconds until status is complete, failed or cancelled. \
-A result labelled 'delegated brief' means no language model is configured on the server: finish the review yourself from it.";
+A result labelled 'delegated brief' means no language model is configured on the server: finish the review yourself from it. \
+To record a pattern as a project standard, call propose_standard; only the user decides, through review_standard_proposal (or a form the server shows).";
 
 /// The MCP server for one project.
 #[derive(Clone)]
@@ -84,7 +86,10 @@ impl ServerHandler for PersonaServer {
             tx
         });
         let result = match tools::call(&self.app, &request.name, args, sink.as_ref()).await {
-            Ok(value) => {
+            Ok(mut value) => {
+                if request.name == "propose_standard" {
+                    standards_tools::ask_reviewer(&self.app, &context.peer, &mut value).await;
+                }
                 let text = serde_json::to_string_pretty(&value).unwrap_or_default();
                 let mut r = CallToolResult::success(vec![ContentBlock::text(text)]);
                 r.structured_content = Some(value);

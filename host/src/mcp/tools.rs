@@ -123,6 +123,7 @@ pub fn all(registry: &Registry) -> Vec<Tool> {
             "required": ["query"]
         })),
     ));
+    tools.extend(super::standards_tools::tools());
     tools
 }
 
@@ -211,7 +212,10 @@ pub async fn call(app: &App, name: &str, args: JsonObject, progress: Option<&Pro
         "persona_database_stats" => stats(app).await,
         "reset_persona_jobs" => reset(app, parse(name, args)?).await,
         "search_standards" => search(app, parse(name, args)?).await,
-        other => Err(ToolError::UnknownTool(other.to_string())),
+        other => match super::standards_tools::call(app, other, args).await {
+            Some(result) => result,
+            None => Err(ToolError::UnknownTool(other.to_string())),
+        },
     }
 }
 
@@ -448,6 +452,8 @@ async fn search(app: &App, args: SearchArgs) -> Result<Value, ToolError> {
         | crate::rag::SearchError::BadLimit(_) => ToolError::Invalid(e.to_string()),
         other => ToolError::Unavailable(format!("standards search failed: {other}")),
     })?;
+    // Usage counts (spec StandardMetadata.query_count), updated off this path.
+    app.standards.record_queries(answer.hits.iter().map(|h| h.path.clone()).collect());
     let mut out = json!({
         "query": q.text,
         "results": answer.hits,

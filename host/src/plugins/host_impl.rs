@@ -40,13 +40,15 @@ pub struct HostServices {
     pub project: Project,
     /// `None` until a standards index exists.
     pub search: Option<Arc<dyn StandardsSearch>>,
+    /// Where proposed standards wait for review; `None` refuses proposals.
+    pub standards: Option<Arc<crate::standards::Standards>>,
 }
 
 impl HostServices {
     /// Services with nothing behind them but the project's files; for
     /// checks that start a persona outside a server.
     pub fn offline(project: Project) -> Self {
-        Self { project, search: None }
+        Self { project, search: None, standards: None }
     }
 }
 
@@ -114,14 +116,13 @@ impl host::Host for HostState {
         Ok(())
     }
 
-    async fn propose_standard(&mut self, _domain: String, _topic: String, _content: String) -> HostResult<String> {
-        if !self.job.persona.manifest.capabilities.propose {
-            return Ok(Err(denied("propose", &self.job.persona.manifest.id)));
+    async fn propose_standard(&mut self, domain: String, topic: String, content: String) -> HostResult<String> {
+        let manifest = &self.job.persona.manifest;
+        if !manifest.capabilities.propose {
+            return Ok(Err(denied("propose", &manifest.id)));
         }
         count(self.job.control.clone()).await;
-        Ok(Err(types::Error::Unavailable(
-            "this server does not accept standard proposals yet".into(),
-        )))
+        Ok(propose(&self.job, domain, topic, content).await)
     }
 
     async fn complete(&mut self, _messages: Vec<types::Message>, _max_tokens: u32) -> HostResult<types::Completion> {
@@ -139,6 +140,37 @@ impl host::Host for HostState {
         }
         count(self.job.control.clone()).await;
         Ok(read_project_file(&self.job.services.project, &manifest.capabilities.read_files, &path))
+    }
+}
+
+/// Stores a persona's proposal as pending, within the persona's own domain.
+async fn propose(job: &super::JobCtl, domain: String, topic: String, content: String) -> Result<String, types::Error> {
+    use crate::standards::{NewProposal, StandardsError};
+    let manifest = &job.persona.manifest;
+    if domain != manifest.domain {
+        return Err(types::Error::AccessDenied(format!(
+            "persona '{}' may propose standards only in its own domain '{}', not '{domain}'",
+            manifest.id, manifest.domain
+        )));
+    }
+    let Some(standards) = job.services.standards.clone() else {
+        return Err(types::Error::Unavailable("this server does not accept standard proposals".into()));
+    };
+    let proposal = NewProposal {
+        persona: Some(manifest.id.clone()),
+        job_id: job.control.as_ref().map(|c| c.id.clone()),
+        domain,
+        topic,
+        title: None,
+        content,
+        tags: Vec::new(),
+    };
+    match standards.propose(proposal).await {
+        Ok(p) => Ok(p.id),
+        Err(e @ (StandardsError::Store(_) | StandardsError::Join(_) | StandardsError::Jobs(_) | StandardsError::Write(_))) => {
+            Err(types::Error::Unavailable(e.to_string()))
+        }
+        Err(e) => Err(types::Error::InvalidInput(e.to_string())),
     }
 }
 

@@ -1,0 +1,509 @@
+//! The standards population workflow (spec Workflow 1, Models 2 and 5).
+//!
+//! A persona (through the `propose-standard` host function) or the calling
+//! agent (through the `propose_standard` tool) proposes a standard; it waits
+//! as a *pending* proposal until a person approves, sends back or rejects
+//! it. Only an approved proposal is written, atomically, to
+//! `.agent-os/standards/{domain}/{topic}.md`, where the index watcher picks
+//! it up. Search usage of every standard is counted beside the proposals.
+//!
+//! State lives in its own SQLite file, `.agent-os/.cache/standards.db`, not
+//! in the jobs database: jobs are pruned, reset and retried on their own
+//! schedule, and a proposal must outlive the job that made it. Approved
+//! standards never depend on it; their metadata is in their front matter.
+
+pub mod slug;
+pub mod store;
+pub mod template;
+pub mod write;
+
+use std::path::Path;
+use std::sync::Arc;
+
+pub use store::{Proposal, ProposalStatus, StoreError, Usage};
+use store::{Review, Store};
+
+use crate::jobs::{Jobs, JobsError, NewJob, Priority, now_secs};
+use crate::project::Project;
+use crate::secrets::{self, SecretFinding};
+
+/// Largest proposal accepted, in bytes.
+pub const MAX_CONTENT_BYTES: usize = 200 * 1024;
+/// Most proposals one persona job may make.
+pub const MAX_PROPOSALS_PER_JOB: i64 = 5;
+/// Longest title accepted.
+pub const MAX_TITLE_CHARS: usize = 200;
+/// Most tags on one standard.
+pub const MAX_TAGS: usize = 20;
+/// How search hits name project standards.
+pub const PATH_PREFIX: &str = ".agent-os/standards/";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StandardsError {
+    #[error(transparent)]
+    Slug(#[from] slug::SlugError),
+    #[error("{}", secret_message(.0))]
+    Secret(Vec<SecretFinding>),
+    #[error("the content does not follow the standard template: missing {} section(s) ({}). Use this shape:\n{}", .0.len(), .0.join(", "), template::SKELETON)]
+    Template(Vec<&'static str>),
+    #[error("content is empty: write the standard in markdown")]
+    Empty,
+    #[error("content is {0} bytes; a standard may be at most {MAX_CONTENT_BYTES} bytes")]
+    TooLarge(usize),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("this job already made {MAX_PROPOSALS_PER_JOB} proposals; review those first")]
+    TooMany,
+    #[error("no proposal with id '{0}'; list_standard_proposals (or `agent-os standards proposals`) shows them")]
+    NotFound(String),
+    #[error("proposal '{id}' was already {status}; only a pending proposal can be reviewed")]
+    NotPending { id: String, status: ProposalStatus },
+    #[error("nothing written: {0}")]
+    Write(#[from] write::WriteError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Jobs(#[from] JobsError),
+    #[error("standards worker stopped unexpectedly: {0}")]
+    Join(String),
+}
+
+fn secret_message(findings: &[SecretFinding]) -> String {
+    let list: Vec<String> = findings.iter().map(|f| f.to_string()).collect();
+    format!(
+        "refused: the content seems to contain a secret — {}. Standards are committed to the repository; replace the value with a placeholder such as $API_KEY or <password> and a note on where the real one lives",
+        list.join("; ")
+    )
+}
+
+/// A proposal as submitted.
+#[derive(Debug, Clone, Default)]
+pub struct NewProposal {
+    pub persona: Option<String>,
+    pub job_id: Option<String>,
+    pub domain: String,
+    pub topic: String,
+    pub title: Option<String>,
+    pub content: String,
+    pub tags: Vec<String>,
+}
+
+/// One standard file of the project, with its metadata and usage (spec Model 5).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StandardInfo {
+    /// As search hits name it: `.agent-os/standards/{domain}/{topic}.md`.
+    pub path: String,
+    pub domain: String,
+    pub topic: String,
+    pub title: Option<String>,
+    pub tags: Vec<String>,
+    pub created_by: Option<String>,
+    pub approved_by: Option<String>,
+    pub created_at: Option<String>,
+    pub last_updated: Option<f64>,
+    pub query_count: i64,
+    pub last_queried: Option<f64>,
+}
+
+/// Checks a text that is about to be stored or written.
+fn check_content(content: &str) -> Result<(), StandardsError> {
+    if content.trim().is_empty() {
+        return Err(StandardsError::Empty);
+    }
+    if content.len() > MAX_CONTENT_BYTES {
+        return Err(StandardsError::TooLarge(content.len()));
+    }
+    let found = secrets::scan(content);
+    if !found.is_empty() {
+        return Err(StandardsError::Secret(found));
+    }
+    Ok(())
+}
+
+fn clean_tags(tags: &[String]) -> Result<Vec<String>, StandardsError> {
+    let mut out: Vec<String> = Vec::new();
+    for t in tags {
+        let t = t.trim().to_lowercase();
+        if t.is_empty() {
+            continue;
+        }
+        if t.chars().count() > 40 || !t.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ' ')) {
+            return Err(StandardsError::Invalid(format!(
+                "tag '{t}' may use only letters, digits, spaces, '-', '_' and '.', at most 40 characters"
+            )));
+        }
+        if !out.contains(&t) {
+            out.push(t);
+        }
+    }
+    if out.len() > MAX_TAGS {
+        return Err(StandardsError::Invalid(format!("{} tags given; at most {MAX_TAGS}", out.len())));
+    }
+    Ok(out)
+}
+
+/// The proposal and standards-usage service of one project.
+pub struct Standards {
+    store: Arc<Store>,
+    project: Project,
+    /// One review at a time, so two approvals cannot race on a file.
+    review_lock: tokio::sync::Mutex<()>,
+}
+
+impl Standards {
+    pub fn open(project: &Project) -> Result<Self, StandardsError> {
+        let store = Store::open(&project.cache_dir().join("standards.db"))?;
+        Ok(Self { store: Arc::new(store), project: project.clone(), review_lock: tokio::sync::Mutex::new(()) })
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Store) -> Result<T, StandardsError> + Send + 'static,
+    ) -> Result<T, StandardsError> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || f(&store)).await.map_err(|e| StandardsError::Join(e.to_string()))?
+    }
+
+    /// Project-relative path of `{domain}/{topic}.md`.
+    pub fn target_path(domain: &str, topic: &str) -> String {
+        format!("{PATH_PREFIX}{domain}/{topic}.md")
+    }
+
+    /// Whether the standard a proposal would write already exists.
+    pub fn target_exists(&self, domain: &str, topic: &str) -> bool {
+        self.project.standards_dir().join(domain).join(format!("{topic}.md")).exists()
+    }
+
+    /// Validates and stores a pending proposal. A refused proposal stores nothing.
+    pub async fn propose(&self, p: NewProposal) -> Result<Proposal, StandardsError> {
+        slug::validate("domain", &p.domain)?;
+        slug::validate("topic", &p.topic)?;
+        check_content(&p.content)?;
+        let missing = template::missing_sections(&p.content);
+        if !missing.is_empty() {
+            return Err(StandardsError::Template(missing));
+        }
+        let tags = clean_tags(&p.tags)?;
+        let title = p
+            .title
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .or_else(|| template::title(&p.content))
+            .unwrap_or_else(|| p.topic.replace(['-', '_'], " "));
+        if title.chars().count() > MAX_TITLE_CHARS || title.contains('\n') {
+            return Err(StandardsError::Invalid(format!("title must be one line of at most {MAX_TITLE_CHARS} characters")));
+        }
+        if let Some(f) = secrets::scan(&title).into_iter().next() {
+            return Err(StandardsError::Invalid(format!(
+                "refused: the title seems to contain {}; use a plain title",
+                f.kind.describe()
+            )));
+        }
+        let proposal = Proposal {
+            id: uuid::Uuid::new_v4().to_string(),
+            persona: p.persona,
+            job_id: p.job_id,
+            domain: p.domain,
+            topic: p.topic,
+            title,
+            content: p.content,
+            tags,
+            status: ProposalStatus::Pending,
+            feedback: None,
+            created_at: now_secs(),
+            reviewed_at: None,
+            approved_by: None,
+            written_path: None,
+            revision_job_id: None,
+        };
+        let row = proposal.clone();
+        self.blocking(move |s| {
+            if let Some(job) = &row.job_id
+                && s.count_for_job(job)? >= MAX_PROPOSALS_PER_JOB
+            {
+                return Err(StandardsError::TooMany);
+            }
+            Ok(s.insert(&row)?)
+        })
+        .await?;
+        tracing::info!(id = %proposal.id, domain = %proposal.domain, topic = %proposal.topic, by = proposal.persona.as_deref().unwrap_or("agent"), "standard proposed");
+        Ok(proposal)
+    }
+
+    pub async fn get(&self, id: &str) -> Result<Proposal, StandardsError> {
+        let key = id.to_string();
+        self.blocking(move |s| s.get(&key)?.ok_or(StandardsError::NotFound(key))).await
+    }
+
+    pub async fn list(&self, status: Option<ProposalStatus>, limit: u32) -> Result<(Vec<Proposal>, i64), StandardsError> {
+        self.blocking(move |s| Ok(s.list(status, limit)?)).await
+    }
+
+    async fn pending(&self, id: &str) -> Result<Proposal, StandardsError> {
+        let p = self.get(id).await?;
+        if p.status != ProposalStatus::Pending {
+            return Err(StandardsError::NotPending { id: p.id, status: p.status });
+        }
+        Ok(p)
+    }
+
+    async fn record(&self, id: &str, review: Review) -> Result<Proposal, StandardsError> {
+        let key = id.to_string();
+        self.blocking(move |s| {
+            if !s.review(&key, &review)? {
+                let p = s.get(&key)?.ok_or_else(|| StandardsError::NotFound(key.clone()))?;
+                return Err(StandardsError::NotPending { id: key, status: p.status });
+            }
+            s.get(&key)?.ok_or(StandardsError::NotFound(key))
+        })
+        .await
+    }
+
+    /// Writes the standard (the reviewer's edit when given) and marks the
+    /// proposal approved. Refused when the text holds a secret or the file
+    /// exists and `overwrite` is false; then nothing changes.
+    pub async fn approve(
+        &self,
+        id: &str,
+        reviewer: &str,
+        edited: Option<String>,
+        overwrite: bool,
+    ) -> Result<Proposal, StandardsError> {
+        let _guard = self.review_lock.lock().await;
+        let p = self.pending(id).await?;
+        let body = edited.clone().unwrap_or_else(|| p.content.clone());
+        check_content(&body)?;
+        // Re-checked: a proposal stored by an older version was not validated the same way.
+        slug::validate("domain", &p.domain)?;
+        slug::validate("topic", &p.topic)?;
+        let now = now_secs();
+        let created_by = p.persona.clone().unwrap_or_else(|| "agent".into());
+        let created_at = crate::mcp::iso8601(p.created_at);
+        let approved_at = crate::mcp::iso8601(now);
+        let fm = write::FrontMatter {
+            title: &p.title,
+            domain: &p.domain,
+            topic: &p.topic,
+            tags: &p.tags,
+            created_by: &created_by,
+            approved_by: reviewer,
+            created_at: &created_at,
+            approved_at: &approved_at,
+            proposal_id: &p.id,
+        };
+        let text = write::render(&fm, &body);
+        let root = self.project.standards_dir();
+        let (domain, topic) = (p.domain.clone(), p.topic.clone());
+        let written = tokio::task::spawn_blocking(move || write::write_atomic(&root, &domain, &topic, &text, overwrite))
+            .await
+            .map_err(|e| StandardsError::Join(e.to_string()))??;
+        let rel = Self::target_path(&p.domain, &p.topic);
+        tracing::info!(id = %p.id, path = %written.display(), by = reviewer, "standard approved and written");
+        self.record(
+            id,
+            Review {
+                status: ProposalStatus::Approved,
+                feedback: None,
+                approved_by: Some(reviewer.to_string()),
+                written_path: Some(rel),
+                content: edited,
+                revision_job_id: None,
+                at: now,
+            },
+        )
+        .await
+    }
+
+    /// Stores the reviewer's reasons; writes nothing.
+    pub async fn reject(&self, id: &str, feedback: Option<String>) -> Result<Proposal, StandardsError> {
+        let _guard = self.review_lock.lock().await;
+        self.pending(id).await?;
+        let now = now_secs();
+        let feedback = feedback.map(|f| f.trim().to_string()).filter(|f| !f.is_empty());
+        self.record(
+            id,
+            Review {
+                status: ProposalStatus::Rejected,
+                feedback,
+                approved_by: None,
+                written_path: None,
+                content: None,
+                revision_job_id: None,
+                at: now,
+            },
+        )
+        .await
+    }
+
+    /// Sends a proposal back with `feedback`. A persona's proposal is
+    /// re-run as a new job of that persona with the feedback; the calling
+    /// agent's own proposal is only marked (it proposes again itself).
+    pub async fn revise(&self, id: &str, feedback: &str, jobs: &Jobs) -> Result<Proposal, StandardsError> {
+        let feedback = feedback.trim().to_string();
+        if feedback.is_empty() {
+            return Err(StandardsError::Invalid(
+                "revise needs feedback: say what should change in the proposal".into(),
+            ));
+        }
+        let _guard = self.review_lock.lock().await;
+        let p = self.pending(id).await?;
+        let mut revision_job = None;
+        if let Some(persona) = &p.persona {
+            let original = match &p.job_id {
+                Some(j) => jobs.get(j).await.ok(),
+                None => None,
+            };
+            let original_task = original.as_ref().map(|j| j.task.clone()).unwrap_or_default();
+            let mut context = format!("Your previous proposal ({}/{}):\n\n{}", p.domain, p.topic, p.content);
+            if let Some(c) = original.as_ref().and_then(|j| j.context.clone()) {
+                context.push_str("\n\nOriginal context:\n\n");
+                context.push_str(&c);
+            }
+            let mut task = format!(
+                "Revise the standard you proposed for {}/{} (proposal {}) following the reviewer's feedback, then propose it again with propose-standard.\n\nFeedback: {feedback}",
+                p.domain, p.topic, p.id
+            );
+            if !original_task.is_empty() {
+                task.push_str("\n\nOriginal task: ");
+                task.push_str(&original_task);
+            }
+            let job = jobs
+                .submit(NewJob {
+                    persona: persona.clone(),
+                    task,
+                    context: Some(context),
+                    feedback: Some(feedback.clone()),
+                    priority: Priority::Normal,
+                })
+                .await?;
+            revision_job = Some(job.id);
+        }
+        let now = now_secs();
+        let result = self
+            .record(
+                id,
+                Review {
+                    status: ProposalStatus::Revised,
+                    feedback: Some(feedback),
+                    approved_by: None,
+                    written_path: None,
+                    content: None,
+                    revision_job_id: revision_job.clone(),
+                    at: now,
+                },
+            )
+            .await;
+        if result.is_err()
+            && let Some(job) = &revision_job
+        {
+            let _ = jobs.cancel(job).await;
+        }
+        result
+    }
+
+    /// Counts one query for each path, off the caller's path: the update
+    /// runs on the blocking pool and is not awaited.
+    pub fn record_queries(&self, paths: Vec<String>) {
+        if paths.is_empty() {
+            return;
+        }
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || {
+            if let Err(e) = store.record_queries(&paths, now_secs()) {
+                tracing::warn!("could not count standard queries: {e}");
+            }
+        });
+    }
+
+    /// Every markdown standard in the project, with front matter and usage.
+    pub async fn catalogue(&self) -> Result<Vec<StandardInfo>, StandardsError> {
+        let root = self.project.standards_dir();
+        self.blocking(move |s| {
+            let usage: std::collections::HashMap<String, Usage> = s.usage()?.into_iter().collect();
+            let mut files = Vec::new();
+            collect_md(&root, &root, &mut files);
+            files.sort();
+            Ok(files
+                .into_iter()
+                .map(|rel| {
+                    let full = root.join(&rel);
+                    let text = std::fs::read_to_string(&full).unwrap_or_default();
+                    let fm = front_matter(&text);
+                    let get = |k: &str| fm.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()).filter(|v| !v.is_empty());
+                    let path = format!("{PATH_PREFIX}{rel}");
+                    let u = usage.get(&path).cloned().unwrap_or_default();
+                    let domain = get("domain").unwrap_or_else(|| crate::rag::chunker::domain_from_path(&rel));
+                    let topic = Path::new(&rel).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                    let tags = get("tags")
+                        .map(|t| {
+                            t.trim_matches(['[', ']'])
+                                .split(',')
+                                .map(|x| x.trim().trim_matches(['"', '\'']).to_string())
+                                .filter(|x| !x.is_empty())
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    let last_updated = std::fs::metadata(&full)
+                        .and_then(|m| m.modified())
+                        .ok()
+                        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                        .map(|d| d.as_secs_f64());
+                    StandardInfo {
+                        path,
+                        domain,
+                        topic,
+                        title: get("title").or_else(|| template::title(&text)),
+                        tags,
+                        created_by: get("created_by"),
+                        approved_by: get("approved_by"),
+                        created_at: get("created_at"),
+                        last_updated,
+                        query_count: u.query_count,
+                        last_queried: u.last_queried,
+                    }
+                })
+                .collect())
+        })
+        .await
+    }
+}
+
+/// `key: value` pairs of a leading front matter block, values unquoted.
+fn front_matter(text: &str) -> Vec<(String, String)> {
+    let rest = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let Some(after) = rest.strip_prefix("---\n").or_else(|| rest.strip_prefix("---\r\n")) else {
+        return Vec::new();
+    };
+    let Some(end) = after.find("\n---") else {
+        return Vec::new();
+    };
+    after[..end]
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| {
+            let v = v.trim();
+            let v = v.strip_prefix('"').and_then(|x| x.strip_suffix('"')).map(|x| x.replace("\\\"", "\"").replace("\\\\", "\\")).unwrap_or_else(|| v.to_string());
+            (k.trim().to_ascii_lowercase(), v)
+        })
+        .collect()
+}
+
+/// Relative paths (with `/`) of the `.md` files under `dir`, skipping hidden entries.
+fn collect_md(root: &Path, dir: &Path, out: &mut Vec<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        if name.to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let path = e.path();
+        let Ok(ft) = e.file_type() else { continue };
+        if ft.is_dir() {
+            collect_md(root, &path, out);
+        } else if path.extension().is_some_and(|x| x == "md")
+            && let Ok(rel) = path.strip_prefix(root)
+        {
+            out.push(rel.to_string_lossy().replace('\\', "/"));
+        }
+    }
+}
