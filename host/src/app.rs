@@ -135,7 +135,8 @@ impl App {
         let (registry, errors) = Registry::load(&project.personas_dir());
         let runtime = Runtime::new(project.components_cache())?;
         let index = IndexCell::new(project.clone());
-        let services = Arc::new(HostServices { project: project.clone(), search: Some(Arc::new(index.clone())) });
+        let llm = crate::llm::LlmAccess::from_project(project.root());
+        let services = Arc::new(HostServices { project: project.clone(), search: Some(Arc::new(index.clone())), llm });
         Ok((
             Self { project, jobs, registry: Arc::new(RwLock::new(registry)), runtime, services, index },
             errors,

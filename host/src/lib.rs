@@ -7,6 +7,7 @@
 
 pub mod app;
 pub mod jobs;
+pub mod llm;
 pub mod mcp;
 pub mod personas;
 pub mod plugins;

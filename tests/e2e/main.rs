@@ -4,8 +4,11 @@
 mod support;
 
 mod durability;
+mod llm;
+mod llm_double;
 mod load;
 mod progress;
+mod prompts;
 mod sandbox;
 mod search;
 mod skeleton;
