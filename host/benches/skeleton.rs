@@ -118,7 +118,7 @@ async fn main() {
     let project = Project::new(dir.path());
     let registry = Registry::builtin();
     let def = registry.get("security").unwrap();
-    let services = Arc::new(HostServices { project: project.clone(), search: None, standards: None });
+    let services = Arc::new(HostServices { project: project.clone(), search: None, standards: None, llm: agent_os::llm::LlmAccess::none() });
     let cold_dir = tempfile::tempdir().unwrap();
     let mut compile = Vec::new();
     for _ in 0..3 {

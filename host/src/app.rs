@@ -140,11 +140,13 @@ impl App {
         let (registry, errors) = Registry::load(&project.personas_dir());
         let runtime = Runtime::new(project.components_cache())?;
         let index = IndexCell::new(project.clone());
+        let llm = crate::llm::LlmAccess::from_project(project.root());
         let standards = Arc::new(Standards::open(&project)?);
         let services = Arc::new(HostServices {
             project: project.clone(),
             search: Some(Arc::new(index.clone())),
             standards: Some(standards.clone()),
+            llm,
         });
         Ok((
             Self { project, jobs, registry: Arc::new(RwLock::new(registry)), runtime, services, index, standards },

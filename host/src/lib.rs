@@ -9,6 +9,7 @@ pub mod app;
 pub mod doctor;
 pub mod init;
 pub mod jobs;
+pub mod llm;
 pub mod mcp;
 pub mod personas;
 pub mod plugins;

@@ -63,6 +63,11 @@ enum Command {
     Standards {
         #[command(subcommand)]
         action: StandardsCmd,
+    /// Show the configured language model ([llm] in .agent-os/config.toml).
+    Llm {
+        /// Send a one-word prompt and print the answer, tokens and time.
+        #[arg(long)]
+        ping: bool,
     },
     /// Index the standards now (incremental: only changed files are re-embedded).
     Index {
@@ -246,6 +251,7 @@ async fn run(project: Project, command: Command) -> Result<()> {
         Command::Standards { action: StandardsCmd::Review { id, decision, feedback, edited, overwrite, reviewer } } => {
             review(&app, &id, &decision, feedback, edited, overwrite, reviewer).await
         }
+        Command::Llm { ping } => llm(&app, ping).await,
         Command::Search { query, limit, domain, mode, json } => {
             let mut q = Query::new(query);
             q.limit = limit;
@@ -255,6 +261,31 @@ async fn run(project: Project, command: Command) -> Result<()> {
         }
         Command::Eval { corpus, queries, index_dir, misses } => eval(corpus, queries, index_dir, misses).await,
     }
+}
+
+async fn llm(app: &App, ping: bool) -> Result<()> {
+    use agent_os::llm::{ChatMessage, Role};
+    let client = match app.services.llm.client() {
+        Ok(c) => c.clone(),
+        Err(why) => bail!("no language model: {why}"),
+    };
+    let c = client.config();
+    println!("provider: {}\nmodel:    {}\nendpoint: {}", c.provider, c.model, client.endpoint());
+    println!("key:      {}", c.api_key_env.as_deref().map(|v| format!("from ${v}")).unwrap_or_else(|| "none".into()));
+    println!("timeout:  {} s, {} retries", c.timeout.as_secs(), c.max_retries);
+    if ping {
+        let started = std::time::Instant::now();
+        let msgs = [ChatMessage::new(Role::User, "Reply with the single word: ready")];
+        let done = client.complete(&msgs, 16).await?;
+        println!(
+            "answer:   {} ({} input + {} output tokens, {:.2} s)",
+            done.text.trim(),
+            done.tokens_input,
+            done.tokens_output,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
 }
 
 fn init(project: &Project, force: bool, json: bool) -> Result<()> {

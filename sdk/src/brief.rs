@@ -115,6 +115,19 @@ impl DelegatedBrief {
         out.push('\n');
     }
 
+    /// The consulted standards in full, for the language model's prompt:
+    /// path and section to cite, then the passage.
+    pub fn standards_for_prompt(&self) -> String {
+        if self.standards.is_empty() {
+            return "No project or universal standard matched this task; say so where a rule would apply.\n".into();
+        }
+        let mut out = String::new();
+        for h in &self.standards {
+            let _ = writeln!(out, "## `{}` § {}\n\n{}\n", h.path, h.heading, h.text.trim());
+        }
+        out
+    }
+
     fn write_notes(&self, out: &mut String) {
         if self.notes.is_empty() {
             return;

@@ -26,6 +26,17 @@ pub fn run(
     plan: &Plan<'_>,
     checks: impl FnOnce(&str) -> Vec<Finding>,
 ) -> Result<String, String> {
+    run_redacted(req, plan, checks, str::to_string)
+}
+
+/// [`run`], with `redact` applied to the context before the language model
+/// sees it (the checks still see the original).
+pub fn run_redacted(
+    req: &Request,
+    plan: &Plan<'_>,
+    checks: impl FnOnce(&str) -> Vec<Finding>,
+    redact: impl FnOnce(&str) -> String,
+) -> Result<String, String> {
     if req.task.trim().is_empty() {
         return Err("the task is empty; say what to review".into());
     }
@@ -43,23 +54,25 @@ pub fn run(
     let context = req.context.as_deref().unwrap_or("");
     brief = brief.findings(checks(context));
 
-    host::report_progress(Phase::Generating, 70, "Writing the review");
-    let messages = messages(req, &brief);
+    host::report_progress(Phase::Generating, 70, "Asking the language model for the review");
+    let redacted = req.context.as_deref().map(redact);
+    let messages = messages(req, redacted.as_deref(), &brief);
     match host::complete(&messages, plan.max_tokens) {
         Ok(done) => {
             host::report_progress(Phase::Generating, 95, "Review written");
             Ok(brief.with_review(&done.text))
         }
         Err(HostError::Unavailable(why)) | Err(HostError::AccessDenied(why)) => {
+            host::report_progress(Phase::Generating, 90, "No language model; writing a delegated brief");
             Ok(brief.delegated(req, &format!("no language model is available to this persona ({why}).")))
         }
-        Err(e) => Err(format!("the language model call failed: {e}")),
+        Err(e) => Err(format!("the language model call failed: {}", e.message())),
     }
 }
 
-fn messages(req: &Request, brief: &DelegatedBrief) -> Vec<Message> {
+fn messages(req: &Request, context: Option<&str>, brief: &DelegatedBrief) -> Vec<Message> {
     let mut user = format!("Task: {}\n", req.task.trim());
-    if let Some(ctx) = &req.context {
+    if let Some(ctx) = context {
         let _ = write!(user, "\nContext:\n```\n{}\n```\n", ctx);
     }
     if let Some(fb) = &req.feedback {
@@ -73,13 +86,10 @@ fn messages(req: &Request, brief: &DelegatedBrief) -> Vec<Message> {
             let _ = writeln!(user, "- {}{at}: {} {}", f.severity.as_str(), f.title, f.detail);
         }
     }
-    // The standards the brief carries go into the system message so the
-    // model treats them as the project's rules.
-    let standards = brief.delegated(req, "");
-    let mut system = req.prompt.clone();
-    if let Some(idx) = standards.find("## Standards consulted") {
-        let end = standards[idx..].find("\n## ").map(|e| idx + e + 1).unwrap_or(standards.len());
-        let _ = write!(system, "\n\nProject standards retrieved for this task:\n{}", &standards[idx..end]);
-    }
+    user.push_str("\nWrite the review in the output format of your instructions. Cite every standard you apply by its path and section.\n");
+    // The standards go into the system message so the model treats them as
+    // the project's rules.
+    let mut system = req.prompt.trim().to_string();
+    let _ = write!(system, "\n\n# Standards retrieved for this task\n\n{}", brief.standards_for_prompt());
     vec![Message::system(system), Message::user(user)]
 }

@@ -5,10 +5,13 @@ mod support;
 
 mod durability;
 mod http;
+mod llm;
+mod llm_double;
 mod load;
 mod onboarding;
 mod progress;
 mod proposals;
+mod prompts;
 mod sandbox;
 mod search;
 mod skeleton;

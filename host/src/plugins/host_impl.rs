@@ -8,6 +8,7 @@ use std::sync::Arc;
 use super::HostState;
 use super::bindings::agent_os::persona::{host, types};
 use crate::jobs::Progress;
+use crate::llm::{ChatMessage, Role};
 use crate::project::Project;
 
 /// Longest search query a persona may send.
@@ -16,6 +17,10 @@ const MAX_QUERY_CHARS: usize = 2_000;
 const MAX_READ_BYTES: u64 = 1 << 20;
 /// Most hits one search may return.
 const MAX_SEARCH_LIMIT: u32 = 20;
+/// Largest conversation a persona may send to the model, in bytes.
+const MAX_PROMPT_BYTES: usize = 2 << 20;
+/// Largest answer a persona may ask the model for, in tokens.
+const MAX_COMPLETION_TOKENS: u32 = 32_768;
 
 /// One passage returned by the standards search.
 #[derive(Debug, Clone)]
@@ -42,13 +47,15 @@ pub struct HostServices {
     pub search: Option<Arc<dyn StandardsSearch>>,
     /// Where proposed standards wait for review; `None` refuses proposals.
     pub standards: Option<Arc<crate::standards::Standards>>,
+    /// The language model behind `complete`, or why there is none.
+    pub llm: crate::llm::LlmAccess,
 }
 
 impl HostServices {
     /// Services with nothing behind them but the project's files; for
     /// checks that start a persona outside a server.
     pub fn offline(project: Project) -> Self {
-        Self { project, search: None, standards: None }
+        Self { project, search: None, standards: None, llm: crate::llm::LlmAccess::none() }
     }
 }
 
@@ -58,6 +65,14 @@ fn denied(what: &str, id: &str) -> types::Error {
     types::Error::AccessDenied(format!(
         "persona '{id}' was not granted the '{what}' capability in its persona.toml"
     ))
+}
+
+/// Resolves when the job's cancel flag is set; never without a flag.
+async fn cancelled(flag: Option<Arc<std::sync::atomic::AtomicBool>>) {
+    let Some(flag) = flag else { return std::future::pending().await };
+    while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }
 
 /// Counts a host call on the job (the spec's tool_calls_completed).
@@ -107,6 +122,9 @@ impl host::Host for HostState {
             types::Phase::Generating => "generating",
         };
         let message: String = message.chars().take(500).collect();
+        if let Some(c) = &self.job.control {
+            tracing::debug!(job = %c.id, phase, percent, "progress: {message}");
+        }
         if self.job.trail.len() < 200 {
             self.job.trail.push(format!("{phase} {}%: {message}", percent.min(100)));
         }
@@ -125,12 +143,61 @@ impl host::Host for HostState {
         Ok(propose(&self.job, domain, topic, content).await)
     }
 
-    async fn complete(&mut self, _messages: Vec<types::Message>, _max_tokens: u32) -> HostResult<types::Completion> {
+    /// Asks the configured provider. No provider: `unavailable` (the
+    /// persona delegates). The provider refused the request's content:
+    /// `invalid-input` (the persona may shorten it). The provider failed
+    /// after its retries: the job stops with that reason, like a timeout.
+    async fn complete(&mut self, messages: Vec<types::Message>, max_tokens: u32) -> HostResult<types::Completion> {
         if !self.job.persona.manifest.capabilities.llm {
             return Ok(Err(denied("llm", &self.job.persona.manifest.id)));
         }
         count(self.job.control.clone()).await;
-        Ok(Err(types::Error::Unavailable("no LLM provider is configured".into())))
+        let client = match self.job.services.llm.client() {
+            Ok(c) => c.clone(),
+            Err(why) => return Ok(Err(types::Error::Unavailable(why.to_string()))),
+        };
+        if messages.is_empty() {
+            return Ok(Err(types::Error::InvalidInput("no messages to send to the language model".into())));
+        }
+        let bytes: usize = messages.iter().map(|m| m.content.len()).sum();
+        if bytes > MAX_PROMPT_BYTES {
+            return Ok(Err(types::Error::InvalidInput(format!(
+                "the messages hold {bytes} bytes; the limit is {MAX_PROMPT_BYTES}"
+            ))));
+        }
+        if max_tokens == 0 || max_tokens > MAX_COMPLETION_TOKENS {
+            return Ok(Err(types::Error::InvalidInput(format!(
+                "max-tokens must be from 1 to {MAX_COMPLETION_TOKENS}, got {max_tokens}"
+            ))));
+        }
+        let messages: Vec<ChatMessage> = messages
+            .into_iter()
+            .map(|m| {
+                let role = match m.role {
+                    types::Role::System => Role::System,
+                    types::Role::User => Role::User,
+                    types::Role::Assistant => Role::Assistant,
+                };
+                ChatMessage::new(role, m.content)
+            })
+            .collect();
+        // Epoch interruption reaches only wasm code, so while the host waits
+        // on the network it watches the job's cancel flag itself.
+        let cancel = self.job.control.as_ref().map(|c| c.cancel_flag());
+        let answer = tokio::select! {
+            answer = client.complete(&messages, max_tokens) => answer,
+            () = cancelled(cancel) => return Err(super::Interrupt::Cancelled.into()),
+        };
+        match answer {
+            Ok(done) => {
+                if let Some(c) = &self.job.control {
+                    c.tokens(i64::from(done.tokens_input), i64::from(done.tokens_output)).await;
+                }
+                Ok(Ok(types::Completion { text: done.text, input_tokens: done.tokens_input, output_tokens: done.tokens_output }))
+            }
+            Err(e) if e.is_rejected_request() => Ok(Err(types::Error::InvalidInput(e.to_string()))),
+            Err(e) => Err(e.into()),
+        }
     }
 
     async fn read_file(&mut self, path: String) -> HostResult<String> {

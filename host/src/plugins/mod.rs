@@ -223,7 +223,10 @@ impl Runtime {
                 Err(e) => Err(match e.downcast_ref::<Interrupt>() {
                     Some(Interrupt::Cancelled) => "cancelled".to_string(),
                     Some(i @ Interrupt::TimedOut(_)) => i.to_string(),
-                    None => describe_trap_text(&e, &stderr),
+                    None => match e.downcast_ref::<crate::llm::LlmError>() {
+                        Some(llm) => format!("the language model call failed: {llm}"),
+                        None => describe_trap_text(&e, &stderr),
+                    },
                 }),
             };
             (out, trail)

@@ -16,7 +16,8 @@ impl Persona for Security {
 
     fn review(req: Request) -> Result<String, String> {
         let plan = Plan { name: "Security Engineer", domain: "security", standards_limit: 5, max_tokens: 2048 };
-        flow::run(&req, &plan, secrets::scan)
+        // Secrets found in the context are blanked before a model sees it.
+        flow::run_redacted(&req, &plan, secrets::scan, secrets::redact_text)
     }
 }
 

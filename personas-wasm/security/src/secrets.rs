@@ -98,6 +98,51 @@ fn redact(value: &str) -> String {
     }
 }
 
+/// What replaces a secret in text sent to a language model.
+pub const REDACTED: &str = "[secret removed by agent-os]";
+
+/// `text` with every secret value `scan` would report replaced by
+/// [`REDACTED`], and private key blocks dropped, so the material can go to a
+/// language model.
+pub fn redact_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_key = false;
+    for line in text.split_inclusive('\n') {
+        let (body, end) = match line.strip_suffix('\n') {
+            Some(b) => (b, "\n"),
+            None => (line, ""),
+        };
+        if in_key {
+            if body.contains("-----END") {
+                in_key = false;
+            }
+            continue;
+        }
+        if compiled()[0].0.is_match(body) {
+            in_key = !body.contains("-----END");
+            out.push_str(REDACTED);
+            out.push_str(end);
+            continue;
+        }
+        let mut clean = body.to_string();
+        for (re, rule) in compiled().iter().filter(|(_, r)| r.value_group != 0) {
+            let mut spans: Vec<std::ops::Range<usize>> = re
+                .captures_iter(&clean)
+                .filter_map(|c| c.get(rule.value_group))
+                .filter(|m| !is_placeholder(m.as_str()))
+                .map(|m| m.range())
+                .collect();
+            spans.reverse();
+            for r in spans {
+                clean.replace_range(r, REDACTED);
+            }
+        }
+        out.push_str(&clean);
+        out.push_str(end);
+    }
+    out
+}
+
 /// Every hard-coded secret in `text`, one finding per line (the most severe rule wins).
 pub fn scan(text: &str) -> Vec<Finding> {
     let mut findings = Vec::new();
@@ -134,6 +179,21 @@ mod tests {
         assert_eq!(f.len(), 1, "{f:?}");
         assert_eq!(f[0].line, Some(3));
         assert!(f[0].title.contains("AWS secret access key"));
+    }
+
+    #[test]
+    fn redaction_removes_every_reported_secret_and_keeps_the_rest() {
+        let text = "import boto3\naws_secret_access_key = \"q8Lr0Xf3Tn2EMI/K7MDENG/bPxRfiCYzW1x9Ab4z\"\n\
+                    DB=postgres://admin:hunter22@db.internal:5432/app\n\
+                    -----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7\n-----END RSA PRIVATE KEY-----\n\
+                    password = \"${DB_PASSWORD}\"\nlet x = 1;";
+        let clean = redact_text(text);
+        for secret in ["q8Lr0Xf3Tn2EMI", "hunter22", "MIIEowIBAAKCAQEA7", "END RSA"] {
+            assert!(!clean.contains(secret), "{secret} left in {clean}");
+        }
+        assert!(clean.contains("import boto3") && clean.contains("${DB_PASSWORD}") && clean.ends_with("let x = 1;"), "{clean}");
+        assert!(clean.contains("postgres://admin:[secret removed by agent-os]@db.internal"), "{clean}");
+        assert!(scan(&clean).is_empty(), "{:?}", scan(&clean));
     }
 
     #[test]
