@@ -169,36 +169,21 @@ async fn personas(project: &Project) -> Vec<Check> {
 
 async fn llm(project: &Project) -> Check {
     const NAME: &str = "llm provider";
-    let path = project.agent_dir().join("config.toml");
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(_) => String::new(),
-    };
-    let table: toml::Table = match text.parse() {
-        Ok(t) => t,
-        Err(e) => return fail(NAME, format!("{} is not valid TOML: {e}", path.display()), "fix the file (`agent-os init` writes a commented example)"),
-    };
-    let base = std::env::var("AGENT_OS_LLM_BASE_URL").ok().or_else(|| {
-        table.get("llm").and_then(|l| l.get("base_url")).and_then(|v| v.as_str()).map(str::to_string)
-    });
-    let provider = std::env::var("AGENT_OS_LLM_PROVIDER").ok().or_else(|| {
-        table.get("llm").and_then(|l| l.get("provider")).and_then(|v| v.as_str()).map(str::to_string)
-    });
-    if provider.is_none() && base.is_none() {
+    let loaded = crate::llm::config::load(project.root());
+    if matches!(loaded, Ok(None)) {
         return ok(NAME, "none configured: personas return delegated briefs for your assistant to finish");
     }
-    let key_env = table.get("llm").and_then(|l| l.get("api_key_env")).and_then(|v| v.as_str());
-    if let Some(var) = key_env {
-        if std::env::var_os(var).is_none() {
-            return fail(NAME, format!("api_key_env names {var}, which is not set"), format!("export {var}=... in the server's environment"));
+    match crate::llm::LlmAccess::from_config(loaded, |k| std::env::var(k).ok()) {
+        crate::llm::LlmAccess::Unavailable(why) => {
+            fail(NAME, why, "fix [llm] in .agent-os/config.toml or the AGENT_OS_LLM_* variables (README: LLM providers)")
         }
-    }
-    let Some(base) = base else {
-        return ok(NAME, format!("{} (default endpoint)", provider.unwrap_or_default()));
-    };
-    match reachable(&base).await {
-        Ok(ms) => ok(NAME, format!("{base} answers a connection ({ms} ms)")),
-        Err(e) => fail(NAME, format!("{base}: {e}"), "start the provider or correct base_url in .agent-os/config.toml"),
+        crate::llm::LlmAccess::Ready(client) => {
+            let url = client.endpoint();
+            match reachable(&url).await {
+                Ok(ms) => ok(NAME, format!("{} answers a connection at {url} ({ms} ms); `agent-os llm --ping` asks it", client.describe())),
+                Err(e) => fail(NAME, format!("{url}: {e}"), "start the provider or correct base_url in .agent-os/config.toml"),
+            }
+        }
     }
 }
 
