@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing agent-os needs on a fresh machine:
-# the wasm32-wasip2 target, protoc (LanceDB's build needs it) and the local
-# embedding model. Safe to run again; it only does what is missing.
+# the wasm32-wasip2 target, protoc (LanceDB's build needs it), the local
+# embedding model and the MCP clients the e2e tests drive it with. Safe to run
+# again; it only does what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,3 +28,5 @@ fi
 if [ "${AGENT_OS_SKIP_MODELS:-0}" != 1 ] && [ -x scripts/setup-models.sh ]; then
     scripts/setup-models.sh >&2 || say "the embedding model could not be installed; search falls back to full-text only"
 fi
+
+[ "${AGENT_OS_SKIP_CLIENTS:-0}" = 1 ] || scripts/setup-clients.sh >&2 || say "the MCP test clients could not be installed; the client e2e tests will fail until scripts/setup-clients.sh succeeds"

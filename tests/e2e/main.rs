@@ -3,6 +3,7 @@
 
 mod support;
 
+mod clients;
 mod durability;
 mod http;
 mod llm;
