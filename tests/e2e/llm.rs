@@ -135,7 +135,7 @@ async fn architect_review_is_written_by_an_openai_compatible_model() -> Result<(
     assert_eq!(msgs[1]["role"], "user");
     let user = msgs[1]["content"].as_str().unwrap();
     assert!(user.contains(task) && user.contains("q.read_direct()"), "{user}");
-    assert!(user.contains("Blocking sleep (line 3)") || user.contains("(line 3)"), "automated findings go to the model: {user}");
+    assert!(user.contains("(line 3): Blocking sleep"), "automated findings go to the model: {user}");
 
     // The result is the model's review, with the standards it used cited.
     let result = done["result"].as_str().unwrap();
