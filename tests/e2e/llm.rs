@@ -135,7 +135,7 @@ async fn architect_review_is_written_by_an_openai_compatible_model() -> Result<(
     assert_eq!(msgs[1]["role"], "user");
     let user = msgs[1]["content"].as_str().unwrap();
     assert!(user.contains(task) && user.contains("q.read_direct()"), "{user}");
-    assert!(user.contains("Blocking sleep (line 3)") || user.contains("(line 3)"), "automated findings go to the model: {user}");
+    assert!(user.contains("(line 3): Blocking sleep"), "automated findings go to the model: {user}");
 
     // The result is the model's review, with the standards it used cited.
     let result = done["result"].as_str().unwrap();
@@ -280,5 +280,24 @@ async fn cancelling_during_the_model_call_frees_the_worker_at_once() -> Result<(
     assert!(cancelled.elapsed() < Duration::from_secs(15), "{:?}", cancelled.elapsed());
     let first = s.ok("check_persona_job", json!({ "job_id": first })).await?;
     assert_eq!(first["status"], "cancelled", "{first}");
+    s.stop().await
+}
+
+#[tokio::test]
+async fn the_security_persona_blanks_secrets_before_the_model_sees_them() -> Result<()> {
+    let dir = project();
+    let double = Double::start(|_, _| Reply::openai("Rotate the key. [sec-review]", 100, 20)).await;
+    write_config(dir.path(), &format!("provider = \"openai\"\nbase_url = \"{}/v1\"\nmodel = \"m\"\n", double.url()));
+    let s = Server::start(dir.path()).await?;
+    let secret = "Zr8vQm2LkP0xT7yN4cW1bH9sJ6dF3gA5eR8uI2oL";
+    let context = format!("import boto3\nsession = boto3.Session(\naws_secret_access_key=\"{secret}\",\n)\n");
+    let id = s.invoke("security", json!({ "task": "security review of the S3 client", "context": context })).await?;
+    let done = s.wait(&id, Duration::from_secs(120)).await?;
+    assert_eq!(done["status"], "complete", "{done}");
+    let result = done["result"].as_str().unwrap();
+    assert!(result.contains("[sec-review]") && result.contains("(line 3)"), "{result}");
+    let body = double.requests()[0].body.to_string();
+    assert!(!body.contains(secret), "the secret reached the provider: {body}");
+    assert!(body.contains("aws_secret_access_key=\\\"[secret removed by agent-os]\\\"") && body.contains("import boto3"), "{body}");
     s.stop().await
 }
