@@ -63,6 +63,7 @@ enum Command {
     Standards {
         #[command(subcommand)]
         action: StandardsCmd,
+    },
     /// Show the configured language model ([llm] in .agent-os/config.toml).
     Llm {
         /// Send a one-word prompt and print the answer, tokens and time.
