@@ -26,6 +26,7 @@ use serde::Serialize;
 
 pub use embed::{EmbedError, Embedder, ModelPaths};
 pub use sources::{Source, UNIVERSAL};
+pub(crate) use sources::walk as walk_markdown;
 use store::{ChunkStore, Row, StoreError};
 
 /// Longest query accepted, in characters.

@@ -90,7 +90,7 @@ pub fn read_standard(p: &Path) -> Result<(String, String), String> {
 }
 
 /// `*.md` files under `dir`, skipping hidden entries.
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+pub(crate) fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
     for e in entries.flatten() {
         let name = e.file_name();

@@ -490,20 +490,9 @@ fn front_matter(text: &str) -> Vec<(String, String)> {
 
 /// Relative paths (with `/`) of the `.md` files under `dir`, skipping hidden entries.
 fn collect_md(root: &Path, dir: &Path, out: &mut Vec<String>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for e in entries.flatten() {
-        let name = e.file_name();
-        if name.to_string_lossy().starts_with('.') {
-            continue;
-        }
-        let path = e.path();
-        let Ok(ft) = e.file_type() else { continue };
-        if ft.is_dir() {
-            collect_md(root, &path, out);
-        } else if path.extension().is_some_and(|x| x == "md")
-            && let Ok(rel) = path.strip_prefix(root)
-        {
-            out.push(rel.to_string_lossy().replace('\\', "/"));
-        }
-    }
+    let mut files = Vec::new();
+    crate::rag::walk_markdown(dir, &mut files);
+    out.extend(
+        files.iter().filter_map(|p| p.strip_prefix(root).ok()).map(|rel| rel.to_string_lossy().replace('\\', "/")),
+    );
 }
