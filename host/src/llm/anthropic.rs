@@ -48,12 +48,11 @@ pub fn parse_response(body: &Value) -> Result<Completion, String> {
     if text.trim().is_empty() {
         return Err(format!("the model returned no text (stop_reason: {})", stop.unwrap_or("unknown")));
     }
-    let usage = body.get("usage");
-    let count = |k: &str| usage.and_then(|u| u.get(k)).and_then(Value::as_u64).unwrap_or(0).min(u32::MAX as u64) as u32;
+    let (tokens_input, tokens_output) = super::usage_tokens(body, "input_tokens", "output_tokens");
     Ok(Completion {
         text,
-        tokens_input: count("input_tokens"),
-        tokens_output: count("output_tokens"),
+        tokens_input,
+        tokens_output,
         truncated: stop == Some("max_tokens"),
     })
 }

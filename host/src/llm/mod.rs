@@ -49,6 +49,14 @@ pub struct Completion {
     pub truncated: bool,
 }
 
+/// The two token counts a provider reports under `usage`; 0 when absent.
+pub(crate) fn usage_tokens(body: &serde_json::Value, input: &str, output: &str) -> (u32, u32) {
+    let count = |k: &str| {
+        body.get("usage").and_then(|u| u.get(k)).and_then(serde_json::Value::as_u64).unwrap_or(0).min(u32::MAX as u64) as u32
+    };
+    (count(input), count(output))
+}
+
 /// Whether this server can reach a language model, and if not, why.
 #[derive(Clone)]
 pub enum LlmAccess {

@@ -60,12 +60,11 @@ pub fn parse_response(body: &Value) -> Result<Completion, String> {
         let why = choice.get("finish_reason").and_then(Value::as_str).unwrap_or("unknown");
         return Err(format!("the model returned no text (finish_reason: {why})"));
     }
-    let usage = body.get("usage");
-    let count = |k: &str| usage.and_then(|u| u.get(k)).and_then(Value::as_u64).unwrap_or(0).min(u32::MAX as u64) as u32;
+    let (tokens_input, tokens_output) = super::usage_tokens(body, "prompt_tokens", "completion_tokens");
     Ok(Completion {
         text,
-        tokens_input: count("prompt_tokens"),
-        tokens_output: count("completion_tokens"),
+        tokens_input,
+        tokens_output,
         truncated: choice.get("finish_reason").and_then(Value::as_str) == Some("length"),
     })
 }

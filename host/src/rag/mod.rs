@@ -355,27 +355,39 @@ impl Index {
         Ok(report)
     }
 
+    /// Reads every source file (off the async runtime).
+    async fn read_sources(&self) -> Result<(Vec<sources::SourceFile>, Vec<(String, String)>), SearchError> {
+        let sources = self.sources.clone();
+        tokio::task::spawn_blocking(move || sources::collect(&sources))
+            .await
+            .map_err(|e| SearchError::Io(format!("reading the standards failed: {e}")))
+    }
+
+    /// The files new or edited since they were indexed, and the indexed
+    /// documents whose file is gone.
+    fn diff<'f>(
+        &self,
+        files: &'f [sources::SourceFile],
+        indexed: &HashMap<String, String>,
+    ) -> (Vec<&'f sources::SourceFile>, Vec<String>) {
+        let present: std::collections::HashSet<&str> = files.iter().map(|f| f.key.as_str()).collect();
+        let gone = indexed.keys().filter(|k| !present.contains(k.as_str())).cloned().collect();
+        let todo = files.iter().filter(|f| indexed.get(&f.key) != Some(&self.stamp(&f.hash))).collect();
+        (todo, gone)
+    }
+
     async fn sync_locked(&self) -> Result<SyncReport, SearchError> {
         let started = Instant::now();
         let store = self.current();
-        let sources = self.sources.clone();
-        let (files, skipped) = tokio::task::spawn_blocking(move || sources::collect(&sources))
-            .await
-            .map_err(|e| SearchError::Io(format!("reading the standards failed: {e}")))?;
+        let (files, skipped) = self.read_sources().await?;
         for (path, why) in &skipped {
             tracing::warn!("skipped standard {path}: {why}");
         }
         let indexed = store.documents().await?;
         let mut report = SyncReport { files: files.len(), skipped, ..Default::default() };
 
-        let mut stale: Vec<String> = indexed
-            .keys()
-            .filter(|k| !files.iter().any(|f| &f.key == *k))
-            .cloned()
-            .collect();
+        let (todo, mut stale) = self.diff(&files, &indexed);
         report.removed = stale.len();
-        let todo: Vec<&sources::SourceFile> =
-            files.iter().filter(|f| indexed.get(&f.key) != Some(&self.stamp(&f.hash))).collect();
         report.changed = todo.len();
         stale.extend(todo.iter().filter(|f| indexed.contains_key(&f.key)).map(|f| f.key.clone()));
 
@@ -430,18 +442,16 @@ impl Index {
 
     /// How far the table is behind the sources, changing nothing.
     pub async fn staleness(&self) -> Result<Staleness, SearchError> {
-        let sources = self.sources.clone();
-        let (files, skipped) = tokio::task::spawn_blocking(move || sources::collect(&sources))
-            .await
-            .map_err(|e| SearchError::Io(format!("reading the standards failed: {e}")))?;
+        let (files, skipped) = self.read_sources().await?;
         let mut s = Staleness { files: files.len(), skipped: skipped.len(), built: self.table_present(), ..Default::default() };
         if !s.built {
             s.changed = files.len();
             return Ok(s);
         }
         let indexed = self.current().documents().await?;
-        s.changed = files.iter().filter(|f| indexed.get(&f.key) != Some(&self.stamp(&f.hash))).count();
-        s.removed = indexed.keys().filter(|k| !files.iter().any(|f| &f.key == *k)).count();
+        let (todo, gone) = self.diff(&files, &indexed);
+        s.changed = todo.len();
+        s.removed = gone.len();
         Ok(s)
     }
 
