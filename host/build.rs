@@ -67,8 +67,7 @@ fn main() {
         let file = format!("agent_os_persona_{id}.wasm");
         let src = wasm_dir.join(&file);
         let dst = out.join(format!("{id}.wasm"));
-        std::fs::copy(&src, &dst)
-            .unwrap_or_else(|e| panic!("missing persona component {}: {e}", src.display()));
+        std::fs::copy(&src, &dst).unwrap_or_else(|e| panic!("missing persona component {}: {e}", src.display()));
         let persona_dir = root.join("personas").join(id);
         writeln!(
             table,

@@ -36,7 +36,12 @@ async fn main() {
     }
     println!("10,000 jobs inserted one by one in {:.2} s", t.elapsed().as_secs_f64());
     let s = jobs.stats().await.unwrap();
-    println!("database size: {:.2} MB for {} jobs ({:.3} MB per 1,000)", s.size_bytes as f64 / 1048576.0, s.total, s.size_bytes as f64 / 1048576.0 / 10.0);
+    println!(
+        "database size: {:.2} MB for {} jobs ({:.3} MB per 1,000)",
+        s.size_bytes as f64 / 1048576.0,
+        s.total,
+        s.size_bytes as f64 / 1048576.0 / 10.0
+    );
 
     let mut create = Vec::new();
     for i in 0..2_000 {

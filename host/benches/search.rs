@@ -78,11 +78,7 @@ async fn main() {
     );
     let t = Instant::now();
     let r = index.rebuild().await.unwrap();
-    println!(
-        "full rebuild, embeddings cached: {} chunks in {:.2} s",
-        r.chunks_total,
-        t.elapsed().as_secs_f64()
-    );
+    println!("full rebuild, embeddings cached: {} chunks in {:.2} s", r.chunks_total, t.elapsed().as_secs_f64());
     let mut resync = Vec::new();
     for _ in 0..5 {
         let t = Instant::now();
@@ -91,7 +87,11 @@ async fn main() {
     }
     stats("re-sync, nothing changed", resync);
 
-    let modes = if index.degraded().is_some() { vec![Mode::FullText] } else { vec![Mode::Hybrid, Mode::Vector, Mode::FullText] };
+    let modes = if index.degraded().is_some() {
+        vec![Mode::FullText]
+    } else {
+        vec![Mode::Hybrid, Mode::Vector, Mode::FullText]
+    };
     for mode in modes {
         let mut lat = Vec::new();
         for pass in 0..3 {
@@ -125,7 +125,11 @@ async fn main() {
     let mut lat = Vec::new();
     for i in 0..5 {
         let word = format!("zorblax{i}quintessence");
-        std::fs::write(&file, format!("{original}\n\n## Appendix {i}\n\nThe {word} rule applies to every pyramid layer.\n")).unwrap();
+        std::fs::write(
+            &file,
+            format!("{original}\n\n## Appendix {i}\n\nThe {word} rule applies to every pyramid layer.\n"),
+        )
+        .unwrap();
         let t = Instant::now();
         loop {
             let mut q = Query::new(word.clone());

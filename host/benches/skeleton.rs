@@ -35,7 +35,9 @@ fn report(name: &str, mut samples: Vec<Duration>) {
     );
 }
 
-async fn spawn(project: &std::path::Path) -> (tokio::process::Child, rmcp::service::RunningService<rmcp::RoleClient, ()>) {
+async fn spawn(
+    project: &std::path::Path,
+) -> (tokio::process::Child, rmcp::service::RunningService<rmcp::RoleClient, ()>) {
     let mut child = tokio::process::Command::new(BIN)
         .arg("--project")
         .arg(project)
@@ -55,10 +57,7 @@ async fn spawn(project: &std::path::Path) -> (tokio::process::Child, rmcp::servi
 
 async fn call(client: &rmcp::service::RunningService<rmcp::RoleClient, ()>, name: &str, args: Value) -> Value {
     let Value::Object(map) = args else { unreachable!() };
-    let r = client
-        .call_tool(CallToolRequestParams::new(name.to_string()).with_arguments(map))
-        .await
-        .unwrap();
+    let r = client.call_tool(CallToolRequestParams::new(name.to_string()).with_arguments(map)).await.unwrap();
     assert_ne!(r.is_error, Some(true), "{name} failed");
     r.structured_content.unwrap()
 }
@@ -66,7 +65,10 @@ async fn call(client: &rmcp::service::RunningService<rmcp::RoleClient, ()>, name
 #[tokio::main]
 async fn main() {
     let dir = tempfile::tempdir().unwrap();
-    println!("agent-os skeleton benchmark ({})", if cfg!(debug_assertions) { "dev profile" } else { "release profile" });
+    println!(
+        "agent-os skeleton benchmark ({})",
+        if cfg!(debug_assertions) { "dev profile" } else { "release profile" }
+    );
 
     // Cold start: process spawn, MCP initialize, tools/list.
     let mut cold = Vec::new();
@@ -111,14 +113,24 @@ async fn main() {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
-    println!("{:<44} {} jobs drained in {:.2} s", "300 queued qa jobs, 3 workers", ids.len(), t.elapsed().as_secs_f64());
+    println!(
+        "{:<44} {} jobs drained in {:.2} s",
+        "300 queued qa jobs, 3 workers",
+        ids.len(),
+        t.elapsed().as_secs_f64()
+    );
     let _ = client.cancel().await;
 
     // In-process: compile and instantiate the security persona.
     let project = Project::new(dir.path());
     let registry = Registry::builtin();
     let def = registry.get("security").unwrap();
-    let services = Arc::new(HostServices { project: project.clone(), search: None, standards: None, llm: agent_os::llm::LlmAccess::none() });
+    let services = Arc::new(HostServices {
+        project: project.clone(),
+        search: None,
+        standards: None,
+        llm: agent_os::llm::LlmAccess::none(),
+    });
     let cold_dir = tempfile::tempdir().unwrap();
     let mut compile = Vec::new();
     for _ in 0..3 {

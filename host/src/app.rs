@@ -48,7 +48,13 @@ async fn keep_index_current(cell: IndexCell) {
     };
     match index.sync().await {
         Ok(r) => {
-            tracing::info!(files = r.files, chunks = r.chunks_total, changed = r.changed, took_ms = r.took_ms, "standards indexed");
+            tracing::info!(
+                files = r.files,
+                chunks = r.chunks_total,
+                changed = r.changed,
+                took_ms = r.took_ms,
+                "standards indexed"
+            );
             if let Err(e) = index.compact().await {
                 tracing::debug!("index compaction skipped: {e}");
             }

@@ -109,11 +109,17 @@ async fn load_model(paths: &ModelPaths) -> (Check, Option<Embedder>) {
     .await;
     match loaded {
         Ok(Ok((e, dims))) => (
-            ok("embeddings", format!("model loads and embeds ({dims} dimensions, {} ms)", started.elapsed().as_millis())),
+            ok(
+                "embeddings",
+                format!("model loads and embeds ({dims} dimensions, {} ms)", started.elapsed().as_millis()),
+            ),
             Some(e),
         ),
         Ok(Err(e)) => (fail("embeddings", e.to_string(), "reinstall with scripts/setup-models.sh"), None),
-        Err(e) => (fail("embeddings", format!("the model loader crashed: {e}"), "reinstall with scripts/setup-models.sh"), None),
+        Err(e) => (
+            fail("embeddings", format!("the model loader crashed: {e}"), "reinstall with scripts/setup-models.sh"),
+            None,
+        ),
     }
 }
 
@@ -125,14 +131,22 @@ async fn index(project: &Project, model: Option<Embedder>) -> Check {
         Err(e) => return fail(NAME, e.to_string(), "delete .agent-os/.cache/standards-index and run `agent-os index`"),
     };
     match index.staleness().await {
-        Ok(s) if !s.built => warn(NAME, format!("not built yet ({} standards to index)", s.files), "run `agent-os index` (the server also builds it at start)"),
+        Ok(s) if !s.built => warn(
+            NAME,
+            format!("not built yet ({} standards to index)", s.files),
+            "run `agent-os index` (the server also builds it at start)",
+        ),
         Ok(s) if s.changed + s.removed > 0 => warn(
             NAME,
             format!("{} of {} standards changed and {} removed since the last index", s.changed, s.files, s.removed),
             "run `agent-os index` (a running server catches up by itself)",
         ),
         Ok(s) => {
-            let skipped = if s.skipped > 0 { format!("; {} file(s) skipped, see `agent-os index`", s.skipped) } else { String::new() };
+            let skipped = if s.skipped > 0 {
+                format!("; {} file(s) skipped, see `agent-os index`", s.skipped)
+            } else {
+                String::new()
+            };
             ok(NAME, format!("up to date: {} standards, {} chunks{skipped}", s.files, index.chunk_count()))
         }
         Err(e) => fail(NAME, e.to_string(), "run `agent-os index --rebuild`"),
@@ -160,10 +174,17 @@ async fn personas(project: &Project) -> Vec<Check> {
         let id = def.manifest.id.clone();
         match runtime.describe(def, services.clone()).await {
             Ok(_) => loaded.push(id),
-            Err(e) => out.push(fail(NAME, format!("{id} does not start: {e}"), "reinstall it, or report the bug if it is built in")),
+            Err(e) => out.push(fail(
+                NAME,
+                format!("{id} does not start: {e}"),
+                "reinstall it, or report the bug if it is built in",
+            )),
         }
     }
-    out.insert(0, ok(NAME, format!("{} load: {} ({} ms)", loaded.len(), loaded.join(", "), started.elapsed().as_millis())));
+    out.insert(
+        0,
+        ok(NAME, format!("{} load: {} ({} ms)", loaded.len(), loaded.join(", "), started.elapsed().as_millis())),
+    );
     out
 }
 
@@ -174,14 +195,24 @@ async fn llm(project: &Project) -> Check {
         return ok(NAME, "none configured: personas return delegated briefs for your assistant to finish");
     }
     match crate::llm::LlmAccess::from_config(loaded, |k| std::env::var(k).ok()) {
-        crate::llm::LlmAccess::Unavailable(why) => {
-            fail(NAME, why, "fix [llm] in .agent-os/config.toml or the AGENT_OS_LLM_* variables (README: LLM providers)")
-        }
+        crate::llm::LlmAccess::Unavailable(why) => fail(
+            NAME,
+            why,
+            "fix [llm] in .agent-os/config.toml or the AGENT_OS_LLM_* variables (README: LLM providers)",
+        ),
         crate::llm::LlmAccess::Ready(client) => {
             let url = client.endpoint();
             match reachable(&url).await {
-                Ok(ms) => ok(NAME, format!("{} answers a connection at {url} ({ms} ms); `agent-os llm --ping` asks it", client.describe())),
-                Err(e) => fail(NAME, format!("{url}: {e}"), "start the provider or correct base_url in .agent-os/config.toml"),
+                Ok(ms) => ok(
+                    NAME,
+                    format!(
+                        "{} answers a connection at {url} ({ms} ms); `agent-os llm --ping` asks it",
+                        client.describe()
+                    ),
+                ),
+                Err(e) => {
+                    fail(NAME, format!("{url}: {e}"), "start the provider or correct base_url in .agent-os/config.toml")
+                }
             }
         }
     }

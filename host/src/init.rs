@@ -207,7 +207,9 @@ fn merge_server(root: &Path, path: &Path, ours: Value, replace: bool) -> Result<
             .map_err(|e| InitError::BadJson { path: path.to_path_buf(), reason: e.to_string() })?,
         _ => Value::Object(Map::new()),
     };
-    let top = doc.as_object_mut().ok_or(InitError::Shape { path: path.to_path_buf(), what: "the top level is not an object" })?;
+    let top = doc
+        .as_object_mut()
+        .ok_or(InitError::Shape { path: path.to_path_buf(), what: "the top level is not an object" })?;
     let servers = top.entry("mcpServers").or_insert_with(|| Value::Object(Map::new()));
     let servers = servers
         .as_object_mut()

@@ -179,12 +179,11 @@ fn main() -> Result<()> {
     // stdout is the MCP channel: every log line goes to stderr.
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("AGENT_OS_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(
-                    "info,lance=error,lancedb=error,lance_index=error,lance_core=error,lance_io=error,datafusion=warn",
-                )),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("AGENT_OS_LOG").unwrap_or_else(|_| {
+            tracing_subscriber::EnvFilter::new(
+                "info,lance=error,lancedb=error,lance_index=error,lance_core=error,lance_io=error,datafusion=warn",
+            )
+        }))
         .with_ansi(false)
         .init();
     let cli = Cli::parse();
@@ -197,7 +196,10 @@ fn main() -> Result<()> {
     }
     let project = Project::new(root);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    rt.block_on(run(project, cli.command.unwrap_or(Command::Serve { workers: 3, retention_days: 30.0, http: None, token: None })))
+    rt.block_on(run(
+        project,
+        cli.command.unwrap_or(Command::Serve { workers: 3, retention_days: 30.0, http: None, token: None }),
+    ))
 }
 
 async fn run(project: Project, command: Command) -> Result<()> {
@@ -477,11 +479,17 @@ async fn standards_list(app: &App, json: bool) -> Result<()> {
         return Ok(());
     }
     if list.is_empty() {
-        println!("no standards in {}; approve a proposal or add a markdown file there", app.project.standards_dir().display());
+        println!(
+            "no standards in {}; approve a proposal or add a markdown file there",
+            app.project.standards_dir().display()
+        );
         return Ok(());
     }
     let w = list.iter().map(|s| s.path.len()).max().unwrap_or(4).max(4);
-    println!("{:<w$}  {:<14} {:>7}  {:<20}  {}", "path", "domain", "queries", "last queried", "created by / approved by");
+    println!(
+        "{:<w$}  {:<14} {:>7}  {:<20}  {}",
+        "path", "domain", "queries", "last queried", "created by / approved by"
+    );
     for s in &list {
         let last = s.last_queried.map(agent_os::mcp::iso8601).unwrap_or_else(|| "never".into());
         let who = match (&s.created_by, &s.approved_by) {
@@ -552,7 +560,10 @@ async fn review(
             }
             let p = app.standards.revise(id, feedback.as_deref().unwrap_or_default(), &app.jobs).await?;
             match p.revision_job_id {
-                Some(job) => println!("sent back to {} as job {job} (a running `agent-os serve` picks it up)", p.persona.unwrap_or_default()),
+                Some(job) => println!(
+                    "sent back to {} as job {job} (a running `agent-os serve` picks it up)",
+                    p.persona.unwrap_or_default()
+                ),
                 None => println!("marked revised; the agent that proposed it should propose again with the feedback"),
             }
         }

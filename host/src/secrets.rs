@@ -98,9 +98,28 @@ fn is_placeholder(value: &str) -> bool {
         return true;
     }
     let markers = [
-        "changeme", "change-me", "change_me", "placeholder", "example", "redacted", "dummy", "your-",
-        "your_", "secret-manager", "vault:", "env(", "environ", "process.env", "getenv", "os.env", "null",
-        "none", "true", "false", "todo", "...",
+        "changeme",
+        "change-me",
+        "change_me",
+        "placeholder",
+        "example",
+        "redacted",
+        "dummy",
+        "your-",
+        "your_",
+        "secret-manager",
+        "vault:",
+        "env(",
+        "environ",
+        "process.env",
+        "getenv",
+        "os.env",
+        "null",
+        "none",
+        "true",
+        "false",
+        "todo",
+        "...",
     ];
     markers.iter().any(|m| lower.contains(m))
 }

@@ -110,7 +110,14 @@ impl DelegatedBrief {
             return;
         }
         for h in &self.standards {
-            let _ = writeln!(out, "- `{}` — {} (score {:.2})\n  > {}", h.path, h.heading, h.score, h.text.replace('\n', " "));
+            let _ = writeln!(
+                out,
+                "- `{}` — {} (score {:.2})\n  > {}",
+                h.path,
+                h.heading,
+                h.score,
+                h.text.replace('\n', " ")
+            );
         }
         out.push('\n');
     }

@@ -21,11 +21,7 @@ pub struct Plan<'a> {
 
 /// Runs the shared flow with `checks` as the persona's deterministic analysis
 /// of the request's context.
-pub fn run(
-    req: &Request,
-    plan: &Plan<'_>,
-    checks: impl FnOnce(&str) -> Vec<Finding>,
-) -> Result<String, String> {
+pub fn run(req: &Request, plan: &Plan<'_>, checks: impl FnOnce(&str) -> Vec<Finding>) -> Result<String, String> {
     run_redacted(req, plan, checks, str::to_string)
 }
 

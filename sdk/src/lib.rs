@@ -51,22 +51,22 @@ pub mod bindings {
     });
 }
 
-/// A passage of a standard returned by [`host::search_standards`].
-pub use bindings::agent_os::persona::types::Hit;
-/// The phase reported with [`host::report_progress`].
-pub use bindings::agent_os::persona::types::Phase;
-/// Who speaks in a [`Message`] to the language model.
-pub use bindings::agent_os::persona::types::Role;
-/// One message of a conversation sent with [`host::complete`].
-pub use bindings::agent_os::persona::types::Message;
 /// The language model's answer and its token counts.
 pub use bindings::agent_os::persona::types::Completion;
 /// Why the host refused a call: access denied, not found, invalid input or unavailable.
 pub use bindings::agent_os::persona::types::Error as HostError;
-/// The review request: task, optional context and feedback, and the persona's prompt.
-pub use bindings::agent_os::persona::types::Request;
+/// A passage of a standard returned by [`host::search_standards`].
+pub use bindings::agent_os::persona::types::Hit;
 /// The persona's identity, returned by [`Persona::describe`].
 pub use bindings::agent_os::persona::types::Info;
+/// One message of a conversation sent with [`host::complete`].
+pub use bindings::agent_os::persona::types::Message;
+/// The phase reported with [`host::report_progress`].
+pub use bindings::agent_os::persona::types::Phase;
+/// The review request: task, optional context and feedback, and the persona's prompt.
+pub use bindings::agent_os::persona::types::Request;
+/// Who speaks in a [`Message`] to the language model.
+pub use bindings::agent_os::persona::types::Role;
 
 /// The WIT package version this SDK was built against.
 pub const API_VERSION: &str = "0.1.0";
@@ -74,12 +74,7 @@ pub const API_VERSION: &str = "0.1.0";
 impl Info {
     /// Builds an [`Info`] from its four fields.
     pub fn new(id: &str, name: &str, domain: &str, version: &str) -> Self {
-        Info {
-            id: id.to_string(),
-            name: name.to_string(),
-            domain: domain.to_string(),
-            version: version.to_string(),
-        }
+        Info { id: id.to_string(), name: name.to_string(), domain: domain.to_string(), version: version.to_string() }
     }
 }
 
@@ -110,7 +105,6 @@ impl HostError {
         matches!(self, HostError::Unavailable(_))
     }
 }
-
 
 /// What a persona implements: who it is, and how it reviews.
 pub trait Persona {

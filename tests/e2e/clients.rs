@@ -402,8 +402,10 @@ async fn inspector_scenario(world: &World, c: &Clients, target: Target<'_>, tran
         )
         .await;
         let found = tool_json(&answer, "search_standards");
-        let paths: Vec<&str> =
-            found["results"].as_array().map(|a| a.iter().filter_map(|h| h["path"].as_str()).collect()).unwrap_or_default();
+        let paths: Vec<&str> = found["results"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|h| h["path"].as_str()).collect())
+            .unwrap_or_default();
         if paths.contains(&STANDARD_PATH) {
             break;
         }

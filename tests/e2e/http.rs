@@ -37,13 +37,16 @@ async fn exchange(port: u16, headers: &[(&str, &str)], body: &Value) -> Result<(
     let mut buf = [0u8; 8192];
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
-        let n = tokio::time::timeout_at(deadline.into(), s.read(&mut buf)).await.context("no complete answer within 90 s")??;
+        let n = tokio::time::timeout_at(deadline.into(), s.read(&mut buf))
+            .await
+            .context("no complete answer within 90 s")??;
         if n == 0 {
             break;
         }
         raw.extend_from_slice(&buf[..n]);
         // An SSE answer may stay open; stop once the JSON-RPC reply is in.
-        if String::from_utf8_lossy(&raw).contains("\"jsonrpc\"") && rpc_reply(&String::from_utf8_lossy(&raw)).is_some() {
+        if String::from_utf8_lossy(&raw).contains("\"jsonrpc\"") && rpc_reply(&String::from_utf8_lossy(&raw)).is_some()
+        {
             break;
         }
     }
@@ -136,14 +139,20 @@ async fn http_needs_the_bearer_token_and_speaks_mcp() -> Result<()> {
     let reply = rpc_reply(&body).context("initialize reply")?;
     assert_eq!(reply["result"]["serverInfo"]["name"].as_str().map(|n| n.contains("agent-os")), Some(true), "{reply}");
     let session = header(&head, "mcp-session-id").context("session id")?.to_string();
-    let auth = [("Authorization", bearer.as_str()), ("Mcp-Session-Id", session.as_str()), ("MCP-Protocol-Version", "2025-06-18")];
+    let auth = [
+        ("Authorization", bearer.as_str()),
+        ("Mcp-Session-Id", session.as_str()),
+        ("MCP-Protocol-Version", "2025-06-18"),
+    ];
 
-    let (status, _, _) = exchange(port, &auth, &json!({"jsonrpc": "2.0", "method": "notifications/initialized"})).await?;
+    let (status, _, _) =
+        exchange(port, &auth, &json!({"jsonrpc": "2.0", "method": "notifications/initialized"})).await?;
     assert!(status == 202 || status == 200, "initialized: {status}");
     let (status, _, body) = exchange(port, &auth, &json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"})).await?;
     assert_eq!(status, 200);
     let tools = rpc_reply(&body).context("tools/list reply")?;
-    let names: Vec<&str> = tools["result"]["tools"].as_array().context("tools")?.iter().filter_map(|t| t["name"].as_str()).collect();
+    let names: Vec<&str> =
+        tools["result"]["tools"].as_array().context("tools")?.iter().filter_map(|t| t["name"].as_str()).collect();
     for t in ["invoke_security", "check_persona_job", "search_standards"] {
         assert!(names.contains(&t), "{t} missing from {names:?}");
     }

@@ -74,7 +74,9 @@ fn logged_phases(root: &Path, id: &str) -> Vec<String> {
     let log = std::fs::read_to_string(root.join("server.log")).unwrap_or_default();
     let mut out: Vec<String> = Vec::new();
     for line in log.lines().filter(|l| l.contains(id) && l.contains("progress:")) {
-        if let Some(p) = PHASES.iter().find(|p| line.contains(&format!("phase=\"{p}\"")) || line.contains(&format!("phase={p} "))) {
+        if let Some(p) =
+            PHASES.iter().find(|p| line.contains(&format!("phase=\"{p}\"")) || line.contains(&format!("phase={p} ")))
+        {
             if out.last().map(String::as_str) != Some(*p) {
                 out.push(p.to_string());
             }
@@ -106,7 +108,8 @@ async fn architect_review_is_written_by_an_openai_compatible_model() -> Result<(
     wait_indexed(&s, "who owns the payment queue", QUEUES_PATH).await?;
 
     let task = "review the payment queue design of the refund worker";
-    let context = "fn refund(q: &PaymentQueue) {\n    let msg = q.read_direct();\n    std::thread::sleep(ONE_SECOND);\n}\n";
+    let context =
+        "fn refund(q: &PaymentQueue) {\n    let msg = q.read_direct();\n    std::thread::sleep(ONE_SECOND);\n}\n";
     let id = s.invoke("architect", json!({ "task": task, "context": context })).await?;
     let (done, polled) = poll_phases(&s, &id, Duration::from_secs(120)).await?;
     assert_eq!(done["status"], "complete", "{done}");
@@ -129,9 +132,13 @@ async fn architect_review_is_written_by_an_openai_compatible_model() -> Result<(
     let msgs = r.body["messages"].as_array().context("messages")?;
     assert_eq!(msgs[0]["role"], "system");
     let system = msgs[0]["content"].as_str().unwrap();
-    let prompt = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../personas/architect/prompt.md"))?;
+    let prompt =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../personas/architect/prompt.md"))?;
     assert!(system.starts_with(prompt.trim()), "the system message starts with the persona prompt: {system}");
-    assert!(system.contains(QUEUES_PATH) && system.contains("owned by exactly one service"), "retrieved standard missing: {system}");
+    assert!(
+        system.contains(QUEUES_PATH) && system.contains("owned by exactly one service"),
+        "retrieved standard missing: {system}"
+    );
     assert_eq!(msgs[1]["role"], "user");
     let user = msgs[1]["content"].as_str().unwrap();
     assert!(user.contains(task) && user.contains("q.read_direct()"), "{user}");
@@ -153,10 +160,16 @@ async fn architect_review_is_written_by_an_openai_compatible_model() -> Result<(
 #[tokio::test]
 async fn a_provider_that_keeps_failing_fails_the_job_after_its_retries() -> Result<()> {
     let dir = project();
-    let double = Double::start(|_, _| Reply::json(500, json!({ "error": { "message": "upstream exploded", "type": "server_error" } }))).await;
+    let double = Double::start(|_, _| {
+        Reply::json(500, json!({ "error": { "message": "upstream exploded", "type": "server_error" } }))
+    })
+    .await;
     write_config(
         dir.path(),
-        &format!("provider = \"openai\"\nbase_url = \"{}/v1\"\nmodel = \"test-model\"\nmax_retries = 2\n", double.url()),
+        &format!(
+            "provider = \"openai\"\nbase_url = \"{}/v1\"\nmodel = \"test-model\"\nmax_retries = 2\n",
+            double.url()
+        ),
     );
     let s = Server::start_env(dir.path(), &[], &[LOG_ENV]).await?;
     let id = s.invoke("engineer", json!({ "task": "review the retry loop" })).await?;
@@ -170,7 +183,10 @@ async fn a_provider_that_keeps_failing_fails_the_job_after_its_retries() -> Resu
     let error = done["error"].as_str().unwrap();
     assert!(error.contains("the language model call failed"), "{error}");
     assert!(error.contains("HTTP 500") && error.contains("after 3 attempts (2 retries)"), "{error}");
-    assert!(error.contains(&format!("{}/v1/chat/completions", double.url())) && error.contains("upstream exploded"), "{error}");
+    assert!(
+        error.contains(&format!("{}/v1/chat/completions", double.url())) && error.contains("upstream exploded"),
+        "{error}"
+    );
     // The partial result keeps the progress the persona made, in order.
     let partial = done["partial_result"].as_str().unwrap_or_default();
     let order: Vec<usize> = PHASES.iter().map(|p| partial.find(&format!("- {p} ")).unwrap_or(usize::MAX)).collect();
@@ -184,10 +200,15 @@ async fn anthropic_messages_api_writes_the_review() -> Result<()> {
     let double = Double::start(|_, _| Reply::anthropic("Verdict: approve. [anthropic-double-91]", 2048, 300)).await;
     write_config(
         dir.path(),
-        &format!("provider = \"anthropic\"\nbase_url = \"{}\"\nmodel = \"claude-test\"\napi_key_env = \"AGENT_OS_E2E_ANTHROPIC\"\n", double.url()),
+        &format!(
+            "provider = \"anthropic\"\nbase_url = \"{}\"\nmodel = \"claude-test\"\napi_key_env = \"AGENT_OS_E2E_ANTHROPIC\"\n",
+            double.url()
+        ),
     );
     let s = Server::start_env(dir.path(), &[], &[("AGENT_OS_E2E_ANTHROPIC", "ak-e2e-1")]).await?;
-    let id = s.invoke("sre", json!({ "task": "review the health check endpoint", "context": "GET /healthz -> 200" })).await?;
+    let id = s
+        .invoke("sre", json!({ "task": "review the health check endpoint", "context": "GET /healthz -> 200" }))
+        .await?;
     let done = s.wait(&id, Duration::from_secs(120)).await?;
     assert_eq!(done["status"], "complete", "{done}");
     assert!(done["result"].as_str().unwrap().contains("[anthropic-double-91]"), "{done}");
@@ -298,6 +319,9 @@ async fn the_security_persona_blanks_secrets_before_the_model_sees_them() -> Res
     assert!(result.contains("[sec-review]") && result.contains("(line 3)"), "{result}");
     let body = double.requests()[0].body.to_string();
     assert!(!body.contains(secret), "the secret reached the provider: {body}");
-    assert!(body.contains("aws_secret_access_key=\\\"[secret removed by agent-os]\\\"") && body.contains("import boto3"), "{body}");
+    assert!(
+        body.contains("aws_secret_access_key=\\\"[secret removed by agent-os]\\\"") && body.contains("import boto3"),
+        "{body}"
+    );
     s.stop().await
 }

@@ -25,8 +25,11 @@ async fn two_hundred_concurrent_jobs_all_finish_exactly_once() -> Result<()> {
         calls.push(tokio::spawn(async move {
             let persona = CORE[i % CORE.len()];
             let priority = ["low", "normal", "high"][i % 3];
-            s.invoke(persona, json!({ "task": format!("load task {i}"), "context": format!("fn f{i}() {{}}"), "priority": priority }))
-                .await
+            s.invoke(
+                persona,
+                json!({ "task": format!("load task {i}"), "context": format!("fn f{i}() {{}}"), "priority": priority }),
+            )
+            .await
         }));
     }
     let mut ids = Vec::new();
@@ -83,7 +86,8 @@ async fn after_kill_9_with_twenty_jobs_in_flight_every_job_ends() -> Result<()> 
         }
     }
     let conn = db(dir.path());
-    let stuck: i64 = conn.query_row("SELECT COUNT(*) FROM jobs WHERE status IN ('pending','running')", [], |r| r.get(0))?;
+    let stuck: i64 =
+        conn.query_row("SELECT COUNT(*) FROM jobs WHERE status IN ('pending','running')", [], |r| r.get(0))?;
     assert_eq!(stuck, 0);
     let total: i64 = conn.query_row("SELECT COUNT(*) FROM jobs", [], |r| r.get(0))?;
     assert_eq!(total, 20);
@@ -95,7 +99,14 @@ async fn stats_show_the_next_cleanup_and_bad_filters_name_the_allowed_values() -
     let dir = project();
     let server = Server::start(dir.path()).await?;
     let v = server.ok("persona_database_stats", json!({})).await?;
-    for field in ["database_size_mb", "total_jobs", "jobs_by_status", "oldest_job_days", "next_cleanup", "cleanup_recommendation"] {
+    for field in [
+        "database_size_mb",
+        "total_jobs",
+        "jobs_by_status",
+        "oldest_job_days",
+        "next_cleanup",
+        "cleanup_recommendation",
+    ] {
         assert!(v.get(field).is_some(), "missing {field}: {v}");
     }
     assert!(v["next_cleanup"].as_str().is_some_and(|s| s.ends_with('Z')), "{v}");

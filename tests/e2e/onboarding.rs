@@ -90,7 +90,16 @@ fn doctor_reports_each_check_and_fails_on_a_damaged_jobs_db() -> Result<()> {
     let out = agent_os(dir.path(), &["doctor", "--json"]);
     let checks: Vec<Value> = serde_json::from_slice(&out.stdout)?;
     let names: Vec<&str> = checks.iter().filter_map(|c| c["name"].as_str()).collect();
-    for n in ["model files", "onnx runtime", "embeddings", "standards index", "personas", "llm provider", "jobs database", "mcp clients"] {
+    for n in [
+        "model files",
+        "onnx runtime",
+        "embeddings",
+        "standards index",
+        "personas",
+        "llm provider",
+        "jobs database",
+        "mcp clients",
+    ] {
         assert!(names.contains(&n), "{n} missing from {names:?}");
     }
     let personas = checks.iter().find(|c| c["name"] == "personas").unwrap();

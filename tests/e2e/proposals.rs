@@ -73,7 +73,10 @@ async fn wait_query_count(root: &Path, path: &str, want: i64) -> Result<Vec<Valu
 }
 
 fn hit_paths(v: &Value) -> Vec<String> {
-    v["results"].as_array().map(|a| a.iter().filter_map(|h| h["path"].as_str().map(String::from)).collect()).unwrap_or_default()
+    v["results"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|h| h["path"].as_str().map(String::from)).collect())
+        .unwrap_or_default()
 }
 
 #[tokio::test]
@@ -108,7 +111,8 @@ async fn approved_proposal_is_written_indexed_found_and_counted() -> Result<()> 
     assert!(!standards_dir(dir.path()).join("payments").exists(), "nothing is written before approval");
 
     let list = s.ok("list_standard_proposals", json!({ "status": "pending" })).await?;
-    let row = list["proposals"].as_array().unwrap().iter().find(|p| p["proposal_id"] == id.as_str()).context("listed")?;
+    let row =
+        list["proposals"].as_array().unwrap().iter().find(|p| p["proposal_id"] == id.as_str()).context("listed")?;
     assert_eq!(row["proposed_by"], "agent");
     assert_eq!(row["content"], CONTENT);
     assert_eq!(row["target_exists"], false);
@@ -132,7 +136,11 @@ async fn approved_proposal_is_written_indexed_found_and_counted() -> Result<()> 
     }
     assert!(text.starts_with("---\n") && text.contains("\n---\n\n# Idempotency keys\n"), "{text}");
     assert!(text.lines().any(|l| l.starts_with("created_at: 20") && l.ends_with('Z')), "{text}");
-    assert_eq!(files_under(&standards_dir(dir.path())), vec!["payments/idempotency-keys.md"], "no temporary file remains");
+    assert_eq!(
+        files_under(&standards_dir(dir.path())),
+        vec!["payments/idempotency-keys.md"],
+        "no temporary file remains"
+    );
 
     // The watcher indexes it; search_standards finds it.
     let path = ".agent-os/standards/payments/idempotency-keys.md";
@@ -207,7 +215,14 @@ async fn refusals_and_rejections_leave_nothing_on_disk() -> Result<()> {
     assert!(!e.contains("IOSFODNN7EXAMPLE"), "the secret is not echoed: {e}");
 
     // Names that would leave the standards folder.
-    for (domain, topic) in [("payments", "../../x"), ("../../x", "t"), ("/etc", "passwd"), ("payments", "a/b"), ("payments", ".."), ("", "t")] {
+    for (domain, topic) in [
+        ("payments", "../../x"),
+        ("../../x", "t"),
+        ("/etc", "passwd"),
+        ("payments", "a/b"),
+        ("payments", ".."),
+        ("", "t"),
+    ] {
         let e = s.err("propose_standard", json!({ "domain": domain, "topic": topic, "content": CONTENT })).await?;
         assert!(e.contains("domain") || e.contains("topic"), "{domain}/{topic}: {e}");
     }
@@ -230,7 +245,12 @@ async fn refusals_and_rejections_leave_nothing_on_disk() -> Result<()> {
         .as_str()
         .unwrap()
         .to_string();
-    let v = s.ok("review_standard_proposal", json!({ "id": id, "decision": "reject", "feedback": "We do not own chargebacks" })).await?;
+    let v = s
+        .ok(
+            "review_standard_proposal",
+            json!({ "id": id, "decision": "reject", "feedback": "We do not own chargebacks" }),
+        )
+        .await?;
     assert_eq!(v["status"], "rejected");
     assert_eq!(v["feedback"], "We do not own chargebacks");
     assert!(v["message"].as_str().unwrap().contains("nothing was written"), "{v}");
@@ -238,16 +258,14 @@ async fn refusals_and_rejections_leave_nothing_on_disk() -> Result<()> {
     assert!(e.contains("already rejected"), "{e}");
 
     // An approval whose edit adds a secret is refused and the proposal stays pending.
-    let id = s
-        .ok("propose_standard", json!({ "domain": "payments", "topic": "webhooks", "content": CONTENT }))
-        .await?["proposal_id"]
+    let id = s.ok("propose_standard", json!({ "domain": "payments", "topic": "webhooks", "content": CONTENT })).await?
+        ["proposal_id"]
         .as_str()
         .unwrap()
         .to_string();
     let edited = format!("{CONTENT}\nwebhook_url = https://hooks:Sup3rSecretPw@pay.example.org/in\n");
-    let e = s
-        .err("review_standard_proposal", json!({ "id": id, "decision": "approve", "edited_content": edited }))
-        .await?;
+    let e =
+        s.err("review_standard_proposal", json!({ "id": id, "decision": "approve", "edited_content": edited })).await?;
     let line = edited.lines().count();
     assert!(e.contains(&format!("line {line}")) && e.contains("password inside a URL"), "{e}");
     let v = s.ok("list_standard_proposals", json!({ "status": "pending" })).await?;
@@ -260,9 +278,7 @@ async fn refusals_and_rejections_leave_nothing_on_disk() -> Result<()> {
     assert!(e.contains("approve, revise or reject"), "{e}");
 
     // An existing standard is not replaced without overwrite=true.
-    let v = s
-        .ok("propose_standard", json!({ "domain": "payments", "topic": "refunds", "content": CONTENT }))
-        .await?;
+    let v = s.ok("propose_standard", json!({ "domain": "payments", "topic": "refunds", "content": CONTENT })).await?;
     assert!(v["message"].as_str().unwrap().contains("overwrite=true"), "{v}");
     let id = v["proposal_id"].as_str().unwrap().to_string();
     let e = s.err("review_standard_proposal", json!({ "id": id, "decision": "approve" })).await?;
@@ -271,7 +287,12 @@ async fn refusals_and_rejections_leave_nothing_on_disk() -> Result<()> {
     assert_eq!(files_under(&standards_dir(dir.path())), vec!["payments/refunds.md"], "nothing else was written");
     assert!(!dir.path().join(".agent-os/x.md").exists() && !dir.path().join("x.md").exists());
 
-    let v = s.ok("review_standard_proposal", json!({ "id": id, "decision": "approve", "overwrite": true, "reviewer": "bob" })).await?;
+    let v = s
+        .ok(
+            "review_standard_proposal",
+            json!({ "id": id, "decision": "approve", "overwrite": true, "reviewer": "bob" }),
+        )
+        .await?;
     assert_eq!(v["status"], "approved", "{v}");
     let text = std::fs::read_to_string(&existing)?;
     assert!(text.contains("approved_by: \"bob\"") && text.contains("## Anti-patterns"), "{text}");
@@ -281,7 +302,8 @@ async fn refusals_and_rejections_leave_nothing_on_disk() -> Result<()> {
 
 /// Installs the proposing test guest as persona `id`, with or without `propose`.
 fn install_proposer(root: &Path, id: &str, propose: bool) {
-    let wasm = std::fs::read(Path::new(GUESTS).join("agent_os_test_proposer.wasm")).expect("test guest built by host/build.rs");
+    let wasm = std::fs::read(Path::new(GUESTS).join("agent_os_test_proposer.wasm"))
+        .expect("test guest built by host/build.rs");
     let dir = root.join(".agent-os/personas").join(id);
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("proposer.wasm"), &wasm).unwrap();
@@ -318,7 +340,8 @@ async fn persona_proposals_and_revision_as_a_new_job() -> Result<()> {
 
     // Revise: the feedback is stored and the persona runs again as a new job.
     let feedback = "Name the logger that records each retry";
-    let v = s.ok("review_standard_proposal", json!({ "id": first_id, "decision": "revise", "feedback": feedback })).await?;
+    let v =
+        s.ok("review_standard_proposal", json!({ "id": first_id, "decision": "revise", "feedback": feedback })).await?;
     assert_eq!(v["status"], "revised", "{v}");
     let revision_job = v["revision_job_id"].as_str().context("revision_job_id")?.to_string();
     assert_ne!(revision_job, job);
@@ -474,7 +497,9 @@ async fn a_person_at_the_terminal_reviews_with_the_cli() -> Result<()> {
 
     // The server sees the decisions made from the terminal.
     let v = s.ok("list_standard_proposals", json!({})).await?;
-    let status = |id: &str| v["proposals"].as_array().unwrap().iter().find(|p| p["proposal_id"] == id).unwrap()["status"].clone();
+    let status = |id: &str| {
+        v["proposals"].as_array().unwrap().iter().find(|p| p["proposal_id"] == id).unwrap()["status"].clone()
+    };
     assert_eq!((status(&a), status(&b)), (json!("approved"), json!("rejected")), "{v}");
     let rows = standards_list(dir.path())?;
     assert_eq!(rows.len(), 1, "{rows:?}");

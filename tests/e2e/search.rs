@@ -28,11 +28,19 @@ async fn search(s: &Server, query: &str) -> Result<Value> {
 }
 
 fn paths(v: &Value) -> Vec<String> {
-    v["results"].as_array().map(|a| a.iter().map(|h| h["path"].as_str().unwrap_or("").to_string()).collect()).unwrap_or_default()
+    v["results"]
+        .as_array()
+        .map(|a| a.iter().map(|h| h["path"].as_str().unwrap_or("").to_string()).collect())
+        .unwrap_or_default()
 }
 
 /// Searches until `pred` holds on the answer or `limit` passes.
-async fn search_until(s: &Server, query: &str, limit: Duration, pred: impl Fn(&Value) -> bool) -> Result<(Value, Duration)> {
+async fn search_until(
+    s: &Server,
+    query: &str,
+    limit: Duration,
+    pred: impl Fn(&Value) -> bool,
+) -> Result<(Value, Duration)> {
     let start = Instant::now();
     loop {
         let v = search(s, query).await?;
@@ -55,7 +63,12 @@ async fn project_and_universal_standards_are_found_with_citations() -> Result<()
         paths(v).iter().any(|p| p == ".agent-os/standards/security/secrets.md")
     })
     .await?;
-    let hit = v["results"].as_array().unwrap().iter().find(|h| h["path"] == ".agent-os/standards/security/secrets.md").unwrap();
+    let hit = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["path"] == ".agent-os/standards/security/secrets.md")
+        .unwrap();
     assert_eq!(hit["domain"], "security");
     assert_eq!(hit["section"], "Secret handling > Rotation", "{hit}");
     assert!(hit["snippet"].as_str().unwrap().contains("ninety days"), "{hit}");
@@ -93,8 +106,12 @@ async fn an_edited_standard_is_searchable_within_30_seconds() -> Result<()> {
     // Cache the answer, then change the file: the edit must show through.
     let query = "quokka escalation ladder for pager alerts";
     let before = search(&s, query).await?;
-    assert!(!before["results"].as_array().unwrap().iter().any(|h| h["snippet"].as_str().unwrap_or("").contains("quokka")));
-    let edited = format!("{SECRETS_MD}\n## Quokka escalation\n\nThe quokka escalation ladder pages the on-call engineer first, then the team lead after fifteen minutes.\n");
+    assert!(
+        !before["results"].as_array().unwrap().iter().any(|h| h["snippet"].as_str().unwrap_or("").contains("quokka"))
+    );
+    let edited = format!(
+        "{SECRETS_MD}\n## Quokka escalation\n\nThe quokka escalation ladder pages the on-call engineer first, then the team lead after fifteen minutes.\n"
+    );
     write(dir.path(), "security/secrets.md", edited.as_bytes());
     let (_, took) = search_until(&s, query, Duration::from_secs(30), |v| {
         v["results"].as_array().unwrap().iter().any(|h| h["section"] == "Secret handling > Quokka escalation")
@@ -103,9 +120,15 @@ async fn an_edited_standard_is_searchable_within_30_seconds() -> Result<()> {
     eprintln!("edited standard searchable after {took:?}");
     // A new file is picked up, and a deleted one disappears.
     write(dir.path(), "ops/pager.md", b"# Pager duty\n\nWombat rotations hand over the pager every Monday at ten with a written summary of open incidents.\n");
-    search_until(&s, "wombat pager rotation handover", Duration::from_secs(30), |v| paths(v).iter().any(|p| p.ends_with("ops/pager.md"))).await?;
+    search_until(&s, "wombat pager rotation handover", Duration::from_secs(30), |v| {
+        paths(v).iter().any(|p| p.ends_with("ops/pager.md"))
+    })
+    .await?;
     std::fs::remove_file(dir.path().join(".agent-os/standards/ops/pager.md"))?;
-    search_until(&s, "wombat pager rotation handover", Duration::from_secs(30), |v| !paths(v).iter().any(|p| p.ends_with("ops/pager.md"))).await?;
+    search_until(&s, "wombat pager rotation handover", Duration::from_secs(30), |v| {
+        !paths(v).iter().any(|p| p.ends_with("ops/pager.md"))
+    })
+    .await?;
     s.stop().await
 }
 
@@ -209,9 +232,8 @@ async fn without_a_model_search_is_full_text_and_says_so() -> Result<()> {
 async fn cli_search_prints_json_and_refuses_an_empty_query() -> Result<()> {
     let dir = project();
     write(dir.path(), "security/secrets.md", SECRETS_MD.as_bytes());
-    let run = |args: &[&str]| {
-        std::process::Command::new(BIN).arg("--project").arg(dir.path()).args(args).output().unwrap()
-    };
+    let run =
+        |args: &[&str]| std::process::Command::new(BIN).arg("--project").arg(dir.path()).args(args).output().unwrap();
     let out = run(&["search", "--json", "rotate API keys"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: Value = serde_json::from_slice(&out.stdout)?;

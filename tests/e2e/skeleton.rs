@@ -5,14 +5,8 @@ use serde_json::json;
 
 use crate::support::{Server, project};
 
-const CORE_TOOLS: [&str; 6] = [
-    "invoke_architect",
-    "invoke_engineer",
-    "invoke_data",
-    "invoke_qa",
-    "invoke_security",
-    "invoke_sre",
-];
+const CORE_TOOLS: [&str; 6] =
+    ["invoke_architect", "invoke_engineer", "invoke_data", "invoke_qa", "invoke_security", "invoke_sre"];
 
 #[tokio::test]
 async fn security_review_finds_an_aws_secret_on_line_3() -> Result<()> {
@@ -29,9 +23,8 @@ async fn security_review_finds_an_aws_secret_on_line_3() -> Result<()> {
                    session = boto3.Session(\n\
                    aws_secret_access_key=\"Zr8vQm2LkP0xT7yN4cW1bH9sJ6dF3gA5eR8uI2oL\",\n\
                    )\n";
-    let started = server
-        .ok("invoke_security", json!({ "task": "security review of the S3 client", "context": context }))
-        .await?;
+    let started =
+        server.ok("invoke_security", json!({ "task": "security review of the S3 client", "context": context })).await?;
     assert_eq!(started["status"], "started");
     assert_eq!(started["persona"], "security");
     assert!(started["estimated_duration_seconds"].as_u64().unwrap() > 0);

@@ -33,10 +33,7 @@ impl Server {
 
     /// Starts the server with extra arguments and environment variables.
     pub async fn start_env(project: &Path, extra: &[&str], env: &[(&str, &str)]) -> Result<Self> {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(project.join("server.log"))?;
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(project.join("server.log"))?;
         let mut child = tokio::process::Command::new(BIN)
             .arg("--project")
             .arg(project)
@@ -132,11 +129,7 @@ impl Server {
 }
 
 pub fn text_of(r: &CallToolResult) -> String {
-    r.content
-        .iter()
-        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
-        .collect::<Vec<_>>()
-        .join("\n")
+    r.content.iter().filter_map(|c| c.as_text().map(|t| t.text.clone())).collect::<Vec<_>>().join("\n")
 }
 
 /// A fresh project directory.

@@ -13,8 +13,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub use model::{Job, ListFilter, NewJob, Outcome, Priority, Progress, Status, now_secs};
-pub use store::{Recovery, Stats, StoreError};
 use store::Store;
+pub use store::{Recovery, Stats, StoreError};
 use tokio::sync::Notify;
 
 /// How often an idle worker looks for jobs queued by another process.
@@ -109,10 +109,7 @@ impl Default for Retention {
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, JobsError> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| JobsError::Join(e.to_string()))?
-        .map_err(JobsError::from)
+    tokio::task::spawn_blocking(f).await.map_err(|e| JobsError::Join(e.to_string()))?.map_err(JobsError::from)
 }
 
 impl Jobs {
@@ -176,9 +173,7 @@ impl Jobs {
     pub async fn get(&self, id: &str) -> Result<Job, JobsError> {
         let store = self.store.clone();
         let key = id.to_string();
-        blocking(move || store.get(&key))
-            .await?
-            .ok_or_else(|| JobsError::NotFound(id.to_string()))
+        blocking(move || store.get(&key)).await?.ok_or_else(|| JobsError::NotFound(id.to_string()))
     }
 
     pub async fn list(&self, filter: ListFilter) -> Result<(Vec<Job>, i64), JobsError> {
@@ -204,9 +199,7 @@ impl Jobs {
         }
         let store = self.store.clone();
         let key = id.to_string();
-        blocking(move || store.cancel(&key))
-            .await?
-            .ok_or_else(|| JobsError::NotFound(id.to_string()))
+        blocking(move || store.cancel(&key)).await?.ok_or_else(|| JobsError::NotFound(id.to_string()))
     }
 
     pub async fn stats(&self) -> Result<Stats, JobsError> {
@@ -265,10 +258,7 @@ impl Jobs {
 
     async fn run_one(&self, job: Job, runner: &dyn Runner) {
         let flag = Arc::new(AtomicBool::new(false));
-        self.running
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(job.id.clone(), flag.clone());
+        self.running.lock().unwrap_or_else(|p| p.into_inner()).insert(job.id.clone(), flag.clone());
         let ctl = JobControl {
             id: job.id.clone(),
             persona: job.persona.clone(),
@@ -281,15 +271,9 @@ impl Jobs {
         // The runner is spawned so a panic in it fails the job instead of the worker.
         let outcome = match tokio::spawn(runner.run(job, ctl)).await {
             Ok(outcome) => outcome,
-            Err(e) => Outcome::Failed {
-                error: format!("the persona runtime crashed: {e}"),
-                partial: None,
-            },
+            Err(e) => Outcome::Failed { error: format!("the persona runtime crashed: {e}"), partial: None },
         };
-        self.running
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&id);
+        self.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
         let store = self.store.clone();
         let key = id.clone();
         let finished = outcome.clone();

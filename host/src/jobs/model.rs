@@ -17,13 +17,8 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 5] = [
-        Status::Pending,
-        Status::Running,
-        Status::Complete,
-        Status::Failed,
-        Status::Cancelled,
-    ];
+    pub const ALL: [Status; 5] =
+        [Status::Pending, Status::Running, Status::Complete, Status::Failed, Status::Cancelled];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -52,11 +47,7 @@ impl FromStr for Status {
         Status::ALL
             .into_iter()
             .find(|st| st.as_str() == s)
-            .ok_or_else(|| {
-                format!(
-                    "unknown status '{s}': use one of pending, running, complete, failed, cancelled"
-                )
-            })
+            .ok_or_else(|| format!("unknown status '{s}': use one of pending, running, complete, failed, cancelled"))
     }
 }
 
@@ -103,9 +94,7 @@ impl FromStr for Priority {
             "low" => Ok(Priority::Low),
             "normal" => Ok(Priority::Normal),
             "high" => Ok(Priority::High),
-            other => Err(format!(
-                "unknown priority '{other}': use one of low, normal, high"
-            )),
+            other => Err(format!("unknown priority '{other}': use one of low, normal, high")),
         }
     }
 }
@@ -172,8 +161,5 @@ pub struct ListFilter {
 }
 
 pub fn now_secs() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0)
 }

@@ -11,10 +11,7 @@ use super::model::{Job, ListFilter, NewJob, Outcome, Priority, Progress, Status,
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("job database {path}: {source}")]
-    Open {
-        path: PathBuf,
-        source: rusqlite::Error,
-    },
+    Open { path: PathBuf, source: rusqlite::Error },
     #[error("job database: {0}")]
     Sql(#[from] rusqlite::Error),
     #[error("job database {path} is damaged ({detail}); move it aside or run `agent-os jobs reset` to start a new one")]
@@ -85,39 +82,22 @@ impl Store {
         if let Some(dir) = path.parent() {
             let _ = std::fs::create_dir_all(dir);
         }
-        let open_err = |source| StoreError::Open {
-            path: path.to_path_buf(),
-            source,
-        };
+        let open_err = |source| StoreError::Open { path: path.to_path_buf(), source };
         let conn = Connection::open(path).map_err(open_err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(open_err)?;
-        let corrupt = |e: rusqlite::Error| StoreError::Corrupt {
-            path: path.to_path_buf(),
-            detail: e.to_string(),
-        };
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(corrupt)?;
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(corrupt)?;
-        let version: i64 = conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(corrupt)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(open_err)?;
+        let corrupt = |e: rusqlite::Error| StoreError::Corrupt { path: path.to_path_buf(), detail: e.to_string() };
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(corrupt)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(corrupt)?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(corrupt)?;
         if version > SCHEMA_VERSION {
             return Err(StoreError::Corrupt {
                 path: path.to_path_buf(),
-                detail: format!(
-                    "schema version {version} is newer than this agent-os understands ({SCHEMA_VERSION})"
-                ),
+                detail: format!("schema version {version} is newer than this agent-os understands ({SCHEMA_VERSION})"),
             });
         }
         conn.execute_batch(SCHEMA).map_err(corrupt)?;
-        conn.pragma_update(None, "user_version", SCHEMA_VERSION)
-            .map_err(corrupt)?;
-        Ok(Self {
-            conn: Mutex::new(conn),
-            path: path.to_path_buf(),
-        })
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(corrupt)?;
+        Ok(Self { conn: Mutex::new(conn), path: path.to_path_buf() })
     }
 
     pub fn path(&self) -> &Path {
@@ -192,32 +172,20 @@ impl Store {
         Ok(stmt.query_row([now_secs()], row_to_job).optional()?)
     }
 
-    pub fn update_progress(
-        &self,
-        id: &str,
-        progress: &Progress,
-        eta_seconds: Option<i64>,
-    ) -> Result<(), StoreError> {
+    pub fn update_progress(&self, id: &str, progress: &Progress, eta_seconds: Option<i64>) -> Result<(), StoreError> {
         let conn = self.conn();
         conn.prepare_cached(
             "UPDATE jobs SET progress_phase = ?2, progress_percent = ?3, progress_message = ?4,
                  progress_eta_seconds = ?5
              WHERE id = ?1 AND status = 'running'",
         )?
-        .execute(params![
-            id,
-            progress.phase,
-            progress.percent,
-            progress.message,
-            eta_seconds
-        ])?;
+        .execute(params![id, progress.phase, progress.percent, progress.message, eta_seconds])?;
         Ok(())
     }
 
     pub fn add_tool_call(&self, id: &str) -> Result<(), StoreError> {
         let conn = self.conn();
-        conn.prepare_cached("UPDATE jobs SET tool_calls_made = tool_calls_made + 1 WHERE id = ?1")?
-            .execute([id])?;
+        conn.prepare_cached("UPDATE jobs SET tool_calls_made = tool_calls_made + 1 WHERE id = ?1")?.execute([id])?;
         Ok(())
     }
 
@@ -237,9 +205,7 @@ impl Store {
         let now = now_secs();
         let (status, result, error, partial) = match outcome {
             Outcome::Complete { result } => (Status::Complete, Some(result.as_str()), None, None),
-            Outcome::Failed { error, partial } => {
-                (Status::Failed, None, Some(error.as_str()), partial.as_deref())
-            }
+            Outcome::Failed { error, partial } => (Status::Failed, None, Some(error.as_str()), partial.as_deref()),
             Outcome::Cancelled { partial } => (Status::Cancelled, None, None, partial.as_deref()),
         };
         let conn = self.conn();
@@ -272,12 +238,9 @@ impl Store {
              WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR persona = ?2)
              ORDER BY created_at DESC, rowid DESC LIMIT ?3"
         ))?;
-        let jobs = stmt
-            .query_map(params![status, persona, filter.limit], row_to_job)?
-            .collect::<Result<Vec<_>, _>>()?;
-        let total: i64 = conn
-            .prepare_cached("SELECT COUNT(*) FROM jobs")?
-            .query_row([], |r| r.get(0))?;
+        let jobs =
+            stmt.query_map(params![status, persona, filter.limit], row_to_job)?.collect::<Result<Vec<_>, _>>()?;
+        let total: i64 = conn.prepare_cached("SELECT COUNT(*) FROM jobs")?.query_row([], |r| r.get(0))?;
         Ok((jobs, total))
     }
 
@@ -325,20 +288,12 @@ impl Store {
             by_status.push(row?);
         }
         let total = by_status.iter().map(|(_, n)| n).sum();
-        let oldest: Option<f64> = conn
-            .prepare_cached("SELECT MIN(created_at) FROM jobs")?
-            .query_row([], |r| r.get(0))?;
+        let oldest: Option<f64> =
+            conn.prepare_cached("SELECT MIN(created_at) FROM jobs")?.query_row([], |r| r.get(0))?;
         let page_count: i64 = conn.pragma_query_value(None, "page_count", |r| r.get(0))?;
         let page_size: i64 = conn.pragma_query_value(None, "page_size", |r| r.get(0))?;
-        let wal = std::fs::metadata(self.path.with_extension("db-wal"))
-            .map(|m| m.len())
-            .unwrap_or(0);
-        Ok(Stats {
-            size_bytes: (page_count * page_size) as u64 + wal,
-            total,
-            by_status,
-            oldest_created_at: oldest,
-        })
+        let wal = std::fs::metadata(self.path.with_extension("db-wal")).map(|m| m.len()).unwrap_or(0);
+        Ok(Stats { size_bytes: (page_count * page_size) as u64 + wal, total, by_status, oldest_created_at: oldest })
     }
 
     /// Deletes finished jobs created before `before` (unix seconds).
@@ -397,13 +352,7 @@ mod tests {
     use super::*;
 
     fn new_job(persona: &str, priority: Priority) -> NewJob {
-        NewJob {
-            persona: persona.into(),
-            task: "review".into(),
-            context: None,
-            feedback: None,
-            priority,
-        }
+        NewJob { persona: persona.into(), task: "review".into(), context: None, feedback: None, priority }
     }
 
     #[test]
@@ -414,8 +363,7 @@ mod tests {
         store.insert("b", &new_job("qa", Priority::Normal)).unwrap();
         store.insert("c", &new_job("qa", Priority::High)).unwrap();
         store.insert("d", &new_job("qa", Priority::Normal)).unwrap();
-        let order: Vec<String> = std::iter::from_fn(|| store.claim_next().unwrap().map(|j| j.id))
-            .collect();
+        let order: Vec<String> = std::iter::from_fn(|| store.claim_next().unwrap().map(|j| j.id)).collect();
         assert_eq!(order, ["c", "b", "d", "a"]);
     }
 
@@ -445,9 +393,7 @@ mod tests {
         let (job, changed) = store.cancel("a").unwrap().unwrap();
         assert!(changed);
         assert_eq!(job.status, Status::Cancelled);
-        let changed = store
-            .finish("a", &Outcome::Complete { result: "late".into() })
-            .unwrap();
+        let changed = store.finish("a", &Outcome::Complete { result: "late".into() }).unwrap();
         assert!(!changed);
         assert_eq!(store.get("a").unwrap().unwrap().status, Status::Cancelled);
     }

@@ -49,12 +49,7 @@ pub fn parse_response(body: &Value) -> Result<Completion, String> {
         return Err(format!("the model returned no text (stop_reason: {})", stop.unwrap_or("unknown")));
     }
     let (tokens_input, tokens_output) = super::usage_tokens(body, "input_tokens", "output_tokens");
-    Ok(Completion {
-        text,
-        tokens_input,
-        tokens_output,
-        truncated: stop == Some("max_tokens"),
-    })
+    Ok(Completion { text, tokens_input, tokens_output, truncated: stop == Some("max_tokens") })
 }
 
 #[cfg(test)]
@@ -90,7 +85,10 @@ mod tests {
             "usage": { "input_tokens": 1200, "output_tokens": 80 }
         });
         let c = parse_response(&body).unwrap();
-        assert_eq!((c.text.as_str(), c.tokens_input, c.tokens_output, c.truncated), ("Verdict: approve.", 1200, 80, false));
+        assert_eq!(
+            (c.text.as_str(), c.tokens_input, c.tokens_output, c.truncated),
+            ("Verdict: approve.", 1200, 80, false)
+        );
         assert!(parse_response(&json!({ "content": [], "stop_reason": "refusal" })).unwrap_err().contains("refusal"));
     }
 }

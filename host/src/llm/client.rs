@@ -170,7 +170,12 @@ impl LlmClient {
                 Attempt::Retry(e, after) => {
                     let wait = after.unwrap_or_else(|| retry::backoff(retries, retry::jitter_unit()));
                     retries += 1;
-                    tracing::warn!(retry = retries, of = self.config.max_retries, wait_ms = wait.as_millis() as u64, "{e}; retrying");
+                    tracing::warn!(
+                        retry = retries,
+                        of = self.config.max_retries,
+                        wait_ms = wait.as_millis() as u64,
+                        "{e}; retrying"
+                    );
                     tokio::time::sleep(wait).await;
                 }
             }
@@ -202,7 +207,11 @@ impl LlmClient {
                 attempts,
                 detail: error_detail(status, &bytes),
             };
-            return if retry::retryable_status(status.as_u16()) { Attempt::Retry(err, retry_after) } else { Attempt::Fail(err) };
+            return if retry::retryable_status(status.as_u16()) {
+                Attempt::Retry(err, retry_after)
+            } else {
+                Attempt::Fail(err)
+            };
         }
         let bad = |detail: String| Attempt::Fail(LlmError::BadResponse { provider, url: url.to_string(), detail });
         let json: Value = match serde_json::from_slice(&bytes) {
@@ -222,7 +231,12 @@ impl LlmClient {
     fn transport_error(&self, url: &str, e: &reqwest::Error, attempts: Attempts) -> LlmError {
         let provider = self.config.provider;
         if e.is_timeout() {
-            return LlmError::Timeout { provider, url: url.to_string(), timeout_s: self.config.timeout.as_secs(), attempts };
+            return LlmError::Timeout {
+                provider,
+                url: url.to_string(),
+                timeout_s: self.config.timeout.as_secs(),
+                attempts,
+            };
         }
         LlmError::Transport { provider, url: url.to_string(), attempts, detail: chain(e) }
     }
@@ -314,7 +328,10 @@ mod tests {
     #[test]
     fn error_detail_prefers_the_providers_message() {
         let s = reqwest::StatusCode::TOO_MANY_REQUESTS;
-        assert_eq!(error_detail(s, br#"{"error":{"message":"Rate limit reached","type":"requests"}}"#), "Too Many Requests: Rate limit reached");
+        assert_eq!(
+            error_detail(s, br#"{"error":{"message":"Rate limit reached","type":"requests"}}"#),
+            "Too Many Requests: Rate limit reached"
+        );
         assert_eq!(error_detail(s, br#"{"error":"model 'x' not found"}"#), "Too Many Requests: model 'x' not found");
         assert_eq!(error_detail(s, b"<html>\n  busy </html>"), "Too Many Requests: <html> busy </html>");
         assert_eq!(error_detail(s, b""), "Too Many Requests");
@@ -334,7 +351,10 @@ mod tests {
         let e = client.complete(&[ChatMessage::new(Role::User, "hi")], 10).await.unwrap_err();
         let text = e.to_string();
         assert!(matches!(e, LlmError::Transport { attempts: Attempts(2), .. }), "{text}");
-        assert!(text.contains(&format!("127.0.0.1:{port}/v1/chat/completions")) && text.contains("2 attempts (1 retry)"), "{text}");
+        assert!(
+            text.contains(&format!("127.0.0.1:{port}/v1/chat/completions")) && text.contains("2 attempts (1 retry)"),
+            "{text}"
+        );
         assert!(started.elapsed() >= Duration::from_millis(250), "the retry waited its backoff");
         assert!(!e.is_rejected_request());
     }

@@ -79,15 +79,21 @@ pub enum ConfigError {
     Read { path: PathBuf, source: std::io::Error },
     #[error("{path} is not valid TOML: {message}")]
     Syntax { path: PathBuf, message: String },
-    #[error("{origin}: unknown LLM provider '{value}'; use \"openai\" (also for Ollama, vLLM, llama.cpp, LM Studio), \"anthropic\" or \"none\"")]
+    #[error(
+        "{origin}: unknown LLM provider '{value}'; use \"openai\" (also for Ollama, vLLM, llama.cpp, LM Studio), \"anthropic\" or \"none\""
+    )]
     Provider { origin: String, value: String },
-    #[error("{origin}: the LLM provider is '{provider}' but no model is set; add `model = \"...\"` under [llm] or set AGENT_OS_LLM_MODEL")]
+    #[error(
+        "{origin}: the LLM provider is '{provider}' but no model is set; add `model = \"...\"` under [llm] or set AGENT_OS_LLM_MODEL"
+    )]
     MissingModel { origin: String, provider: ProviderKind },
     #[error("{origin}: base_url '{value}' must start with http:// or https://")]
     BaseUrl { origin: String, value: String },
     #[error("{origin}: {field} must be {expected}, got '{value}'")]
     Number { origin: String, field: &'static str, expected: String, value: String },
-    #[error("{origin}: api_key_env '{value}' is not a valid variable name (letters, digits and '_'); give the NAME of the variable, not the key itself")]
+    #[error(
+        "{origin}: api_key_env '{value}' is not a valid variable name (letters, digits and '_'); give the NAME of the variable, not the key itself"
+    )]
     KeyEnvName { origin: String, value: String },
 }
 
@@ -158,7 +164,12 @@ fn display_origin(path: &Path) -> String {
 }
 
 /// Picks the environment value over the file's, remembering where it came from.
-fn pick(env: &impl Fn(&str) -> Option<String>, var: &'static str, file: Option<String>, origin: &str) -> (Option<String>, String) {
+fn pick(
+    env: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    file: Option<String>,
+    origin: &str,
+) -> (Option<String>, String) {
     match env(var).map(|v| v.trim().to_string()).filter(|v| !v.is_empty()) {
         Some(v) => (Some(v), var.to_string()),
         None => (file.map(|v| v.trim().to_string()).filter(|v| !v.is_empty()), origin.to_string()),
@@ -169,9 +180,12 @@ fn resolve(raw: RawLlm, origin: &str, env: impl Fn(&str) -> Option<String>) -> R
     let (provider, provider_origin) = pick(&env, "AGENT_OS_LLM_PROVIDER", raw.provider, origin);
     let provider = match provider.as_deref().map(str::to_ascii_lowercase).as_deref() {
         None | Some("none") | Some("off") => return Ok(None),
-        Some("openai") | Some("openai-compatible") | Some("ollama") | Some("vllm") | Some("llamacpp") | Some("lmstudio") => {
-            ProviderKind::OpenAi
-        }
+        Some("openai")
+        | Some("openai-compatible")
+        | Some("ollama")
+        | Some("vllm")
+        | Some("llamacpp")
+        | Some("lmstudio") => ProviderKind::OpenAi,
         Some("anthropic") => ProviderKind::Anthropic,
         Some(_) => {
             return Err(ConfigError::Provider { origin: provider_origin, value: provider.unwrap_or_default() });
@@ -192,17 +206,28 @@ fn resolve(raw: RawLlm, origin: &str, env: impl Fn(&str) -> Option<String>) -> R
 
     let (key_env, key_origin) = pick(&env, "AGENT_OS_LLM_API_KEY_ENV", raw.api_key_env, origin);
     let api_key_env = match key_env {
-        Some(name) if !valid_var_name(&name) => return Err(ConfigError::KeyEnvName { origin: key_origin, value: redact(&name) }),
+        Some(name) if !valid_var_name(&name) => {
+            return Err(ConfigError::KeyEnvName { origin: key_origin, value: redact(&name) });
+        }
         Some(name) => Some(name),
         None if provider == ProviderKind::Anthropic => Some("ANTHROPIC_API_KEY".to_string()),
         None if base_url == ProviderKind::OpenAi.default_base_url() => Some("OPENAI_API_KEY".to_string()),
         None => None,
     };
 
-    let timeout_seconds = number(&env, "AGENT_OS_LLM_TIMEOUT_SECONDS", raw.timeout_seconds, origin, "timeout_seconds", 1, MAX_TIMEOUT_SECONDS as i64)?
-        .unwrap_or(DEFAULT_TIMEOUT_SECONDS as i64);
-    let max_retries = number(&env, "AGENT_OS_LLM_MAX_RETRIES", raw.max_retries, origin, "max_retries", 0, MAX_RETRIES_LIMIT as i64)?
-        .unwrap_or(DEFAULT_MAX_RETRIES as i64);
+    let timeout_seconds = number(
+        &env,
+        "AGENT_OS_LLM_TIMEOUT_SECONDS",
+        raw.timeout_seconds,
+        origin,
+        "timeout_seconds",
+        1,
+        MAX_TIMEOUT_SECONDS as i64,
+    )?
+    .unwrap_or(DEFAULT_TIMEOUT_SECONDS as i64);
+    let max_retries =
+        number(&env, "AGENT_OS_LLM_MAX_RETRIES", raw.max_retries, origin, "max_retries", 0, MAX_RETRIES_LIMIT as i64)?
+            .unwrap_or(DEFAULT_MAX_RETRIES as i64);
 
     Ok(Some(LlmConfig {
         provider,
@@ -232,7 +257,9 @@ fn number(
         None => (file, origin.to_string()),
     };
     match value {
-        Some(n) if !(min..=max).contains(&n) => Err(ConfigError::Number { origin: from, field, expected, value: n.to_string() }),
+        Some(n) if !(min..=max).contains(&n) => {
+            Err(ConfigError::Number { origin: from, field, expected, value: n.to_string() })
+        }
         other => Ok(other),
     }
 }
@@ -281,7 +308,9 @@ mod tests {
 
     #[test]
     fn reads_an_ollama_table_with_defaults() {
-        let dir = project_with("[llm]\nprovider = \"openai\"\nbase_url = \"http://localhost:11434/v1/\"\nmodel = \"qwen2.5-coder:7b\"\n");
+        let dir = project_with(
+            "[llm]\nprovider = \"openai\"\nbase_url = \"http://localhost:11434/v1/\"\nmodel = \"qwen2.5-coder:7b\"\n",
+        );
         let c = load_with(dir.path(), env_of(&[])).unwrap().unwrap();
         assert_eq!(c.provider, ProviderKind::OpenAi);
         assert_eq!(c.base_url, "http://localhost:11434/v1");
@@ -324,7 +353,9 @@ mod tests {
         assert_eq!(c.max_retries, 1);
         // The environment alone is enough.
         let empty = tempfile::tempdir().unwrap();
-        let c = load_with(empty.path(), env_of(&[("AGENT_OS_LLM_PROVIDER", "ollama"), ("AGENT_OS_LLM_MODEL", "m")])).unwrap().unwrap();
+        let c = load_with(empty.path(), env_of(&[("AGENT_OS_LLM_PROVIDER", "ollama"), ("AGENT_OS_LLM_MODEL", "m")]))
+            .unwrap()
+            .unwrap();
         assert_eq!(c.provider, ProviderKind::OpenAi);
         // And "none" turns a configured provider off.
         assert_eq!(load_with(dir.path(), env_of(&[("AGENT_OS_LLM_PROVIDER", "none")])).unwrap(), None);
@@ -349,9 +380,16 @@ mod tests {
         assert!(e.contains("unknown field `modle`") && e.contains("line 3"), "{e}");
         let e = err("[llm\nprovider = 1");
         assert!(e.contains("not valid TOML"), "{e}");
-        let e = load_with(tempfile::tempdir().unwrap().path(), env_of(&[("AGENT_OS_LLM_PROVIDER", "openai"), ("AGENT_OS_LLM_MODEL", "m"), ("AGENT_OS_LLM_MAX_RETRIES", "three")]))
-            .unwrap_err()
-            .to_string();
+        let e = load_with(
+            tempfile::tempdir().unwrap().path(),
+            env_of(&[
+                ("AGENT_OS_LLM_PROVIDER", "openai"),
+                ("AGENT_OS_LLM_MODEL", "m"),
+                ("AGENT_OS_LLM_MAX_RETRIES", "three"),
+            ]),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.starts_with("AGENT_OS_LLM_MAX_RETRIES:") && e.contains("'three'"), "{e}");
     }
 }

@@ -52,7 +52,8 @@ pub struct Completion {
 /// The two token counts a provider reports under `usage`; 0 when absent.
 pub(crate) fn usage_tokens(body: &serde_json::Value, input: &str, output: &str) -> (u32, u32) {
     let count = |k: &str| {
-        body.get("usage").and_then(|u| u.get(k)).and_then(serde_json::Value::as_u64).unwrap_or(0).min(u32::MAX as u64) as u32
+        body.get("usage").and_then(|u| u.get(k)).and_then(serde_json::Value::as_u64).unwrap_or(0).min(u32::MAX as u64)
+            as u32
     };
     (count(input), count(output))
 }
@@ -79,10 +80,7 @@ impl LlmAccess {
     }
 
     /// [`Self::from_project`] from an already loaded configuration.
-    pub fn from_config(
-        loaded: Result<Option<LlmConfig>, ConfigError>,
-        env: impl Fn(&str) -> Option<String>,
-    ) -> Self {
+    pub fn from_config(loaded: Result<Option<LlmConfig>, ConfigError>, env: impl Fn(&str) -> Option<String>) -> Self {
         match loaded {
             Ok(None) => LlmAccess::Unavailable(NOT_CONFIGURED.to_string()),
             Ok(Some(cfg)) => match LlmClient::new(cfg, env) {

@@ -45,15 +45,14 @@ pub fn wants_completion_tokens_field(detail: &str) -> bool {
 
 /// The answer's text and token counts (`usage.prompt_tokens`, `usage.completion_tokens`).
 pub fn parse_response(body: &Value) -> Result<Completion, String> {
-    let choice = body
-        .get("choices")
-        .and_then(|c| c.get(0))
-        .ok_or("the answer has no `choices`")?;
+    let choice = body.get("choices").and_then(|c| c.get(0)).ok_or("the answer has no `choices`")?;
     let message = choice.get("message").ok_or("the first choice has no `message`")?;
     let text = match message.get("content") {
         Some(Value::String(s)) => s.clone(),
         // Some servers send content as a list of parts.
-        Some(Value::Array(parts)) => parts.iter().filter_map(|p| p.get("text").and_then(Value::as_str)).collect::<Vec<_>>().join(""),
+        Some(Value::Array(parts)) => {
+            parts.iter().filter_map(|p| p.get("text").and_then(Value::as_str)).collect::<Vec<_>>().join("")
+        }
         _ => String::new(),
     };
     if text.trim().is_empty() {

@@ -105,7 +105,11 @@ mod tests {
         assert_eq!(parse_retry_after("2", now), Some(Duration::from_secs(2)));
         assert_eq!(parse_retry_after(" 0.25 ", now), Some(Duration::from_millis(250)));
         assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:40 GMT", now), Some(Duration::from_secs(3)));
-        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:00 GMT", now), Some(Duration::ZERO), "a date in the past means now");
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:00 GMT", now),
+            Some(Duration::ZERO),
+            "a date in the past means now"
+        );
         assert_eq!(parse_retry_after("-1", now), None);
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("Sun, 06 Nov 1994 25:49:40 GMT", now), None);

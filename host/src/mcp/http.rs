@@ -77,7 +77,10 @@ pub async fn serve(app: App, addr: SocketAddr, token: Option<String>) -> Result<
         config,
     );
     let expected: Option<[u8; 32]> = token.as_deref().map(|t| Sha256::digest(t.as_bytes()).into());
-    tracing::info!("agent-os serving MCP on http://{local}{PATH}{}", if expected.is_some() { " (bearer token required)" } else { "" });
+    tracing::info!(
+        "agent-os serving MCP on http://{local}{PATH}{}",
+        if expected.is_some() { " (bearer token required)" } else { "" }
+    );
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(c) => c,
@@ -98,16 +101,18 @@ pub async fn serve(app: App, addr: SocketAddr, token: Option<String>) -> Result<
                         let header = req.headers().get(hyper::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
                         if !token_ok(header, expected) {
                             let mut r = plain(StatusCode::UNAUTHORIZED, "missing or wrong bearer token\n");
-                            r.headers_mut().insert(hyper::header::WWW_AUTHENTICATE, hyper::header::HeaderValue::from_static("Bearer"));
+                            r.headers_mut().insert(
+                                hyper::header::WWW_AUTHENTICATE,
+                                hyper::header::HeaderValue::from_static("Bearer"),
+                            );
                             return Ok(r);
                         }
                     }
                     Ok(service.handle(req).await)
                 }
             });
-            if let Err(e) = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), handler)
-                .await
+            if let Err(e) =
+                hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), handler).await
             {
                 tracing::debug!(%peer, "HTTP connection ended: {e}");
             }

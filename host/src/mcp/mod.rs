@@ -48,8 +48,7 @@ impl ServerHandler for PersonaServer {
         let caps = ServerCapabilities::builder().enable_tools().enable_tool_list_changed().build();
         ServerConfig::new(caps)
             .with_server_info(
-                Implementation::new("agent-os", env!("CARGO_PKG_VERSION"))
-                    .with_title("Agent OS Personas"),
+                Implementation::new("agent-os", env!("CARGO_PKG_VERSION")).with_title("Agent OS Personas"),
             )
             .with_instructions(INSTRUCTIONS)
     }
@@ -75,9 +74,8 @@ impl ServerHandler for PersonaServer {
             let peer = context.peer.clone();
             tokio::spawn(async move {
                 while let Some((progress, message)) = rx.recv().await {
-                    let note = ProgressNotificationParam::new(token.clone(), progress)
-                        .with_total(100.0)
-                        .with_message(message);
+                    let note =
+                        ProgressNotificationParam::new(token.clone(), progress).with_total(100.0).with_message(message);
                     if peer.notify_progress(note).await.is_err() {
                         break;
                     }

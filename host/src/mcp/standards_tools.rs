@@ -108,7 +108,8 @@ struct ReviewArgs {
 }
 
 fn parse<T: for<'de> Deserialize<'de>>(tool: &str, args: JsonObject) -> Result<T, ToolError> {
-    serde_json::from_value(Value::Object(args)).map_err(|e| ToolError::Invalid(format!("invalid arguments for {tool}: {e}")))
+    serde_json::from_value(Value::Object(args))
+        .map_err(|e| ToolError::Invalid(format!("invalid arguments for {tool}: {e}")))
 }
 
 fn tool_error(e: StandardsError) -> ToolError {
@@ -218,7 +219,11 @@ async fn review(app: &App, a: ReviewArgs) -> Result<Value, ToolError> {
     let id = a.id.trim();
     match a.decision.trim() {
         "approve" => {
-            let reviewer = a.reviewer.map(|r| r.trim().replace('\n', " ")).filter(|r| !r.is_empty()).unwrap_or_else(default_reviewer);
+            let reviewer = a
+                .reviewer
+                .map(|r| r.trim().replace('\n', " "))
+                .filter(|r| !r.is_empty())
+                .unwrap_or_else(default_reviewer);
             if reviewer.chars().count() > 100 {
                 return Err(ToolError::Invalid("reviewer must be at most 100 characters".into()));
             }
@@ -309,13 +314,21 @@ pub async fn ask_reviewer(app: &App, peer: &rmcp::Peer<rmcp::RoleServer>, answer
         }
     };
     if reply.action != ElicitationAction::Accept {
-        answer["elicitation"] = json!(if reply.action == ElicitationAction::Decline { "declined" } else { "cancelled" });
+        answer["elicitation"] =
+            json!(if reply.action == ElicitationAction::Decline { "declined" } else { "cancelled" });
         return;
     }
     let content = reply.content.unwrap_or_default();
     let decision = content["decision"].as_str().unwrap_or_default().to_string();
     let feedback = content["feedback"].as_str().map(String::from).filter(|f| !f.trim().is_empty());
-    let args = ReviewArgs { id: id.clone(), decision: decision.clone(), feedback, edited_content: None, overwrite: false, reviewer: None };
+    let args = ReviewArgs {
+        id: id.clone(),
+        decision: decision.clone(),
+        feedback,
+        edited_content: None,
+        overwrite: false,
+        reviewer: None,
+    };
     answer["elicitation"] = json!(decision);
     match review(app, args).await {
         Ok(mut v) => {

@@ -190,7 +190,12 @@ struct SearchArgs {
 }
 
 /// Runs tool `name`.
-pub async fn call(app: &App, name: &str, args: JsonObject, progress: Option<&ProgressSink>) -> Result<Value, ToolError> {
+pub async fn call(
+    app: &App,
+    name: &str,
+    args: JsonObject,
+    progress: Option<&ProgressSink>,
+) -> Result<Value, ToolError> {
     if let Some(id) = name.strip_prefix("invoke_") {
         let registry = app.registry();
         if registry.get(id).is_some() {
@@ -397,15 +402,11 @@ async fn cancel(app: &App, args: JobIdArgs) -> Result<Value, ToolError> {
 
 async fn stats(app: &App) -> Result<Value, ToolError> {
     let s = app.jobs.stats().await?;
-    let by_status: serde_json::Map<String, Value> =
-        s.by_status.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+    let by_status: serde_json::Map<String, Value> = s.by_status.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
     let oldest_days = s.oldest_created_at.map(|t| ((now_secs() - t) / 86_400.0 * 10.0).round() / 10.0);
     let size_mb = (s.size_bytes as f64 / (1 << 20) as f64 * 100.0).round() / 100.0;
-    let recommendation = if size_mb > 500.0 {
-        "large: run reset_persona_jobs or `agent-os jobs prune`"
-    } else {
-        "healthy"
-    };
+    let recommendation =
+        if size_mb > 500.0 { "large: run reset_persona_jobs or `agent-os jobs prune`" } else { "healthy" };
     Ok(json!({
         "database_size_mb": size_mb,
         "total_jobs": s.total,
@@ -465,7 +466,9 @@ async fn search(app: &App, args: SearchArgs) -> Result<Value, ToolError> {
         out["note"] = json!(note);
     }
     if answer.hits.is_empty() {
-        out["message"] = json!("No standard matched. Add one under .agent-os/standards/<domain>/<topic>.md; it is indexed within seconds.");
+        out["message"] = json!(
+            "No standard matched. Add one under .agent-os/standards/<domain>/<topic>.md; it is indexed within seconds."
+        );
     }
     Ok(out)
 }

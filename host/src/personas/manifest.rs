@@ -50,10 +50,7 @@ fn default_timeout_s() -> u64 {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self {
-            memory_mb: default_memory_mb(),
-            timeout_s: default_timeout_s(),
-        }
+        Self { memory_mb: default_memory_mb(), timeout_s: default_timeout_s() }
     }
 }
 
@@ -85,19 +82,14 @@ pub const MAX_TIMEOUT_S: u64 = 3600;
 
 impl Manifest {
     pub fn parse(file: &str, text: &str) -> Result<Self, ManifestError> {
-        let m: Manifest = toml::from_str(text).map_err(|e| ManifestError::Parse {
-            file: file.to_string(),
-            message: e.message().to_string(),
-        })?;
+        let m: Manifest = toml::from_str(text)
+            .map_err(|e| ManifestError::Parse { file: file.to_string(), message: e.message().to_string() })?;
         m.validate(file)?;
         Ok(m)
     }
 
     fn validate(&self, file: &str) -> Result<(), ManifestError> {
-        let bad = |message: String| ManifestError::Invalid {
-            file: file.to_string(),
-            message,
-        };
+        let bad = |message: String| ManifestError::Invalid { file: file.to_string(), message };
         if !is_slug(&self.id) {
             return Err(bad(format!(
                 "id '{}' must be 1-40 lowercase letters, digits, '-' or '_', starting with a letter",
@@ -105,16 +97,10 @@ impl Manifest {
             )));
         }
         if !is_slug(&self.domain) {
-            return Err(bad(format!(
-                "domain '{}' must be 1-40 lowercase letters, digits, '-' or '_'",
-                self.domain
-            )));
+            return Err(bad(format!("domain '{}' must be 1-40 lowercase letters, digits, '-' or '_'", self.domain)));
         }
         if self.component.contains('/') || self.component.contains('\\') || self.component.starts_with('.') {
-            return Err(bad(format!(
-                "component '{}' must be a plain file name beside the manifest",
-                self.component
-            )));
+            return Err(bad(format!("component '{}' must be a plain file name beside the manifest", self.component)));
         }
         if let Some(h) = &self.sha256
             && (h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()))
@@ -139,8 +125,7 @@ pub fn is_slug(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 40
         && s.starts_with(|c: char| c.is_ascii_lowercase())
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
 }
 
 #[cfg(test)]

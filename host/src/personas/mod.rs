@@ -27,11 +27,15 @@ pub enum PersonaError {
     Manifest(#[from] ManifestError),
     #[error("{file}: {source}")]
     Io { file: String, source: std::io::Error },
-    #[error("{id}: the component's sha256 is {actual} but the manifest pins {expected}; reinstall the persona or fix the manifest")]
+    #[error(
+        "{id}: the component's sha256 is {actual} but the manifest pins {expected}; reinstall the persona or fix the manifest"
+    )]
     HashMismatch { id: String, expected: String, actual: String },
     #[error("{id}: an installed persona must pin its component with sha256 = \"{actual}\" in persona.toml")]
     HashMissing { id: String, actual: String },
-    #[error("{id}: built for persona API {wanted}, but this agent-os provides {HOST_API}; rebuild it against agent-os-persona-sdk {HOST_API}")]
+    #[error(
+        "{id}: built for persona API {wanted}, but this agent-os provides {HOST_API}; rebuild it against agent-os-persona-sdk {HOST_API}"
+    )]
     IncompatibleApi { id: String, wanted: String },
     #[error("{id}: the id clashes with a core persona; choose another id")]
     ClashesWithCore { id: String },
@@ -61,9 +65,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Whether a component built for `api` (e.g. "0.1" or "0.1.0") runs on this host.
 pub fn api_compatible(api: &str) -> bool {
-    semver::VersionReq::parse(&format!("^{api}"))
-        .map(|req| req.matches(&HOST_API))
-        .unwrap_or(false)
+    semver::VersionReq::parse(&format!("^{api}")).map(|req| req.matches(&HOST_API)).unwrap_or(false)
 }
 
 impl Registry {
@@ -128,12 +130,7 @@ impl Registry {
 pub fn load_installed(folder: &Path) -> Result<PersonaDef, PersonaError> {
     let file = folder.join("persona.toml");
     let file_name = file.display().to_string();
-    let read = |p: &Path| {
-        std::fs::read(p).map_err(|source| PersonaError::Io {
-            file: p.display().to_string(),
-            source,
-        })
-    };
+    let read = |p: &Path| std::fs::read(p).map_err(|source| PersonaError::Io { file: p.display().to_string(), source });
     let text = String::from_utf8_lossy(&read(&file)?).into_owned();
     let manifest = Manifest::parse(&file_name, &text)?;
     let folder_name = folder.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
@@ -155,9 +152,8 @@ pub fn load_installed(folder: &Path) -> Result<PersonaDef, PersonaError> {
         }
         Some(_) => {}
     }
-    let prompt = std::fs::read_to_string(folder.join("prompt.md")).unwrap_or_else(|_| {
-        format!("# {}\n\n{}", manifest.name, manifest.description)
-    });
+    let prompt = std::fs::read_to_string(folder.join("prompt.md"))
+        .unwrap_or_else(|_| format!("# {}\n\n{}", manifest.name, manifest.description));
     Ok(PersonaDef { manifest, prompt, component: Arc::from(wasm), sha256: actual, builtin: false })
 }
 

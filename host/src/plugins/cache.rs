@@ -26,11 +26,7 @@ impl CompileCache {
     pub fn new(dir: PathBuf, engine: &Engine) -> Self {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut h);
-        Self {
-            dir,
-            engine_key: format!("wasmtime{WASMTIME_VERSION}-{:016x}", h.finish()),
-            memory: Mutex::default(),
-        }
+        Self { dir, engine_key: format!("wasmtime{WASMTIME_VERSION}-{:016x}", h.finish()), memory: Mutex::default() }
     }
 
     fn file_for(&self, sha256: &str) -> PathBuf {
@@ -57,10 +53,8 @@ impl CompileCache {
                 }
             }
         }
-        let component = Component::new(engine, &*def.component).map_err(|e| PluginError::Compile {
-            id: def.manifest.id.clone(),
-            reason: format!("{e:#}"),
-        })?;
+        let component = Component::new(engine, &*def.component)
+            .map_err(|e| PluginError::Compile { id: def.manifest.id.clone(), reason: format!("{e:#}") })?;
         if let Err(e) = self.store(&file, &component) {
             tracing::warn!("could not cache the compiled component at {}: {e}", file.display());
         }
@@ -69,10 +63,7 @@ impl CompileCache {
     }
 
     fn remember(&self, def: &PersonaDef, c: &Component) {
-        self.memory
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(def.sha256.clone(), c.clone());
+        self.memory.lock().unwrap_or_else(|p| p.into_inner()).insert(def.sha256.clone(), c.clone());
     }
 
     fn store(&self, file: &PathBuf, component: &Component) -> std::io::Result<()> {

@@ -62,9 +62,7 @@ impl HostServices {
 type HostResult<T> = wasmtime::Result<Result<T, types::Error>>;
 
 fn denied(what: &str, id: &str) -> types::Error {
-    types::Error::AccessDenied(format!(
-        "persona '{id}' was not granted the '{what}' capability in its persona.toml"
-    ))
+    types::Error::AccessDenied(format!("persona '{id}' was not granted the '{what}' capability in its persona.toml"))
 }
 
 /// Resolves when the job's cancel flag is set; never without a flag.
@@ -100,9 +98,7 @@ impl host::Host for HostState {
             ))));
         }
         let Some(search) = self.job.services.search.clone() else {
-            return Ok(Err(types::Error::Unavailable(
-                "the standards index is not built on this server".into(),
-            )));
+            return Ok(Err(types::Error::Unavailable("the standards index is not built on this server".into())));
         };
         let hits = search.search(&query, limit.clamp(1, MAX_SEARCH_LIMIT)).await;
         Ok(hits
@@ -193,7 +189,11 @@ impl host::Host for HostState {
                 if let Some(c) = &self.job.control {
                     c.tokens(i64::from(done.tokens_input), i64::from(done.tokens_output)).await;
                 }
-                Ok(Ok(types::Completion { text: done.text, input_tokens: done.tokens_input, output_tokens: done.tokens_output }))
+                Ok(Ok(types::Completion {
+                    text: done.text,
+                    input_tokens: done.tokens_input,
+                    output_tokens: done.tokens_output,
+                }))
             }
             Err(e) if e.is_rejected_request() => Ok(Err(types::Error::InvalidInput(e.to_string()))),
             Err(e) => Err(e.into()),
@@ -234,9 +234,12 @@ async fn propose(job: &super::JobCtl, domain: String, topic: String, content: St
     };
     match standards.propose(proposal).await {
         Ok(p) => Ok(p.id),
-        Err(e @ (StandardsError::Store(_) | StandardsError::Join(_) | StandardsError::Jobs(_) | StandardsError::Write(_))) => {
-            Err(types::Error::Unavailable(e.to_string()))
-        }
+        Err(
+            e @ (StandardsError::Store(_)
+            | StandardsError::Join(_)
+            | StandardsError::Jobs(_)
+            | StandardsError::Write(_)),
+        ) => Err(types::Error::Unavailable(e.to_string())),
         Err(e) => Err(types::Error::InvalidInput(e.to_string())),
     }
 }
@@ -253,9 +256,7 @@ pub fn read_project_file(project: &Project, globs: &[String], rel: &str) -> Resu
             Err(e) => return Err(types::Error::InvalidInput(format!("bad read-files glob '{g}': {e}"))),
         }
     }
-    let set = builder
-        .build()
-        .map_err(|e| types::Error::InvalidInput(format!("bad read-files globs: {e}")))?;
+    let set = builder.build().map_err(|e| types::Error::InvalidInput(format!("bad read-files globs: {e}")))?;
     let real = project.resolve_existing(rel).map_err(|e| match e {
         crate::project::PathError::Io { .. } => types::Error::NotFound(e.to_string()),
         other => types::Error::AccessDenied(other.to_string()),

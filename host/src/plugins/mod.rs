@@ -10,8 +10,8 @@
 mod cache;
 mod host_impl;
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
@@ -196,7 +196,13 @@ impl Runtime {
     }
 
     /// Runs one job to its outcome. Never panics; every failure becomes a reason.
-    pub async fn run_job(self: &Arc<Self>, def: Arc<PersonaDef>, job: Job, ctl: JobControl, services: Arc<HostServices>) -> Outcome {
+    pub async fn run_job(
+        self: &Arc<Self>,
+        def: Arc<PersonaDef>,
+        job: Job,
+        ctl: JobControl,
+        services: Arc<HostServices>,
+    ) -> Outcome {
         let timeout_s = def.manifest.limits.timeout_s;
         let req = wit::Request {
             task: job.task.clone(),
@@ -213,11 +219,9 @@ impl Runtime {
             let trail = std::mem::take(&mut store.data_mut().job.trail);
             let stderr = capture_of(&mut store);
             let out = match res {
-                Ok(Ok(text)) if text.len() > MAX_RESULT_BYTES => Err(format!(
-                    "the persona returned {} bytes; the limit is {} bytes",
-                    text.len(),
-                    MAX_RESULT_BYTES
-                )),
+                Ok(Ok(text)) if text.len() > MAX_RESULT_BYTES => {
+                    Err(format!("the persona returned {} bytes; the limit is {} bytes", text.len(), MAX_RESULT_BYTES))
+                }
                 Ok(Ok(text)) => Ok(text),
                 Ok(Err(reason)) => Err(format!("the persona refused: {reason}")),
                 Err(e) => Err(match e.downcast_ref::<Interrupt>() {
@@ -259,7 +263,9 @@ fn describe_trap(e: &wasmtime::Error, stderr: &MemoryOutputPipe) -> String {
 fn describe_trap_text(e: &wasmtime::Error, printed: &str) -> String {
     let mut reason = match e.downcast_ref::<wasmtime::Trap>() {
         Some(wasmtime::Trap::StackOverflow) => "the persona overflowed its stack (unbounded recursion?)".to_string(),
-        Some(wasmtime::Trap::UnreachableCodeReached) => "the persona crashed (it panicked or hit unreachable code)".to_string(),
+        Some(wasmtime::Trap::UnreachableCodeReached) => {
+            "the persona crashed (it panicked or hit unreachable code)".to_string()
+        }
         Some(wasmtime::Trap::MemoryOutOfBounds) => "the persona crashed: out-of-bounds memory access".to_string(),
         Some(t) => format!("the persona crashed: {t}"),
         None => format!("the persona failed: {}", root_cause(e)),

@@ -63,10 +63,7 @@ impl Project {
     /// path that ends up outside it. The file must exist.
     pub fn resolve_existing(&self, rel: &str) -> Result<PathBuf, PathError> {
         let lexical = self.lexical(rel)?;
-        let real = lexical.canonicalize().map_err(|source| PathError::Io {
-            path: rel.to_string(),
-            source,
-        })?;
+        let real = lexical.canonicalize().map_err(|source| PathError::Io { path: rel.to_string(), source })?;
         if !real.starts_with(&self.root) {
             return Err(PathError::Escapes(rel.to_string()));
         }

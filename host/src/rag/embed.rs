@@ -34,15 +34,12 @@ impl ModelPaths {
     /// `AGENT_OS_MODEL_DIR` / `AGENT_OS_ORT_LIB`, else under
     /// `$AGENT_OS_MODELS_DIR` (default `~/.cache/agent-os/models`).
     pub fn from_env() -> Self {
-        let base = std::env::var_os("AGENT_OS_MODELS_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| {
-                let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
-                home.join(".cache/agent-os/models")
-            });
-        let model_dir = std::env::var_os("AGENT_OS_MODEL_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| base.join("all-minilm-l6-v2"));
+        let base = std::env::var_os("AGENT_OS_MODELS_DIR").map(PathBuf::from).unwrap_or_else(|| {
+            let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+            home.join(".cache/agent-os/models")
+        });
+        let model_dir =
+            std::env::var_os("AGENT_OS_MODEL_DIR").map(PathBuf::from).unwrap_or_else(|| base.join("all-minilm-l6-v2"));
         let ort_lib = std::env::var_os("AGENT_OS_ORT_LIB")
             .map(PathBuf::from)
             .unwrap_or_else(|| base.join("onnxruntime/libonnxruntime.so"));
@@ -93,9 +90,11 @@ impl Embedder {
         let onnx = read(&dir.join("model.onnx"))?;
         let model = fastembed::UserDefinedEmbeddingModel::new(onnx, tokenizer).with_pooling(fastembed::Pooling::Mean);
         let opts = fastembed::InitOptionsUserDefined::new().with_max_length(MAX_TOKENS);
-        let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| fastembed::TextEmbedding::try_new_from_user_defined(model, opts)))
-            .map_err(|_| EmbedError::Load("ONNX Runtime panicked while loading (incompatible library?)".into()))?
-            .map_err(|e| EmbedError::Load(format!("{e:#}")))?;
+        let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            fastembed::TextEmbedding::try_new_from_user_defined(model, opts)
+        }))
+        .map_err(|_| EmbedError::Load("ONNX Runtime panicked while loading (incompatible library?)".into()))?
+        .map_err(|e| EmbedError::Load(format!("{e:#}")))?;
         let me = Self { model: Mutex::new(loaded), name: "all-MiniLM-L6-v2".into() };
         let probe = me.embed(&["probe"])?;
         if probe.first().map(|v| v.len()) != Some(DIM) {

@@ -68,12 +68,10 @@ pub struct QueryScore {
 pub fn score(q: &GradedQuery, ranked: &[String]) -> QueryScore {
     let pos = |p: &str| ranked.iter().position(|r| r == p).map(|i| i + 1);
     let must: Vec<&Expected> = q.expected.iter().filter(|e| e.relevance >= 3).collect();
-    let recall5 = (!must.is_empty()).then(|| {
-        must.iter().filter(|e| pos(&e.path).is_some_and(|r| r <= 5)).count() as f64 / must.len() as f64
-    });
+    let recall5 = (!must.is_empty())
+        .then(|| must.iter().filter(|e| pos(&e.path).is_some_and(|r| r <= 5)).count() as f64 / must.len() as f64);
     let rank_ok = (!must.is_empty()).then(|| {
-        must.iter().filter(|e| pos(&e.path).is_some_and(|r| r <= e.min_rank.max(1))).count() as f64
-            / must.len() as f64
+        must.iter().filter(|e| pos(&e.path).is_some_and(|r| r <= e.min_rank.max(1))).count() as f64 / must.len() as f64
     });
     let rr_first = q.expected.first().and_then(|e| pos(&e.path)).map(|r| 1.0 / r as f64).unwrap_or(0.0);
     let gain = |rel: u8| (2f64.powi(rel as i32)) - 1.0;
@@ -157,11 +155,8 @@ pub async fn run(
     let index = Index::open(index_dir, sources, model).await?;
     let report = index.sync().await?;
     let degraded = index.degraded().map(str::to_string);
-    let modes: Vec<Mode> = if degraded.is_some() {
-        vec![Mode::FullText]
-    } else {
-        vec![Mode::Hybrid, Mode::Vector, Mode::FullText]
-    };
+    let modes: Vec<Mode> =
+        if degraded.is_some() { vec![Mode::FullText] } else { vec![Mode::Hybrid, Mode::Vector, Mode::FullText] };
     let mut out = Vec::new();
     for mode in modes {
         let mut latencies = Vec::new();

@@ -11,10 +11,10 @@ pub mod chunker;
 pub mod embed;
 pub mod eval;
 pub mod fusion;
-pub mod store;
 mod sources;
-pub mod watch;
+pub mod store;
 pub mod vectors;
+pub mod watch;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -25,8 +25,8 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 pub use embed::{EmbedError, Embedder, ModelPaths};
-pub use sources::{Source, UNIVERSAL};
 pub(crate) use sources::walk as walk_markdown;
+pub use sources::{Source, UNIVERSAL};
 use store::{ChunkStore, Row, StoreError};
 
 /// Longest query accepted, in characters.
@@ -228,7 +228,11 @@ fn snippet(text: &str, max: usize) -> String {
 impl Index {
     /// Opens (or creates) the index in `dir` over `sources`. A table that
     /// cannot be opened is deleted and created afresh; it is only a cache.
-    pub async fn open(dir: &Path, sources: Vec<Source>, model: Result<Embedder, EmbedError>) -> Result<Self, SearchError> {
+    pub async fn open(
+        dir: &Path,
+        sources: Vec<Source>,
+        model: Result<Embedder, EmbedError>,
+    ) -> Result<Self, SearchError> {
         let store = match ChunkStore::open(dir).await {
             Ok(s) => s,
             Err(e) => {
@@ -443,7 +447,8 @@ impl Index {
     /// How far the table is behind the sources, changing nothing.
     pub async fn staleness(&self) -> Result<Staleness, SearchError> {
         let (files, skipped) = self.read_sources().await?;
-        let mut s = Staleness { files: files.len(), skipped: skipped.len(), built: self.table_present(), ..Default::default() };
+        let mut s =
+            Staleness { files: files.len(), skipped: skipped.len(), built: self.table_present(), ..Default::default() };
         if !s.built {
             s.changed = files.len();
             return Ok(s);

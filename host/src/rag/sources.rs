@@ -85,7 +85,8 @@ pub fn read_standard(p: &Path) -> Result<(String, String), String> {
         return Err("binary content (NUL bytes), not markdown text".into());
     }
     let h = hash(&bytes);
-    let text = String::from_utf8(bytes).map_err(|e| format!("not valid UTF-8 (at byte {})", e.utf8_error().valid_up_to()))?;
+    let text =
+        String::from_utf8(bytes).map_err(|e| format!("not valid UTF-8 (at byte {})", e.utf8_error().valid_up_to()))?;
     Ok((text, h))
 }
 

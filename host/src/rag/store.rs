@@ -132,7 +132,11 @@ impl ChunkStore {
             return Ok(());
         }
         let strings = |f: fn(&Row) -> &str| -> ArrayRef { Arc::new(StringArray::from_iter_values(rows.iter().map(f))) };
-        let mut vectors = FixedSizeListBuilder::with_capacity(Float32Builder::with_capacity(rows.len() * DIM), DIM as i32, rows.len());
+        let mut vectors = FixedSizeListBuilder::with_capacity(
+            Float32Builder::with_capacity(rows.len() * DIM),
+            DIM as i32,
+            rows.len(),
+        );
         for r in &rows {
             match &r.vector {
                 Some(v) if v.len() == DIM => {
@@ -192,12 +196,7 @@ impl ChunkStore {
             return Ok(());
         }
         let params = FtsIndexBuilder::default();
-        self.table
-            .create_index(&["text"], Index::FTS(params))
-            .replace(true)
-            .execute()
-            .await
-            .map_err(|e| self.err(e))
+        self.table.create_index(&["text"], Index::FTS(params)).replace(true).execute().await.map_err(|e| self.err(e))
     }
 
     fn to_passages(batches: &[RecordBatch]) -> Vec<Passage> {
@@ -224,7 +223,12 @@ impl ChunkStore {
     const COLUMNS: [&'static str; 5] = ["id", "path", "domain", "section", "text"];
 
     /// Nearest chunks to `vector` by cosine distance, best first.
-    pub async fn vector_search(&self, vector: &[f32], limit: usize, filter: Option<&str>) -> Result<Vec<Passage>, StoreError> {
+    pub async fn vector_search(
+        &self,
+        vector: &[f32],
+        limit: usize,
+        filter: Option<&str>,
+    ) -> Result<Vec<Passage>, StoreError> {
         let mut q = self
             .table
             .query()
@@ -244,7 +248,12 @@ impl ChunkStore {
     }
 
     /// Best BM25 matches for `text`, best first.
-    pub async fn text_search(&self, text: &str, limit: usize, filter: Option<&str>) -> Result<Vec<Passage>, StoreError> {
+    pub async fn text_search(
+        &self,
+        text: &str,
+        limit: usize,
+        filter: Option<&str>,
+    ) -> Result<Vec<Passage>, StoreError> {
         let mut q = self
             .table
             .query()

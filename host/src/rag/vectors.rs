@@ -52,9 +52,8 @@ impl VectorCache {
         keys.iter()
             .map(|k| {
                 let blob: Option<Vec<u8>> = stmt.query_row([&k[..]], |r| r.get(0)).optional().ok().flatten();
-                blob.filter(|b| b.len() == dim * 4).map(|b| {
-                    b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
-                })
+                blob.filter(|b| b.len() == dim * 4)
+                    .map(|b| b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
             })
             .collect()
     }

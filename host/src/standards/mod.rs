@@ -127,7 +127,8 @@ fn clean_tags(tags: &[String]) -> Result<Vec<String>, StandardsError> {
         if t.is_empty() {
             continue;
         }
-        if t.chars().count() > 40 || !t.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ' ')) {
+        if t.chars().count() > 40 || !t.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ' '))
+        {
             return Err(StandardsError::Invalid(format!(
                 "tag '{t}' may use only letters, digits, spaces, '-', '_' and '.', at most 40 characters"
             )));
@@ -191,7 +192,9 @@ impl Standards {
             .or_else(|| template::title(&p.content))
             .unwrap_or_else(|| p.topic.replace(['-', '_'], " "));
         if title.chars().count() > MAX_TITLE_CHARS || title.contains('\n') {
-            return Err(StandardsError::Invalid(format!("title must be one line of at most {MAX_TITLE_CHARS} characters")));
+            return Err(StandardsError::Invalid(format!(
+                "title must be one line of at most {MAX_TITLE_CHARS} characters"
+            )));
         }
         if let Some(f) = secrets::scan(&title).into_iter().next() {
             return Err(StandardsError::Invalid(format!(
@@ -235,7 +238,11 @@ impl Standards {
         self.blocking(move |s| s.get(&key)?.ok_or(StandardsError::NotFound(key))).await
     }
 
-    pub async fn list(&self, status: Option<ProposalStatus>, limit: u32) -> Result<(Vec<Proposal>, i64), StandardsError> {
+    pub async fn list(
+        &self,
+        status: Option<ProposalStatus>,
+        limit: u32,
+    ) -> Result<(Vec<Proposal>, i64), StandardsError> {
         self.blocking(move |s| Ok(s.list(status, limit)?)).await
     }
 
@@ -294,9 +301,10 @@ impl Standards {
         let text = write::render(&fm, &body);
         let root = self.project.standards_dir();
         let (domain, topic) = (p.domain.clone(), p.topic.clone());
-        let written = tokio::task::spawn_blocking(move || write::write_atomic(&root, &domain, &topic, &text, overwrite))
-            .await
-            .map_err(|e| StandardsError::Join(e.to_string()))??;
+        let written =
+            tokio::task::spawn_blocking(move || write::write_atomic(&root, &domain, &topic, &text, overwrite))
+                .await
+                .map_err(|e| StandardsError::Join(e.to_string()))??;
         let rel = Self::target_path(&p.domain, &p.topic);
         tracing::info!(id = %p.id, path = %written.display(), by = reviewer, "standard approved and written");
         self.record(
@@ -429,11 +437,13 @@ impl Standards {
                     let full = root.join(&rel);
                     let text = std::fs::read_to_string(&full).unwrap_or_default();
                     let fm = front_matter(&text);
-                    let get = |k: &str| fm.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()).filter(|v| !v.is_empty());
+                    let get =
+                        |k: &str| fm.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()).filter(|v| !v.is_empty());
                     let path = format!("{PATH_PREFIX}{rel}");
                     let u = usage.get(&path).cloned().unwrap_or_default();
                     let domain = get("domain").unwrap_or_else(|| crate::rag::chunker::domain_from_path(&rel));
-                    let topic = Path::new(&rel).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                    let topic =
+                        Path::new(&rel).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
                     let tags = get("tags")
                         .map(|t| {
                             t.trim_matches(['[', ']'])
@@ -482,7 +492,11 @@ fn front_matter(text: &str) -> Vec<(String, String)> {
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| {
             let v = v.trim();
-            let v = v.strip_prefix('"').and_then(|x| x.strip_suffix('"')).map(|x| x.replace("\\\"", "\"").replace("\\\\", "\\")).unwrap_or_else(|| v.to_string());
+            let v = v
+                .strip_prefix('"')
+                .and_then(|x| x.strip_suffix('"'))
+                .map(|x| x.replace("\\\"", "\"").replace("\\\\", "\\"))
+                .unwrap_or_else(|| v.to_string());
             (k.trim().to_ascii_lowercase(), v)
         })
         .collect()

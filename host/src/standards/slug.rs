@@ -12,11 +12,15 @@ pub enum SlugError {
     Empty { what: &'static str },
     #[error("{what} '{value}' is longer than {MAX_SLUG} characters")]
     TooLong { what: &'static str, value: String },
-    #[error("{what} '{value}' contains a path separator or '..'; it must be one name inside .agent-os/standards, using only a-z, 0-9, '-' and '_'")]
+    #[error(
+        "{what} '{value}' contains a path separator or '..'; it must be one name inside .agent-os/standards, using only a-z, 0-9, '-' and '_'"
+    )]
     Path { what: &'static str, value: String },
     #[error("{what} '{value}' must not end in .md; give the name alone ('{stem}')")]
     Extension { what: &'static str, value: String, stem: String },
-    #[error("{what} '{value}' may use only lowercase letters a-z, digits, '-' and '_', starting with a letter or digit{hint}")]
+    #[error(
+        "{what} '{value}' may use only lowercase letters a-z, digits, '-' and '_', starting with a letter or digit{hint}"
+    )]
     Chars { what: &'static str, value: String, hint: String },
 }
 

@@ -14,7 +14,9 @@ pub enum StoreError {
     Open { path: PathBuf, source: rusqlite::Error },
     #[error("standards database: {0}")]
     Sql(#[from] rusqlite::Error),
-    #[error("standards database {path} is damaged ({detail}); move it aside to start a new one (approved standards are safe in .agent-os/standards)")]
+    #[error(
+        "standards database {path} is damaged ({detail}); move it aside to start a new one (approved standards are safe in .agent-os/standards)"
+    )]
     Corrupt { path: PathBuf, detail: String },
 }
 
@@ -150,9 +152,9 @@ fn row_to_proposal(r: &Row<'_>) -> rusqlite::Result<Proposal> {
         title: r.get(5)?,
         content: r.get(6)?,
         tags: serde_json::from_str(&tags).unwrap_or_default(),
-        status: status.parse().map_err(|e: String| {
-            rusqlite::Error::FromSqlConversionFailure(8, rusqlite::types::Type::Text, e.into())
-        })?,
+        status: status
+            .parse()
+            .map_err(|e: String| rusqlite::Error::FromSqlConversionFailure(8, rusqlite::types::Type::Text, e.into()))?,
         feedback: r.get(9)?,
         created_at: r.get(10)?,
         reviewed_at: r.get(11)?,
@@ -250,7 +252,16 @@ impl Store {
                      written_path = ?5, content = COALESCE(?6, content), revision_job_id = ?7, reviewed_at = ?8
                  WHERE id = ?1 AND status = 'pending'",
             )?
-            .execute(params![id, r.status.as_str(), r.feedback, r.approved_by, r.written_path, r.content, r.revision_job_id, r.at])?;
+            .execute(params![
+                id,
+                r.status.as_str(),
+                r.feedback,
+                r.approved_by,
+                r.written_path,
+                r.content,
+                r.revision_job_id,
+                r.at
+            ])?;
         Ok(n == 1)
     }
 
@@ -274,7 +285,8 @@ impl Store {
     /// Usage of every standard queried at least once, by path.
     pub fn usage(&self) -> Result<Vec<(String, Usage)>, StoreError> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached("SELECT path, query_count, last_queried FROM standard_usage ORDER BY path")?;
+        let mut stmt =
+            conn.prepare_cached("SELECT path, query_count, last_queried FROM standard_usage ORDER BY path")?;
         let rows = stmt
             .query_map([], |r| Ok((r.get(0)?, Usage { query_count: r.get(1)?, last_queried: r.get(2)? })))?
             .collect::<Result<Vec<_>, _>>()?;

@@ -6,7 +6,10 @@ pub const SECTIONS: [(&str, &[&str]); 4] = [
     ("Context", &["context", "background", "why", "motivation"]),
     ("Pattern", &["pattern", "the pattern", "standard", "rule", "rules", "guideline", "guidelines"]),
     ("Examples", &["examples", "example"]),
-    ("Anti-patterns", &["anti-patterns", "anti-pattern", "antipatterns", "antipattern", "anti patterns", "avoid", "don'ts"]),
+    (
+        "Anti-patterns",
+        &["anti-patterns", "anti-pattern", "antipatterns", "antipattern", "anti patterns", "avoid", "don'ts"],
+    ),
 ];
 
 /// A skeleton to copy, shown in tool descriptions and errors.
@@ -40,7 +43,10 @@ pub fn missing_sections(content: &str) -> Vec<&'static str> {
         .iter()
         .filter(|(_, words)| {
             !hs.iter().any(|(level, h)| {
-                *level >= 2 && words.iter().any(|w| h == w || h.starts_with(&format!("{w} ")) || h.starts_with(&format!("{w}:")))
+                *level >= 2
+                    && words
+                        .iter()
+                        .any(|w| h == w || h.starts_with(&format!("{w} ")) || h.starts_with(&format!("{w}:")))
             })
         })
         .map(|(name, _)| *name)

@@ -91,7 +91,13 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> WriteError + '_ {
 /// Writes `text` to `{root}/{domain}/{topic}.md` atomically. Refuses an
 /// existing file unless `overwrite`; on any failure nothing new is left
 /// behind (a folder it created is removed again).
-pub fn write_atomic(root: &Path, domain: &str, topic: &str, text: &str, overwrite: bool) -> Result<PathBuf, WriteError> {
+pub fn write_atomic(
+    root: &Path,
+    domain: &str,
+    topic: &str,
+    text: &str,
+    overwrite: bool,
+) -> Result<PathBuf, WriteError> {
     std::fs::create_dir_all(root).map_err(io(root))?;
     let dir = root.join(domain);
     let target = dir.join(format!("{topic}.md"));
@@ -109,11 +115,8 @@ pub fn write_atomic(root: &Path, domain: &str, topic: &str, text: &str, overwrit
         if std::fs::symlink_metadata(&target).is_ok_and(|m| m.file_type().is_symlink()) {
             return Err(WriteError::Escapes { path: target.display().to_string() });
         }
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".proposal-")
-            .suffix(".tmp")
-            .tempfile_in(&dir)
-            .map_err(io(&dir))?;
+        let mut tmp =
+            tempfile::Builder::new().prefix(".proposal-").suffix(".tmp").tempfile_in(&dir).map_err(io(&dir))?;
         tmp.write_all(text.as_bytes()).map_err(io(tmp.path()))?;
         tmp.as_file().sync_all().map_err(io(tmp.path()))?;
         if overwrite {

@@ -33,9 +33,24 @@ fn checks(context: &str) -> Vec<Finding> {
 }
 
 const PATTERNS: &[(&str, Severity, &str, &str)] = &[
-    ("static mut ", Severity::High, "Global mutable state", "Shared mutable globals couple modules and break under concurrency; pass state explicitly."),
-    ("Mutex<HashMap", Severity::Low, "Single lock around a shared map", "One lock serialises every caller; consider sharding or a concurrent map if it is hot."),
-    ("thread::sleep", Severity::Medium, "Blocking sleep", "A blocking sleep stalls the thread; in async code use the runtime timer."),
+    (
+        "static mut ",
+        Severity::High,
+        "Global mutable state",
+        "Shared mutable globals couple modules and break under concurrency; pass state explicitly.",
+    ),
+    (
+        "Mutex<HashMap",
+        Severity::Low,
+        "Single lock around a shared map",
+        "One lock serialises every caller; consider sharding or a concurrent map if it is hot.",
+    ),
+    (
+        "thread::sleep",
+        Severity::Medium,
+        "Blocking sleep",
+        "A blocking sleep stalls the thread; in async code use the runtime timer.",
+    ),
 ];
 
 export_persona!(P);

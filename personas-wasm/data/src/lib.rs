@@ -33,10 +33,25 @@ fn checks(context: &str) -> Vec<Finding> {
 }
 
 const PATTERNS: &[(&str, Severity, &str, &str)] = &[
-    ("DROP TABLE", Severity::High, "Destructive migration", "Dropping a table loses data; migrate in expand/contract steps with a backup."),
-    ("DROP COLUMN", Severity::High, "Destructive migration", "Dropping a column breaks readers still deployed; remove usages first, drop later."),
+    (
+        "DROP TABLE",
+        Severity::High,
+        "Destructive migration",
+        "Dropping a table loses data; migrate in expand/contract steps with a backup.",
+    ),
+    (
+        "DROP COLUMN",
+        Severity::High,
+        "Destructive migration",
+        "Dropping a column breaks readers still deployed; remove usages first, drop later.",
+    ),
     ("SELECT *", Severity::Low, "SELECT *", "Select the columns you need so schema changes do not break consumers."),
-    ("ALTER TABLE", Severity::Medium, "Schema change", "Check the change is backward compatible and does not lock a large table."),
+    (
+        "ALTER TABLE",
+        Severity::Medium,
+        "Schema change",
+        "Check the change is backward compatible and does not lock a large table.",
+    ),
 ];
 
 export_persona!(P);

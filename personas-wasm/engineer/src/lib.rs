@@ -33,7 +33,12 @@ fn checks(context: &str) -> Vec<Finding> {
 }
 
 const PATTERNS: &[(&str, Severity, &str, &str)] = &[
-    (".unwrap()", Severity::Medium, "unwrap() can panic", "Return or handle the error instead of panicking on bad input."),
+    (
+        ".unwrap()",
+        Severity::Medium,
+        "unwrap() can panic",
+        "Return or handle the error instead of panicking on bad input.",
+    ),
     (".expect(", Severity::Low, "expect() can panic", "Make sure the invariant truly holds, or propagate the error."),
     ("panic!(", Severity::Medium, "Explicit panic", "A library should return an error the caller can handle."),
     ("todo!(", Severity::Medium, "Unfinished code", "todo!() panics when reached."),

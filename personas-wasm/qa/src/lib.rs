@@ -33,9 +33,24 @@ fn checks(context: &str) -> Vec<Finding> {
 }
 
 const PATTERNS: &[(&str, Severity, &str, &str)] = &[
-    ("#[ignore]", Severity::Medium, "Ignored test", "An ignored test hides a regression; fix it or delete it with a reason."),
-    (".skip(", Severity::Medium, "Skipped test", "A skipped test hides a regression; fix it or delete it with a reason."),
-    ("sleep(", Severity::Medium, "Sleep in a test", "Fixed sleeps make tests slow and flaky; wait for the condition instead."),
+    (
+        "#[ignore]",
+        Severity::Medium,
+        "Ignored test",
+        "An ignored test hides a regression; fix it or delete it with a reason.",
+    ),
+    (
+        ".skip(",
+        Severity::Medium,
+        "Skipped test",
+        "A skipped test hides a regression; fix it or delete it with a reason.",
+    ),
+    (
+        "sleep(",
+        Severity::Medium,
+        "Sleep in a test",
+        "Fixed sleeps make tests slow and flaky; wait for the condition instead.",
+    ),
     ("assert!(true", Severity::High, "Assertion that cannot fail", "The test checks nothing."),
 ];
 

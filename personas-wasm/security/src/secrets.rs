@@ -44,12 +44,7 @@ const RULES: &[Rule] = &[
         pattern: r"\b(xox[abprs]-[A-Za-z0-9-]{10,})",
         value_group: 1,
     },
-    Rule {
-        name: "Google API key",
-        severity: Severity::High,
-        pattern: r"\b(AIza[0-9A-Za-z_-]{35})\b",
-        value_group: 1,
-    },
+    Rule { name: "Google API key", severity: Severity::High, pattern: r"\b(AIza[0-9A-Za-z_-]{35})\b", value_group: 1 },
     Rule {
         name: "Password in a URL",
         severity: Severity::High,
@@ -66,12 +61,7 @@ const RULES: &[Rule] = &[
 
 fn compiled() -> &'static [(Regex, &'static Rule)] {
     static CELL: OnceLock<Vec<(Regex, &'static Rule)>> = OnceLock::new();
-    CELL.get_or_init(|| {
-        RULES
-            .iter()
-            .map(|r| (Regex::new(r.pattern).expect("secret rules are valid"), r))
-            .collect()
-    })
+    CELL.get_or_init(|| RULES.iter().map(|r| (Regex::new(r.pattern).expect("secret rules are valid"), r)).collect())
 }
 
 /// Values that are clearly not real secrets: references and placeholders.
@@ -84,18 +74,12 @@ fn is_placeholder(value: &str) -> bool {
         || v.starts_with('<')
         || v.starts_with('%')
         || lower.chars().all(|c| c == 'x' || c == '*' || c == '.')
-        || ["changeme", "placeholder", "your-", "your_", "redacted", "dummy"]
-            .iter()
-            .any(|p| lower.contains(p))
+        || ["changeme", "placeholder", "your-", "your_", "redacted", "dummy"].iter().any(|p| lower.contains(p))
 }
 
 fn redact(value: &str) -> String {
     let shown: String = value.chars().take(4).collect();
-    if value.chars().count() <= 4 {
-        "****".into()
-    } else {
-        format!("{shown}…")
-    }
+    if value.chars().count() <= 4 { "****".into() } else { format!("{shown}…") }
 }
 
 /// What replaces a secret in text sent to a language model.
@@ -154,14 +138,17 @@ pub fn scan(text: &str) -> Vec<Finding> {
                 continue;
             }
             let detail = if rule.value_group == 0 {
-                "Remove it from the source, rotate it, and load it from a secret store or an environment variable.".to_string()
+                "Remove it from the source, rotate it, and load it from a secret store or an environment variable."
+                    .to_string()
             } else {
                 format!(
                     "Value `{}` is committed in clear text; rotate it and read it from the environment or a secret manager instead.",
                     redact(value)
                 )
             };
-            findings.push(Finding::new(rule.severity, format!("Hard-coded secret: {}", rule.name), detail).at_line(idx + 1));
+            findings.push(
+                Finding::new(rule.severity, format!("Hard-coded secret: {}", rule.name), detail).at_line(idx + 1),
+            );
             break;
         }
     }
@@ -191,7 +178,10 @@ mod tests {
         for secret in ["q8Lr0Xf3Tn2EMI", "hunter22", "MIIEowIBAAKCAQEA7", "END RSA"] {
             assert!(!clean.contains(secret), "{secret} left in {clean}");
         }
-        assert!(clean.contains("import boto3") && clean.contains("${DB_PASSWORD}") && clean.ends_with("let x = 1;"), "{clean}");
+        assert!(
+            clean.contains("import boto3") && clean.contains("${DB_PASSWORD}") && clean.ends_with("let x = 1;"),
+            "{clean}"
+        );
         assert!(clean.contains("postgres://admin:[secret removed by agent-os]@db.internal"), "{clean}");
         assert!(scan(&clean).is_empty(), "{:?}", scan(&clean));
     }

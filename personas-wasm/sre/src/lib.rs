@@ -12,7 +12,8 @@ impl Persona for P {
     }
 
     fn review(req: Request) -> Result<String, String> {
-        let plan = Plan { name: "Site Reliability Engineer", domain: "operations", standards_limit: 5, max_tokens: 2048 };
+        let plan =
+            Plan { name: "Site Reliability Engineer", domain: "operations", standards_limit: 5, max_tokens: 2048 };
         flow::run(&req, &plan, checks)
     }
 }
@@ -33,8 +34,18 @@ fn checks(context: &str) -> Vec<Finding> {
 }
 
 const PATTERNS: &[(&str, Severity, &str, &str)] = &[
-    ("reqwest::get(", Severity::Medium, "HTTP call without a timeout", "Set a timeout so a slow dependency cannot hang the service."),
-    ("requests.get(", Severity::Medium, "HTTP call without a timeout", "Pass timeout= so a slow dependency cannot hang the service."),
+    (
+        "reqwest::get(",
+        Severity::Medium,
+        "HTTP call without a timeout",
+        "Set a timeout so a slow dependency cannot hang the service.",
+    ),
+    (
+        "requests.get(",
+        Severity::Medium,
+        "HTTP call without a timeout",
+        "Pass timeout= so a slow dependency cannot hang the service.",
+    ),
     ("println!(", Severity::Low, "Unstructured log line", "Use structured logging with levels and fields."),
     ("print(", Severity::Low, "Unstructured log line", "Use structured logging with levels and fields."),
     ("loop {", Severity::Low, "Unbounded retry or loop", "Bound retries and add backoff with jitter."),

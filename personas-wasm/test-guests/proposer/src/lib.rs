@@ -11,7 +11,11 @@ struct Proposer;
 fn field<'a>(task: &'a str, key: &str) -> Option<&'a str> {
     let start = task.find(key)? + key.len();
     let rest = &task[start..];
-    let end = if key == "example=" { rest.find('\n').unwrap_or(rest.len()) } else { rest.find(char::is_whitespace).unwrap_or(rest.len()) };
+    let end = if key == "example=" {
+        rest.find('\n').unwrap_or(rest.len())
+    } else {
+        rest.find(char::is_whitespace).unwrap_or(rest.len())
+    };
     Some(&rest[..end])
 }
 
@@ -29,7 +33,8 @@ impl Persona for Proposer {
         if let Some(fb) = &req.feedback {
             content.push_str(&format!("\n## Revision notes\n{fb}\n"));
         }
-        let id = host::propose_standard(domain, topic, &content).map_err(|e| format!("proposal refused: {}", e.message()))?;
+        let id = host::propose_standard(domain, topic, &content)
+            .map_err(|e| format!("proposal refused: {}", e.message()))?;
         Ok(format!("proposed standard {domain}/{topic} as {id}"))
     }
 }
