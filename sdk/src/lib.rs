@@ -33,6 +33,7 @@
 //! [Agent OS Personas]: https://github.com/agent-os/personas
 
 pub mod brief;
+pub mod context;
 pub mod flow;
 pub mod host;
 

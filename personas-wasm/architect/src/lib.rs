@@ -1,8 +1,12 @@
-//! Software Architect: reviews with the project's architecture standards.
+//! Software Architect: maps the internal module dependencies of the given
+//! material (fan-in, fan-out, cycles) and flags global mutable state, then
+//! reviews with the project's architecture standards.
 
-use agent_os_persona_sdk::brief::{Finding, Severity};
+mod deps;
+mod state;
+
 use agent_os_persona_sdk::flow::{self, Plan};
-use agent_os_persona_sdk::{Info, Persona, Request, export_persona};
+use agent_os_persona_sdk::{Info, Persona, Request, context, export_persona, host};
 
 struct P;
 
@@ -13,44 +17,20 @@ impl Persona for P {
 
     fn review(req: Request) -> Result<String, String> {
         let plan = Plan { name: "Software Architect", domain: "architecture", standards_limit: 5, max_tokens: 2048 };
-        flow::run(&req, &plan, checks)
-    }
-}
-
-/// Lines of the context that match a pattern worth a reviewer's look.
-fn checks(context: &str) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for (idx, line) in context.lines().enumerate() {
-        let l = line.trim();
-        for (needle, severity, title, detail) in PATTERNS {
-            if l.contains(needle) {
-                out.push(Finding::new(*severity, *title, *detail).at_line(idx + 1));
-                break;
+        flow::run(&req, &plan, |ctx| {
+            let mut files = context::files(ctx, |path| host::read_file(path).ok());
+            // Go imports are resolved against the module path in go.mod.
+            let has_go = files.iter().any(|f| f.language == context::Language::Go);
+            if has_go && !files.iter().any(|f| f.path.as_deref() == Some("go.mod")) {
+                if let Ok(text) = host::read_file("go.mod") {
+                    files.push(context::SourceFile::new(Some("go.mod".into()), text, context::Origin::Read));
+                }
             }
-        }
+            let mut findings = deps::analyse(&files);
+            findings.extend(state::analyse(&files));
+            findings
+        })
     }
-    out
 }
-
-const PATTERNS: &[(&str, Severity, &str, &str)] = &[
-    (
-        "static mut ",
-        Severity::High,
-        "Global mutable state",
-        "Shared mutable globals couple modules and break under concurrency; pass state explicitly.",
-    ),
-    (
-        "Mutex<HashMap",
-        Severity::Low,
-        "Single lock around a shared map",
-        "One lock serialises every caller; consider sharding or a concurrent map if it is hot.",
-    ),
-    (
-        "thread::sleep",
-        Severity::Medium,
-        "Blocking sleep",
-        "A blocking sleep stalls the thread; in async code use the runtime timer.",
-    ),
-];
 
 export_persona!(P);

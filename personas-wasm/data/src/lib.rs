@@ -1,8 +1,11 @@
-//! Data Engineer: reviews with the project's data standards.
+//! Data Engineer: finds schema and migration risks, statements touching
+//! every row and SQL built from strings in the given material, then reviews
+//! with the project's data standards.
 
-use agent_os_persona_sdk::brief::{Finding, Severity};
+mod schema;
+
 use agent_os_persona_sdk::flow::{self, Plan};
-use agent_os_persona_sdk::{Info, Persona, Request, export_persona};
+use agent_os_persona_sdk::{Info, Persona, Request, context, export_persona, host};
 
 struct P;
 
@@ -13,45 +16,11 @@ impl Persona for P {
 
     fn review(req: Request) -> Result<String, String> {
         let plan = Plan { name: "Data Engineer", domain: "data", standards_limit: 5, max_tokens: 2048 };
-        flow::run(&req, &plan, checks)
+        flow::run(&req, &plan, |ctx| {
+            let read = |path: &str| host::read_file(path).ok();
+            schema::analyse(&context::files(ctx, read), read)
+        })
     }
 }
-
-/// Lines of the context that match a pattern worth a reviewer's look.
-fn checks(context: &str) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for (idx, line) in context.lines().enumerate() {
-        let l = line.trim();
-        for (needle, severity, title, detail) in PATTERNS {
-            if l.contains(needle) {
-                out.push(Finding::new(*severity, *title, *detail).at_line(idx + 1));
-                break;
-            }
-        }
-    }
-    out
-}
-
-const PATTERNS: &[(&str, Severity, &str, &str)] = &[
-    (
-        "DROP TABLE",
-        Severity::High,
-        "Destructive migration",
-        "Dropping a table loses data; migrate in expand/contract steps with a backup.",
-    ),
-    (
-        "DROP COLUMN",
-        Severity::High,
-        "Destructive migration",
-        "Dropping a column breaks readers still deployed; remove usages first, drop later.",
-    ),
-    ("SELECT *", Severity::Low, "SELECT *", "Select the columns you need so schema changes do not break consumers."),
-    (
-        "ALTER TABLE",
-        Severity::Medium,
-        "Schema change",
-        "Check the change is backward compatible and does not lock a large table.",
-    ),
-];
 
 export_persona!(P);

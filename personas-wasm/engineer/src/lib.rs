@@ -1,8 +1,10 @@
-//! Software Engineer: reviews with the project's development standards.
+//! Software Engineer: counts panic paths and swallowed errors in the given
+//! material, then reviews with the project's development standards.
 
-use agent_os_persona_sdk::brief::{Finding, Severity};
+mod robustness;
+
 use agent_os_persona_sdk::flow::{self, Plan};
-use agent_os_persona_sdk::{Info, Persona, Request, export_persona};
+use agent_os_persona_sdk::{Info, Persona, Request, context, export_persona, host};
 
 struct P;
 
@@ -13,37 +15,8 @@ impl Persona for P {
 
     fn review(req: Request) -> Result<String, String> {
         let plan = Plan { name: "Software Engineer", domain: "development", standards_limit: 5, max_tokens: 2048 };
-        flow::run(&req, &plan, checks)
+        flow::run(&req, &plan, |ctx| robustness::analyse(&context::files(ctx, |path| host::read_file(path).ok())))
     }
 }
-
-/// Lines of the context that match a pattern worth a reviewer's look.
-fn checks(context: &str) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for (idx, line) in context.lines().enumerate() {
-        let l = line.trim();
-        for (needle, severity, title, detail) in PATTERNS {
-            if l.contains(needle) {
-                out.push(Finding::new(*severity, *title, *detail).at_line(idx + 1));
-                break;
-            }
-        }
-    }
-    out
-}
-
-const PATTERNS: &[(&str, Severity, &str, &str)] = &[
-    (
-        ".unwrap()",
-        Severity::Medium,
-        "unwrap() can panic",
-        "Return or handle the error instead of panicking on bad input.",
-    ),
-    (".expect(", Severity::Low, "expect() can panic", "Make sure the invariant truly holds, or propagate the error."),
-    ("panic!(", Severity::Medium, "Explicit panic", "A library should return an error the caller can handle."),
-    ("todo!(", Severity::Medium, "Unfinished code", "todo!() panics when reached."),
-    ("except:", Severity::Medium, "Bare except", "Catching everything hides bugs; catch the specific exception."),
-    ("catch (e) {}", Severity::Medium, "Swallowed error", "An empty catch loses the failure; log or rethrow it."),
-];
 
 export_persona!(P);

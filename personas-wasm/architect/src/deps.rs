@@ -1,0 +1,715 @@
+//! The internal module dependency graph of the material: which module
+//! imports which (Rust `mod`/`use crate::`/`super::`, Python imports,
+//! relative JS/TS imports, Go imports under the module path), with fan-in,
+//! fan-out and cycles.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use agent_os_persona_sdk::brief::{Finding, Severity};
+use agent_os_persona_sdk::context::{Language, SourceFile};
+
+/// A module that depends on more internal modules than this is reported.
+pub const MAX_FAN_OUT: usize = 7;
+/// At most this many modules are listed in the summary.
+const SUMMARY_LIMIT: usize = 40;
+
+/// Internal modules and the modules each one imports.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Graph {
+    /// Module → the internal modules it imports.
+    pub deps: BTreeMap<String, BTreeSet<String>>,
+    /// Module → the file it was read from, for modules in the material.
+    pub files: BTreeMap<String, String>,
+    /// Edges left out of cycle detection: a module and its own parent or child (Rust, Python packages).
+    nested: BTreeSet<(String, String)>,
+}
+
+impl Graph {
+    /// How many modules import `module`.
+    pub fn fan_in(&self, module: &str) -> usize {
+        self.deps.values().filter(|d| d.contains(module)).count()
+    }
+
+    /// How many modules `module` imports.
+    pub fn fan_out(&self, module: &str) -> usize {
+        self.deps.get(module).map_or(0, BTreeSet::len)
+    }
+
+    fn add_node(&mut self, m: &str) {
+        self.deps.entry(m.to_string()).or_default();
+    }
+
+    fn add_edge(&mut self, from: &str, to: &str, nested: bool) {
+        if from == to || to.is_empty() {
+            return;
+        }
+        self.add_node(to);
+        self.deps.entry(from.to_string()).or_default().insert(to.to_string());
+        if nested {
+            self.nested.insert((from.to_string(), to.to_string()));
+        }
+    }
+
+    /// Every dependency cycle, each as the modules in order (the first repeated at the end).
+    pub fn cycles(&self) -> Vec<Vec<String>> {
+        let edges = |m: &str| -> Vec<String> {
+            self.deps
+                .get(m)
+                .map(|d| d.iter().filter(|t| !self.nested.contains(&(m.to_string(), (*t).clone()))).cloned().collect())
+                .unwrap_or_default()
+        };
+        let mut out = Vec::new();
+        for scc in self.components(&edges) {
+            if scc.len() < 2 {
+                continue;
+            }
+            // A shortest cycle through the component's first module.
+            let start = scc[0].clone();
+            let mut prev: BTreeMap<String, String> = BTreeMap::new();
+            let mut queue = std::collections::VecDeque::from([start.clone()]);
+            let mut found = None;
+            while let Some(m) = queue.pop_front() {
+                for t in edges(&m) {
+                    if !scc.contains(&t) {
+                        continue;
+                    }
+                    if t == start {
+                        found = Some(m.clone());
+                        break;
+                    }
+                    if !prev.contains_key(&t) {
+                        prev.insert(t.clone(), m.clone());
+                        queue.push_back(t);
+                    }
+                }
+                if found.is_some() {
+                    break;
+                }
+            }
+            let Some(mut m) = found else { continue };
+            let mut path = vec![start.clone()];
+            let mut back = vec![m.clone()];
+            while let Some(p) = prev.get(&m) {
+                back.push(p.clone());
+                m = p.clone();
+            }
+            back.pop_if(|p| *p == start);
+            back.reverse();
+            path.extend(back);
+            path.push(start);
+            out.push(path);
+        }
+        out
+    }
+
+    /// Strongly connected components (Tarjan), each sorted.
+    fn components(&self, edges: &dyn Fn(&str) -> Vec<String>) -> Vec<Vec<String>> {
+        struct State {
+            index: BTreeMap<String, usize>,
+            low: BTreeMap<String, usize>,
+            stack: Vec<String>,
+            on: BTreeSet<String>,
+            next: usize,
+            out: Vec<Vec<String>>,
+        }
+        fn visit(v: &str, s: &mut State, edges: &dyn Fn(&str) -> Vec<String>) {
+            s.index.insert(v.into(), s.next);
+            s.low.insert(v.into(), s.next);
+            s.next += 1;
+            s.stack.push(v.into());
+            s.on.insert(v.into());
+            for w in edges(v) {
+                if !s.index.contains_key(&w) {
+                    visit(&w, s, edges);
+                    let lw = s.low[&w];
+                    let lv = s.low.get_mut(v).expect("visited");
+                    *lv = (*lv).min(lw);
+                } else if s.on.contains(&w) {
+                    let iw = s.index[&w];
+                    let lv = s.low.get_mut(v).expect("visited");
+                    *lv = (*lv).min(iw);
+                }
+            }
+            if s.low[v] == s.index[v] {
+                let mut comp = Vec::new();
+                while let Some(w) = s.stack.pop() {
+                    s.on.remove(&w);
+                    let done = w == v;
+                    comp.push(w);
+                    if done {
+                        break;
+                    }
+                }
+                comp.sort();
+                s.out.push(comp);
+            }
+        }
+        let mut s = State {
+            index: BTreeMap::new(),
+            low: BTreeMap::new(),
+            stack: Vec::new(),
+            on: BTreeSet::new(),
+            next: 0,
+            out: Vec::new(),
+        };
+        for v in self.deps.keys() {
+            if !s.index.contains_key(v) {
+                visit(v, &mut s, edges);
+            }
+        }
+        s.out.sort();
+        s.out
+    }
+}
+
+/// The summary, cycle and fan-out findings for `files`.
+pub fn analyse(files: &[SourceFile]) -> Vec<Finding> {
+    let g = graph(files);
+    if g.files.len() < 2 {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let edges: usize = g.deps.values().map(BTreeSet::len).sum();
+    let mut parts: Vec<String> = g
+        .deps
+        .iter()
+        .take(SUMMARY_LIMIT)
+        .map(|(m, d)| {
+            let to = if d.is_empty() {
+                "nothing internal".to_string()
+            } else {
+                d.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")
+            };
+            let file = g.files.get(m).map(|f| format!(" ({f})")).unwrap_or_default();
+            format!("`{m}`{file} → {to} (fan-in {}, fan-out {})", g.fan_in(m), g.fan_out(m))
+        })
+        .collect();
+    if g.deps.len() > SUMMARY_LIMIT {
+        parts.push(format!("and {} more", g.deps.len() - SUMMARY_LIMIT));
+    }
+    out.push(Finding::new(
+        Severity::Low,
+        format!("Module dependencies: {} modules, {edges} internal imports", g.deps.len()),
+        parts.join("; "),
+    ));
+    for cycle in g.cycles() {
+        let files: Vec<String> = cycle[..cycle.len() - 1]
+            .iter()
+            .map(|m| format!("`{m}` in {}", g.files.get(m).map_or("(not in the material)", |f| f.as_str())))
+            .collect();
+        out.push(Finding::new(
+            Severity::Medium,
+            format!("Dependency cycle: {}", cycle.join(" → ")),
+            format!(
+                "These modules import each other ({}), so none can change, be tested or be split out alone; move the \
+                 shared part into a module both depend on, or invert one dependency behind a trait/interface",
+                files.join(", ")
+            ),
+        ));
+    }
+    for (m, d) in &g.deps {
+        if d.len() > MAX_FAN_OUT {
+            let file = g.files.get(m).map(|f| format!(" ({f})")).unwrap_or_default();
+            out.push(Finding::new(
+                Severity::Medium,
+                format!("High fan-out: `{m}`{file} imports {} internal modules", d.len()),
+                format!(
+                    "It depends on {}; a module that knows this much changes whenever any of them does — split it by responsibility",
+                    d.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        }
+    }
+    out
+}
+
+/// The module graph of the files with paths.
+pub fn graph(files: &[SourceFile]) -> Graph {
+    let mut g = Graph::default();
+    rust(files, &mut g);
+    python(files, &mut g);
+    js(files, &mut g);
+    go(files, &mut g);
+    g
+}
+
+/// Non-test, non-comment code of a file, one string.
+fn code(f: &SourceFile) -> String {
+    f.lines().iter().filter(|l| !l.in_test && !l.comment).map(|l| l.text).collect::<Vec<_>>().join("\n")
+}
+
+fn is_ident(c: char) -> bool {
+    c.is_alphanumeric() || c == '_'
+}
+
+// ---- Rust ----
+
+/// (crate root, module path) of a Rust file: `core/src/db/pool.rs` → (`core/`, `db::pool`).
+fn rust_module(path: &str) -> (String, String) {
+    let (root, rel) = match path.rfind("src/") {
+        Some(i) if i == 0 || path[..i].ends_with('/') => (&path[..i], &path[i + 4..]),
+        _ => match path.rfind('/') {
+            Some(i) => (&path[..=i], &path[i + 1..]),
+            None => ("", path),
+        },
+    };
+    let rel = rel.strip_suffix(".rs").unwrap_or(rel);
+    let mut segs: Vec<&str> = rel.split('/').collect();
+    if segs.last() == Some(&"mod") {
+        segs.pop();
+    }
+    let module =
+        if segs.len() == 1 && matches!(segs[0], "lib" | "main") { "crate".to_string() } else { segs.join("::") };
+    (root.to_string(), module)
+}
+
+/// The paths of a use tree starting right after `crate::`/`super::`: `a::{b, c::D}` → [[a,b],[a,c,D]].
+fn use_tree(s: &str) -> Vec<Vec<String>> {
+    fn parse(s: &str, pos: &mut usize) -> Vec<Vec<String>> {
+        let b = s.as_bytes();
+        let skip_ws = |pos: &mut usize| {
+            while *pos < b.len() && (b[*pos] as char).is_whitespace() {
+                *pos += 1;
+            }
+        };
+        skip_ws(pos);
+        if *pos < b.len() && b[*pos] == b'{' {
+            *pos += 1;
+            let mut out = Vec::new();
+            loop {
+                skip_ws(pos);
+                if *pos >= b.len() {
+                    return out;
+                }
+                if b[*pos] == b'}' {
+                    *pos += 1;
+                    return out;
+                }
+                if b[*pos] == b',' {
+                    *pos += 1;
+                    continue;
+                }
+                let before = *pos;
+                out.extend(parse(s, pos));
+                if *pos == before {
+                    *pos += 1;
+                }
+            }
+        }
+        let start = *pos;
+        while *pos < b.len() && is_ident(b[*pos] as char) {
+            *pos += 1;
+        }
+        if start == *pos {
+            return Vec::new();
+        }
+        let seg = s[start..*pos].to_string();
+        if s[*pos..].starts_with("::") {
+            *pos += 2;
+            let rest = parse(s, pos);
+            if rest.is_empty() {
+                return vec![vec![seg]];
+            }
+            return rest
+                .into_iter()
+                .map(|mut r| {
+                    r.insert(0, seg.clone());
+                    r
+                })
+                .collect();
+        }
+        vec![vec![seg]]
+    }
+    let mut pos = 0;
+    parse(s, &mut pos)
+}
+
+fn rust(files: &[SourceFile], g: &mut Graph) {
+    let rs: Vec<(&SourceFile, String, String)> = files
+        .iter()
+        .filter(|f| f.language == Language::Rust && !f.is_test())
+        .filter_map(|f| {
+            let p = f.path.as_deref()?;
+            let (root, m) = rust_module(p);
+            Some((f, root, m))
+        })
+        .collect();
+    let roots: BTreeSet<&str> = rs.iter().map(|(_, r, _)| r.as_str()).collect();
+    let qualify = |root: &str, m: &str| -> String {
+        if roots.len() > 1 {
+            let name = root.trim_end_matches('/').rsplit('/').next().filter(|n| !n.is_empty()).unwrap_or("root");
+            format!("{name}/{m}")
+        } else {
+            m.to_string()
+        }
+    };
+    // Modules known from files and from `mod x;` declarations, per crate root.
+    let mut known: BTreeSet<(String, String)> = BTreeSet::new();
+    for (f, root, m) in &rs {
+        known.insert((root.clone(), m.clone()));
+        for line in code(f).lines() {
+            let t = line.trim_start().trim_start_matches("pub(crate) ").trim_start_matches("pub ");
+            if let Some(name) = t.strip_prefix("mod ").map(|r| r.trim_end_matches(';').trim()) {
+                if name.chars().all(is_ident) && t.ends_with(';') {
+                    let child = if m == "crate" { name.to_string() } else { format!("{m}::{name}") };
+                    known.insert((root.clone(), child));
+                }
+            }
+        }
+    }
+    for (f, root, m) in &rs {
+        let from = qualify(root, m);
+        g.add_node(&from);
+        g.files.insert(from.clone(), f.path.clone().unwrap_or_default());
+        let text = code(f);
+        let resolve = |segs: &[String]| -> Option<String> {
+            for n in (1..=segs.len()).rev() {
+                let cand = segs[..n].join("::");
+                if known.contains(&(root.clone(), cand.clone())) {
+                    return Some(cand);
+                }
+            }
+            // `crate::x::Y` names a module `x` not in the material; `crate::Y` an item of the root.
+            let first = segs.first()?;
+            (segs.len() > 1 && first.chars().next().is_some_and(|c| c.is_lowercase())).then(|| first.clone())
+        };
+        let parent = |m: &str| -> String {
+            match m.rsplit_once("::") {
+                Some((p, _)) => p.to_string(),
+                None => "crate".to_string(),
+            }
+        };
+        let mut targets: Vec<String> = Vec::new();
+        for (kw, base) in [("crate::", None), ("super::", Some(parent(m))), ("self::", Some(m.clone()))] {
+            for (i, _) in text.match_indices(kw) {
+                if text[..i].chars().next_back().is_some_and(|c| is_ident(c) || c == ':') {
+                    continue;
+                }
+                for mut segs in use_tree(&text[i + kw.len()..]) {
+                    if let Some(b) = &base
+                        && b != "crate"
+                    {
+                        let mut full: Vec<String> = b.split("::").map(String::from).collect();
+                        full.append(&mut segs);
+                        segs = full;
+                    }
+                    targets.push(resolve(&segs).unwrap_or_else(|| base.clone().unwrap_or_else(|| "crate".into())));
+                }
+            }
+        }
+        for t in targets {
+            let nested =
+                t == "crate" || m == "crate" || t.starts_with(&format!("{m}::")) || m.starts_with(&format!("{t}::"));
+            g.add_edge(&from, &qualify(root, &t), nested);
+        }
+    }
+}
+
+// ---- Python ----
+
+fn python_module(path: &str) -> String {
+    let p = path.strip_prefix("src/").unwrap_or(path);
+    let p = p.strip_suffix(".py").unwrap_or(p);
+    let p = p.strip_suffix("/__init__").unwrap_or(p);
+    p.replace('/', ".")
+}
+
+fn python(files: &[SourceFile], g: &mut Graph) {
+    let py: Vec<(&SourceFile, String)> = files
+        .iter()
+        .filter(|f| f.language == Language::Python && !f.is_test())
+        .filter_map(|f| Some((f, python_module(f.path.as_deref()?))))
+        .collect();
+    let known: BTreeSet<&str> = py.iter().map(|(_, m)| m.as_str()).collect();
+    let tops: BTreeSet<&str> = known.iter().map(|m| m.split('.').next().unwrap_or(m)).collect();
+    for (f, m) in &py {
+        g.add_node(m);
+        g.files.insert(m.clone(), f.path.clone().unwrap_or_default());
+        let is_pkg = f.path.as_deref().is_some_and(|p| p.ends_with("__init__.py"));
+        let package: Vec<&str> = {
+            let mut s: Vec<&str> = m.split('.').collect();
+            if !is_pkg {
+                s.pop();
+            }
+            s
+        };
+        let resolve = |dotted: &str| -> Option<String> {
+            let mut segs: Vec<&str> = dotted.split('.').collect();
+            while !segs.is_empty() {
+                let cand = segs.join(".");
+                if known.contains(cand.as_str()) {
+                    return Some(cand);
+                }
+                segs.pop();
+            }
+            None
+        };
+        let text = code(f);
+        let mut lines = text.lines();
+        let mut targets = Vec::new();
+        while let Some(line) = lines.next() {
+            let mut t = line.trim().to_string();
+            if t.starts_with("from ") && t.contains("import (") && !t.contains(')') {
+                for more in lines.by_ref() {
+                    t.push(' ');
+                    t.push_str(more.trim());
+                    if more.contains(')') {
+                        break;
+                    }
+                }
+            }
+            if let Some(rest) = t.strip_prefix("import ") {
+                for part in rest.split(',') {
+                    let name = part.split_whitespace().next().unwrap_or("");
+                    if tops.contains(name.split('.').next().unwrap_or("")) {
+                        targets.push(resolve(name).unwrap_or_else(|| name.to_string()));
+                    }
+                }
+            } else if let Some(rest) = t.strip_prefix("from ") {
+                let Some((src, names)) = rest.split_once(" import ") else { continue };
+                let src = src.trim();
+                let dots = src.chars().take_while(|c| *c == '.').count();
+                let base = if dots > 0 {
+                    let keep = package.len().saturating_sub(dots - 1);
+                    let mut b: Vec<&str> = package[..keep].to_vec();
+                    let tail = &src[dots..];
+                    if !tail.is_empty() {
+                        b.push(tail);
+                    }
+                    b.join(".")
+                } else {
+                    if !tops.contains(src.split('.').next().unwrap_or("")) {
+                        continue;
+                    }
+                    src.to_string()
+                };
+                for name in names.trim_matches(['(', ')', ' ']).split(',') {
+                    let name = name.split_whitespace().next().unwrap_or("");
+                    if name.is_empty() || name == "*" {
+                        continue;
+                    }
+                    let full = if base.is_empty() { name.to_string() } else { format!("{base}.{name}") };
+                    if let Some(r) = resolve(&full) {
+                        targets.push(r);
+                    } else if !base.is_empty() {
+                        targets.push(base.clone());
+                    }
+                }
+            }
+        }
+        for t in targets {
+            let nested = t.starts_with(&format!("{m}.")) || m.starts_with(&format!("{t}."));
+            g.add_edge(m, &t, nested);
+        }
+    }
+}
+
+// ---- JavaScript / TypeScript ----
+
+fn js_module(path: &str) -> String {
+    let p = match path.rsplit_once('.') {
+        Some((base, ext)) if !ext.contains('/') => base,
+        _ => path,
+    };
+    p.strip_suffix("/index").unwrap_or(p).to_string()
+}
+
+/// `a/b` joined with `../c` → `a/c`.
+fn join(dir: &str, rel: &str) -> String {
+    let mut parts: Vec<&str> = dir.split('/').filter(|s| !s.is_empty()).collect();
+    for seg in rel.split('/') {
+        match seg {
+            "." | "" => {}
+            ".." => {
+                parts.pop();
+            }
+            s => parts.push(s),
+        }
+    }
+    parts.join("/")
+}
+
+fn js(files: &[SourceFile], g: &mut Graph) {
+    let ours: Vec<(&SourceFile, String)> = files
+        .iter()
+        .filter(|f| matches!(f.language, Language::JavaScript | Language::TypeScript) && !f.is_test())
+        .filter_map(|f| Some((f, js_module(f.path.as_deref()?))))
+        .collect();
+    for (f, m) in &ours {
+        g.add_node(m);
+        let path = f.path.as_deref().unwrap_or("");
+        g.files.insert(m.clone(), path.to_string());
+        let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
+        let text = code(f);
+        let mut specs = Vec::new();
+        for key in ["from ", "import ", "require(", "import("] {
+            for (i, _) in text.match_indices(key) {
+                let rest = text[i + key.len()..].trim_start();
+                let Some(q) = rest.chars().next().filter(|c| matches!(c, '\'' | '"' | '`')) else { continue };
+                let spec: String = rest[1..].chars().take_while(|c| *c != q).collect();
+                if spec.starts_with("./") || spec.starts_with("../") {
+                    specs.push(spec);
+                }
+            }
+        }
+        for spec in specs {
+            let target = js_module(&join(dir, &spec));
+            let target = if spec.ends_with(".js") || spec.ends_with(".ts") { target } else { join(dir, &spec) };
+            let target = target.strip_suffix("/index").map(String::from).unwrap_or(target);
+            g.add_edge(m, &target, false);
+        }
+    }
+}
+
+// ---- Go ----
+
+fn go(files: &[SourceFile], g: &mut Graph) {
+    let module = files
+        .iter()
+        .find(|f| f.path.as_deref().is_some_and(|p| p == "go.mod" || p.ends_with("/go.mod")))
+        .and_then(|f| f.text.lines().find_map(|l| l.trim().strip_prefix("module ").map(|m| m.trim().to_string())));
+    let ours: Vec<(&SourceFile, String)> = files
+        .iter()
+        .filter(|f| f.language == Language::Go && !f.is_test())
+        .filter_map(|f| {
+            let p = f.path.as_deref()?;
+            Some((f, p.rsplit_once('/').map_or(".", |(d, _)| d).to_string()))
+        })
+        .collect();
+    let dirs: BTreeSet<&str> = ours.iter().map(|(_, d)| d.as_str()).collect();
+    for (f, pkg) in &ours {
+        g.add_node(pkg);
+        g.files.entry(pkg.clone()).or_insert_with(|| f.path.clone().unwrap_or_default());
+        let text = code(f);
+        let mut in_block = false;
+        for line in text.lines() {
+            let t = line.trim();
+            let spec = if in_block {
+                if t.starts_with(')') {
+                    in_block = false;
+                    continue;
+                }
+                t
+            } else if t == "import (" {
+                in_block = true;
+                continue;
+            } else if let Some(rest) = t.strip_prefix("import ") {
+                rest
+            } else {
+                continue;
+            };
+            let Some(path) = spec.split('"').nth(1) else { continue };
+            let target = match &module {
+                Some(m) => path.strip_prefix(&format!("{m}/")).map(String::from),
+                None => dirs
+                    .iter()
+                    .find(|d| **d != "." && (path == **d || path.ends_with(&format!("/{d}"))))
+                    .map(|d| d.to_string()),
+            };
+            if let Some(t) = target {
+                g.add_edge(pkg, &t, false);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use agent_os_persona_sdk::context::Origin;
+
+    use super::*;
+
+    fn file(path: &str, text: &str) -> SourceFile {
+        SourceFile::new(Some(path.to_string()), text, Origin::Read)
+    }
+
+    fn deps(g: &Graph, m: &str) -> Vec<String> {
+        g.deps.get(m).map(|d| d.iter().cloned().collect()).unwrap_or_default()
+    }
+
+    #[test]
+    fn rust_uses_build_the_graph_and_a_cycle_is_named() {
+        let files = [
+            file("src/lib.rs", "pub mod orders;\npub mod billing;\nmod util;\npub use crate::orders::Order;\n"),
+            file("src/orders.rs", "use crate::billing::Invoice;\nuse crate::{util, Error};\npub struct Order;\n"),
+            file(
+                "src/billing.rs",
+                "use crate::orders::{self, Order};\n#[cfg(test)]\nmod tests {\n    use crate::util::x;\n}\n",
+            ),
+        ];
+        let g = graph(&files);
+        assert_eq!(deps(&g, "orders"), ["billing", "crate", "util"]);
+        assert_eq!(deps(&g, "billing"), ["orders"]);
+        assert_eq!(deps(&g, "crate"), ["orders"]);
+        assert_eq!(g.cycles(), [vec!["billing".to_string(), "orders".into(), "billing".into()]]);
+        let f = analyse(&files);
+        assert_eq!(f[0].title, "Module dependencies: 4 modules, 5 internal imports");
+        assert!(
+            f[0].detail.contains("`orders` (src/orders.rs) → `billing`, `crate`, `util` (fan-in 2, fan-out 3)"),
+            "{}",
+            f[0].detail
+        );
+        assert_eq!(f[1].title, "Dependency cycle: billing → orders → billing");
+        assert!(f[1].detail.contains("`billing` in src/billing.rs, `orders` in src/orders.rs"), "{}", f[1].detail);
+        assert_eq!(f.len(), 2);
+    }
+
+    #[test]
+    fn parent_and_child_modules_are_not_a_cycle() {
+        let files = [
+            file("src/db/mod.rs", "mod pool;\npub use self::pool::Pool;\npub struct Config;\n"),
+            file("src/db/pool.rs", "use super::Config;\n"),
+        ];
+        let g = graph(&files);
+        assert_eq!(deps(&g, "db"), ["db::pool"]);
+        assert_eq!(deps(&g, "db::pool"), ["db"]);
+        assert!(g.cycles().is_empty());
+    }
+
+    #[test]
+    fn use_trees_expand() {
+        assert_eq!(use_tree("a::{b, c::{D, e}}, x"), [vec!["a", "b"], vec!["a", "c", "D"], vec!["a", "c", "e"]]);
+        assert_eq!(use_tree("f(x)"), [vec!["f"]]);
+    }
+
+    #[test]
+    fn python_imports_absolute_and_relative() {
+        let files = [
+            file("shop/__init__.py", ""),
+            file("shop/orders.py", "from shop.billing import invoice\nfrom . import util\nimport os\n"),
+            file("shop/billing.py", "from .orders import Order\nimport requests\n"),
+            file("shop/util.py", "import shop.orders as o\n"),
+        ];
+        let g = graph(&files);
+        assert_eq!(deps(&g, "shop.orders"), ["shop.billing", "shop.util"]);
+        assert_eq!(deps(&g, "shop.billing"), ["shop.orders"]);
+        assert_eq!(g.cycles().len(), 1, "{:?}", g.cycles());
+    }
+
+    #[test]
+    fn js_relative_imports_and_go_module_imports() {
+        let files = [
+            file("web/src/api/index.ts", "import { a } from './client';\nimport x from 'react';\n"),
+            file("web/src/api/client.ts", "const u = require('../util/url');\nexport * from './index';\n"),
+            file("go.mod", "module example.com/shop\n"),
+            file("orders/orders.go", "package orders\nimport (\n\t\"fmt\"\n\t\"example.com/shop/billing\"\n)\n"),
+            file("billing/billing.go", "package billing\nimport \"example.com/shop/orders\"\n"),
+        ];
+        let g = graph(&files);
+        assert_eq!(deps(&g, "web/src/api"), ["web/src/api/client"]);
+        assert_eq!(deps(&g, "web/src/api/client"), ["web/src/api", "web/src/util/url"]);
+        assert_eq!(deps(&g, "orders"), ["billing"]);
+        assert_eq!(g.cycles().len(), 2);
+    }
+
+    #[test]
+    fn high_fan_out_is_reported_and_a_single_file_is_not_summarised() {
+        let uses: String = (0..9).map(|i| format!("use crate::m{i}::X;\n")).collect();
+        let mut files = vec![file("src/hub.rs", &uses)];
+        files.push(file("src/m0.rs", ""));
+        let f = analyse(&files);
+        assert!(f.iter().any(|f| f.title == "High fan-out: `hub` (src/hub.rs) imports 9 internal modules"), "{f:?}");
+        assert!(analyse(&[file("src/a.rs", "use crate::b::X;")]).is_empty());
+        assert!(analyse(&[SourceFile::new(None, "use crate::b::X;", Origin::Context)]).is_empty());
+    }
+}

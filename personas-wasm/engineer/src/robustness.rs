@@ -1,0 +1,338 @@
+//! Panic paths and swallowed errors in non-test code, counted per file with
+//! their lines.
+
+use agent_os_persona_sdk::brief::{Finding, Severity};
+use agent_os_persona_sdk::context::{Language, Line, SourceFile};
+
+/// One kind of problem the scan counts.
+struct Rule {
+    severity: Severity,
+    title: &'static str,
+    advice: &'static str,
+}
+
+const UNWRAP: Rule = Rule {
+    severity: Severity::Medium,
+    title: "unwrap() can panic",
+    advice: "Return or handle the error instead of panicking on bad input.",
+};
+const EXPECT: Rule = Rule {
+    severity: Severity::Low,
+    title: "expect() can panic",
+    advice: "Make sure the invariant truly holds, or propagate the error.",
+};
+const PANIC: Rule = Rule {
+    severity: Severity::Medium,
+    title: "Explicit panic",
+    advice: "A library should return an error the caller can handle.",
+};
+const UNREACHABLE: Rule = Rule {
+    severity: Severity::Low,
+    title: "unreachable!() can panic",
+    advice: "Check the branch really cannot be reached, or return an error.",
+};
+const UNFINISHED: Rule = Rule {
+    severity: Severity::Medium,
+    title: "Unfinished code",
+    advice: "todo!() and unimplemented!() panic when reached.",
+};
+const LET_UNDERSCORE: Rule = Rule {
+    severity: Severity::Low,
+    title: "Result discarded with `let _ =`",
+    advice: "A failure here goes unnoticed; handle it, log it, or say in a comment why it cannot matter.",
+};
+const BARE_EXCEPT: Rule = Rule {
+    severity: Severity::Medium,
+    title: "Bare except",
+    advice: "Catching everything hides bugs (and KeyboardInterrupt); catch the specific exception.",
+};
+const SWALLOWED: Rule = Rule {
+    severity: Severity::Medium,
+    title: "Swallowed error",
+    advice: "An empty handler loses the failure; log it, handle it, or rethrow it.",
+};
+const GO_IGNORED: Rule = Rule {
+    severity: Severity::Medium,
+    title: "Error ignored",
+    advice: "The error result is assigned to `_` or its check is empty; handle or return it.",
+};
+
+/// Every finding of the engineer persona's own analysis: one per file and
+/// kind of problem, with the count and the lines.
+pub fn analyse(files: &[SourceFile]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for f in files {
+        if skipped(f) {
+            continue;
+        }
+        let lines = f.lines();
+        let mut hits: Vec<(&'static Rule, usize)> = Vec::new();
+        for (i, line) in lines.iter().enumerate() {
+            if line.in_test || line.comment {
+                continue;
+            }
+            let code = strip_strings(line.text);
+            let lang = f.language;
+            if matches!(lang, Language::Rust | Language::Unknown) {
+                rust(&code, line, &mut hits);
+            }
+            if matches!(lang, Language::Python | Language::Unknown) {
+                python(&code, &lines, i, &mut hits);
+            }
+            if matches!(lang, Language::JavaScript | Language::TypeScript | Language::Unknown) {
+                js(&code, &lines, i, &mut hits);
+            }
+            if matches!(lang, Language::Go | Language::Unknown) {
+                go(&code, &lines, i, &mut hits);
+            }
+        }
+        let mut rules: Vec<&'static Rule> = Vec::new();
+        for (r, _) in &hits {
+            if !rules.iter().any(|x| std::ptr::eq(*x, *r)) {
+                rules.push(r);
+            }
+        }
+        for rule in rules {
+            let at: Vec<usize> = hits.iter().filter(|(r, _)| std::ptr::eq(*r, rule)).map(|(_, n)| *n).collect();
+            let shown: Vec<String> = at.iter().take(15).map(|n| n.to_string()).collect();
+            let more = if at.len() > shown.len() { ", …" } else { "" };
+            let title = match &f.path {
+                Some(p) => format!("{}: {} in `{p}`", rule.title, at.len()),
+                None => format!("{}: {}", rule.title, at.len()),
+            };
+            let word = if at.len() == 1 { "Line" } else { "Lines" };
+            let detail = format!("{word} {}{more}. {}", shown.join(", "), rule.advice);
+            out.push(Finding::new(rule.severity, title, detail).at_line(at[0]));
+        }
+    }
+    out
+}
+
+/// Test files, build scripts and examples are allowed to panic.
+fn skipped(f: &SourceFile) -> bool {
+    let Some(path) = f.path.as_deref() else { return false };
+    f.is_test()
+        || path == "build.rs"
+        || path.ends_with("/build.rs")
+        || path.split('/').any(|d| matches!(d, "examples" | "benches"))
+        || !(f.language.is_code())
+}
+
+/// The line with the contents of string literals blanked and a trailing `//` comment removed.
+fn strip_strings(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut quote: Option<char> = None;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match quote {
+            Some(q) => {
+                if c == '\\' {
+                    chars.next();
+                } else if c == q {
+                    quote = None;
+                    out.push(c);
+                }
+            }
+            None => {
+                if c == '"' || c == '`' {
+                    quote = Some(c);
+                    out.push(c);
+                } else if c == '/' && chars.peek() == Some(&'/') {
+                    break;
+                } else {
+                    out.push(c);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn rust(code: &str, line: &Line<'_>, hits: &mut Vec<(&'static Rule, usize)>) {
+    let n = line.number;
+    for _ in code.matches(".unwrap()") {
+        hits.push((&UNWRAP, n));
+    }
+    for _ in code.matches(".expect(") {
+        hits.push((&EXPECT, n));
+    }
+    if code.contains("panic!(") {
+        hits.push((&PANIC, n));
+    }
+    if code.contains("unreachable!(") {
+        hits.push((&UNREACHABLE, n));
+    }
+    if code.contains("todo!(") || code.contains("unimplemented!(") {
+        hits.push((&UNFINISHED, n));
+    }
+    let t = code.trim_start();
+    if let Some(rhs) = t.strip_prefix("let _ =").or_else(|| t.strip_prefix("let _=")) {
+        let rhs = rhs.trim();
+        let infallible = ["write!(", "writeln!(", "format!("].iter().any(|m| rhs.starts_with(m));
+        if rhs.contains('(') && !infallible {
+            hits.push((&LET_UNDERSCORE, n));
+        }
+    }
+}
+
+fn indent(s: &str) -> usize {
+    s.len() - s.trim_start().len()
+}
+
+/// The index of the next non-blank line after `i`.
+fn next_code(lines: &[Line<'_>], i: usize) -> Option<usize> {
+    (i + 1..lines.len()).find(|&j| !lines[j].text.trim().is_empty())
+}
+
+fn python(code: &str, lines: &[Line<'_>], i: usize, hits: &mut Vec<(&'static Rule, usize)>) {
+    let t = code.trim();
+    if !(t.starts_with("except") && t.contains(':')) {
+        return;
+    }
+    let n = lines[i].number;
+    let head = t.split(':').next().unwrap_or("").trim();
+    if head == "except" {
+        hits.push((&BARE_EXCEPT, n));
+    }
+    let body_inline = t.split_once(':').map(|(_, b)| b.trim()).unwrap_or("");
+    let body_only_pass = if !body_inline.is_empty() {
+        matches!(body_inline, "pass" | "...")
+    } else {
+        next_code(lines, i).is_some_and(|j| {
+            let only = matches!(lines[j].text.trim(), "pass" | "...");
+            let ends = next_code(lines, j).is_none_or(|k| indent(lines[k].text) <= indent(lines[i].text));
+            only && ends && indent(lines[j].text) > indent(lines[i].text)
+        })
+    };
+    if body_only_pass {
+        hits.push((&SWALLOWED, n));
+    }
+}
+
+fn js(code: &str, lines: &[Line<'_>], i: usize, hits: &mut Vec<(&'static Rule, usize)>) {
+    let n = lines[i].number;
+    let compact: String = code.chars().filter(|c| !c.is_whitespace()).collect();
+    if compact.contains(".catch(()=>{})") || compact.contains(".catch(function(){})") {
+        hits.push((&SWALLOWED, n));
+        return;
+    }
+    let Some(pos) = compact.find("catch") else { return };
+    let after = &compact[pos + 5..];
+    let after = match after.strip_prefix('(') {
+        Some(rest) => rest.split_once(')').map(|(_, r)| r).unwrap_or(""),
+        None => after,
+    };
+    if !after.starts_with('{') || pos > 0 && compact[..pos].ends_with('.') {
+        return;
+    }
+    let empty = if after.len() > 1 {
+        after[1..].starts_with('}')
+    } else {
+        next_code(lines, i).is_some_and(|j| lines[j].text.trim().starts_with('}'))
+    };
+    if empty {
+        hits.push((&SWALLOWED, n));
+    }
+}
+
+fn go(code: &str, lines: &[Line<'_>], i: usize, hits: &mut Vec<(&'static Rule, usize)>) {
+    let n = lines[i].number;
+    let t = code.trim();
+    if t.starts_with("for ") || t.contains("range ") {
+        return;
+    }
+    let assign = t.split_once(":=").or_else(|| t.split_once(" = ")).or_else(|| t.split_once("= "));
+    if let Some((lhs, rhs)) = assign {
+        let last = lhs.rsplit(',').next().unwrap_or("").trim();
+        if last == "_" && rhs.contains('(') && !lhs.contains('(') && !lhs.contains('"') {
+            hits.push((&GO_IGNORED, n));
+            return;
+        }
+    }
+    if t.replace(' ', "").starts_with("iferr!=nil{") {
+        let rest = t.split_once('{').map(|(_, r)| r.trim()).unwrap_or("");
+        let empty = rest.starts_with('}')
+            || rest.is_empty() && next_code(lines, i).is_some_and(|j| lines[j].text.trim() == "}");
+        if empty {
+            hits.push((&GO_IGNORED, n));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use agent_os_persona_sdk::context::Origin;
+
+    use super::*;
+
+    fn file(path: &str, text: &str) -> SourceFile {
+        SourceFile::new(Some(path.to_string()), text, Origin::Read)
+    }
+
+    fn summary(f: &[Finding]) -> Vec<(String, Option<usize>)> {
+        f.iter().map(|f| (f.title.clone(), f.line)).collect()
+    }
+
+    #[test]
+    fn rust_panic_paths_are_counted_per_file_with_their_lines() {
+        let text = "fn a() {\n    let x = y.unwrap();\n    let z = w.unwrap().unwrap();\n    let q = r.expect(\"set\");\n    // c.unwrap();\n    let s = \".unwrap()\";\n    todo!();\n}\n#[cfg(test)]\nmod tests {\n    fn t() { a.unwrap(); panic!(\"x\"); }\n}\n";
+        let f = analyse(&[file("src/a.rs", text)]);
+        assert_eq!(
+            summary(&f),
+            [
+                ("unwrap() can panic: 3 in `src/a.rs`".to_string(), Some(2)),
+                ("expect() can panic: 1 in `src/a.rs`".to_string(), Some(4)),
+                ("Unfinished code: 1 in `src/a.rs`".to_string(), Some(7)),
+            ]
+        );
+        assert!(f[0].detail.starts_with("Lines 2, 3, 3."), "{f:?}");
+        assert!(f[1].detail.starts_with("Line 4."), "{f:?}");
+    }
+
+    #[test]
+    fn let_underscore_on_a_call_is_a_discarded_result() {
+        let text = "fn a() {\n    let _ = fs::remove_file(p);\n    let _ = writeln!(out, \"x\");\n    let _ = x;\n    let _guard = lock();\n}\n";
+        assert_eq!(
+            summary(&analyse(&[file("src/a.rs", text)])),
+            [("Result discarded with `let _ =`: 1 in `src/a.rs`".to_string(), Some(2))]
+        );
+    }
+
+    #[test]
+    fn test_files_and_anonymous_context() {
+        assert!(analyse(&[file("tests/api.rs", "x.unwrap();")]).is_empty());
+        assert!(analyse(&[file("build.rs", "x.unwrap();")]).is_empty());
+        let anon = SourceFile::new(None, "let x = y.unwrap();", Origin::Context);
+        assert_eq!(summary(&analyse(&[anon])), [("unwrap() can panic: 1".to_string(), Some(1))]);
+    }
+
+    #[test]
+    fn python_bare_and_swallowing_excepts() {
+        let text = "try:\n    f()\nexcept:\n    pass\ntry:\n    g()\nexcept ValueError:\n    log(e)\ntry:\n    h()\nexcept KeyError: pass\n";
+        let f = analyse(&[file("app/a.py", text)]);
+        assert_eq!(
+            summary(&f),
+            [
+                ("Bare except: 1 in `app/a.py`".to_string(), Some(3)),
+                ("Swallowed error: 2 in `app/a.py`".to_string(), Some(3))
+            ]
+        );
+        assert!(f[1].detail.starts_with("Lines 3, 11."), "{f:?}");
+    }
+
+    #[test]
+    fn js_empty_catches() {
+        let text = "try { f(); } catch (e) {}\ntry {\n  g();\n} catch {\n}\ntry { h(); } catch (e) { log(e); }\np.catch(() => {});\n";
+        let f = analyse(&[file("web/a.js", text)]);
+        assert_eq!(summary(&f), [("Swallowed error: 3 in `web/a.js`".to_string(), Some(1))]);
+        assert!(f[0].detail.starts_with("Lines 1, 4, 7."), "{f:?}");
+    }
+
+    #[test]
+    fn go_ignored_errors() {
+        let text = "func f() {\n\tn, _ := strconv.Atoi(s)\n\t_ = os.Remove(p)\n\tv, _ := m[k]\n\tfor _, x := range xs {\n\t}\n\tif err != nil {\n\t}\n\tif err != nil {\n\t\treturn err\n\t}\n}\n";
+        let f = analyse(&[file("pkg/a.go", text)]);
+        assert_eq!(summary(&f), [("Error ignored: 3 in `pkg/a.go`".to_string(), Some(2))]);
+        assert!(f[0].detail.starts_with("Lines 2, 3, 7."), "{f:?}");
+    }
+}
