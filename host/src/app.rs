@@ -81,6 +81,8 @@ pub struct App {
     pub index: IndexCell,
     /// Standard proposals and search usage.
     pub standards: Arc<Standards>,
+    /// Bumped when installed personas change; MCP sessions subscribe.
+    pub persona_events: crate::personas::watch::PersonaEvents,
 }
 
 /// Opens the project's standards index once, on first use, and shares it.
@@ -143,7 +145,7 @@ impl App {
     /// Opens the project's state without starting workers.
     pub fn open(project: Project) -> Result<(Self, Vec<PersonaError>), AppError> {
         let jobs = Jobs::open(&project.jobs_db())?;
-        let (registry, errors) = Registry::load(&project.personas_dir());
+        let (registry, errors) = Registry::load_scopes(&crate::personas::install::scopes(&project));
         let runtime = Runtime::new(project.components_cache())?;
         let index = IndexCell::new(project.clone());
         let llm = crate::llm::LlmAccess::from_project(project.root());
@@ -155,7 +157,16 @@ impl App {
             llm,
         });
         Ok((
-            Self { project, jobs, registry: Arc::new(RwLock::new(registry)), runtime, services, index, standards },
+            Self {
+                project,
+                jobs,
+                registry: Arc::new(RwLock::new(registry)),
+                runtime,
+                services,
+                index,
+                standards,
+                persona_events: Default::default(),
+            },
             errors,
         ))
     }
@@ -176,6 +187,15 @@ impl App {
         tokio::spawn(async move { rt.warm(defs).await });
         self.jobs.start_workers(settings.workers, Arc::new(self.clone()));
         self.jobs.start_retention(settings.retention);
+        let watched = crate::personas::watch::Watched {
+            registry: self.registry.clone(),
+            scopes: crate::personas::install::scopes(&self.project),
+            runtime: self.runtime.clone(),
+            events: self.persona_events.clone(),
+        };
+        if let Err(e) = crate::personas::watch::spawn(watched) {
+            tracing::warn!("installed personas are not watched; restart the server after installing one: {e}");
+        }
         if settings.index_standards {
             let cell = self.index.clone();
             tokio::spawn(async move { keep_index_current(cell).await });

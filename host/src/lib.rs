@@ -15,5 +15,6 @@ pub mod personas;
 pub mod plugins;
 pub mod project;
 pub mod rag;
+pub mod scaffold;
 pub mod secrets;
 pub mod standards;

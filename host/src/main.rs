@@ -70,6 +70,11 @@ enum Command {
         #[arg(long)]
         ping: bool,
     },
+    /// Write, install, inspect and remove third-party personas.
+    Persona {
+        #[command(subcommand)]
+        action: agent_os::personas::cli::PersonaCmd,
+    },
     /// Index the standards now (incremental: only changed files are re-embedded).
     Index {
         /// Delete the index and build it from scratch.
@@ -203,6 +208,9 @@ fn main() -> Result<()> {
 }
 
 async fn run(project: Project, command: Command) -> Result<()> {
+    if let Command::Persona { action } = command {
+        return Ok(agent_os::personas::cli::run(&project, action).await?);
+    }
     // These two must work on a project whose state is missing or damaged.
     match command {
         Command::Init { force, json } => return init(&project, force, json),
@@ -245,6 +253,7 @@ async fn run(project: Project, command: Command) -> Result<()> {
             Ok(())
         }
         Command::Jobs { action } => jobs(&app, action).await,
+        Command::Persona { .. } => unreachable!("handled before the app opens"),
         Command::Index { rebuild, json } => index(&app, rebuild, json).await,
         Command::Init { .. } | Command::Doctor { .. } => unreachable!("handled above"),
         Command::Standards { action: StandardsCmd::List { json } } => standards_list(&app, json).await,

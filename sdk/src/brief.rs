@@ -9,9 +9,13 @@ use crate::{Hit, Request};
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
+    /// Worth knowing; fix when convenient.
     Low,
+    /// A real problem that should be fixed before long.
     Medium,
+    /// Fix before merging.
     High,
+    /// Fix now: an exploitable hole, data loss or an outage waiting to happen.
     Critical,
 }
 
@@ -30,10 +34,13 @@ impl Severity {
 /// One problem found by a persona's own checks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
+    /// How serious it is; findings are reported most severe first.
     pub severity: Severity,
     /// 1-based line in the reviewed context, when the finding has one.
     pub line: Option<usize>,
+    /// A few words naming the problem, e.g. "Hard-coded AWS key".
     pub title: String,
+    /// Why it matters and how to fix it, in a sentence or two.
     pub detail: String,
 }
 
@@ -50,7 +57,10 @@ impl Finding {
     }
 }
 
-/// Builds a persona's markdown result.
+/// Builds a persona's markdown result: its findings, the standards it
+/// consulted and notes, around either the language model's review
+/// ([`DelegatedBrief::with_review`]) or, with no model, a brief for the
+/// calling agent to finish ([`DelegatedBrief::delegated`]).
 #[derive(Debug, Clone)]
 pub struct DelegatedBrief {
     persona: String,

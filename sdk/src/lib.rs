@@ -30,7 +30,12 @@
 //! Build it with `cargo build --release --target wasm32-wasip2`; the `.wasm`
 //! in `target/wasm32-wasip2/release/` is the component to install.
 //!
+//! The crate's README has a complete persona with its manifest and the
+//! commands to build and install it.
+//!
 //! [Agent OS Personas]: https://github.com/agent-os/personas
+
+#![warn(missing_docs)]
 
 pub mod brief;
 pub mod context;
@@ -41,6 +46,7 @@ pub mod host;
 /// re-exports at the crate root instead; this module is public only so the
 /// [`export_persona!`] macro can reach it.
 #[doc(hidden)]
+#[allow(missing_docs)]
 pub mod bindings {
     wit_bindgen::generate!({
         world: "persona",
@@ -69,7 +75,8 @@ pub use bindings::agent_os::persona::types::Request;
 /// Who speaks in a [`Message`] to the language model.
 pub use bindings::agent_os::persona::types::Role;
 
-/// The WIT package version this SDK was built against.
+/// The WIT package version this SDK was built against; a persona's
+/// `persona.toml` declares it as `api`.
 pub const API_VERSION: &str = "0.1.0";
 
 impl Info {

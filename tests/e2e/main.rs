@@ -10,6 +10,7 @@ mod llm;
 mod llm_double;
 mod load;
 mod onboarding;
+mod plugins;
 mod progress;
 mod prompts;
 mod proposals;

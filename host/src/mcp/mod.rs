@@ -10,7 +10,7 @@ use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, ListToolsResult,
     PaginatedRequestParams, ProgressNotificationParam, ServerCapabilities, ServerConfig,
 };
-use rmcp::service::RequestContext;
+use rmcp::service::{NotificationContext, RequestContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler, ServiceExt};
 
 use crate::app::App;
@@ -51,6 +51,11 @@ impl ServerHandler for PersonaServer {
                 Implementation::new("agent-os", env!("CARGO_PKG_VERSION")).with_title("Agent OS Personas"),
             )
             .with_instructions(INSTRUCTIONS)
+    }
+
+    async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
+        // Installed personas come and go while the server runs; tell this client.
+        crate::personas::watch::forward_to_peer(self.app.persona_events.subscribe(), context.peer);
     }
 
     async fn list_tools(

@@ -1,15 +1,20 @@
 //! The persona registry: the built-in personas embedded in the binary and
 //! the ones installed into the project (`.agent-os/personas/<id>/`).
 
+pub mod cli;
+pub mod install;
 pub mod manifest;
+pub mod verify;
+pub mod watch;
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
 pub use manifest::{Capabilities, Kind, Limits, Manifest, ManifestError};
+pub use verify::VerifyError;
 
 mod builtin {
     include!(concat!(env!("OUT_DIR"), "/builtin_personas.rs"));
@@ -37,8 +42,10 @@ pub enum PersonaError {
         "{id}: built for persona API {wanted}, but this agent-os provides {HOST_API}; rebuild it against agent-os-persona-sdk {HOST_API}"
     )]
     IncompatibleApi { id: String, wanted: String },
-    #[error("{id}: the id clashes with a core persona; choose another id")]
+    #[error("{id}: the id clashes with the core persona '{id}' (core personas: {}); choose another id", CORE_IDS.join(", "))]
     ClashesWithCore { id: String },
+    #[error("{id}: {source}")]
+    Verify { id: String, source: VerifyError },
     #[error("{file}: the manifest id '{id}' does not match its folder '{folder}'")]
     FolderMismatch { file: String, id: String, folder: String },
 }
@@ -52,6 +59,26 @@ pub struct PersonaDef {
     /// Hex sha256 of the component bytes (the compile-cache key).
     pub sha256: String,
     pub builtin: bool,
+    /// Where an installed persona was loaded from, and its scope.
+    pub installed: Option<(Scope, PathBuf)>,
+}
+
+/// Where an installed persona lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// `.agent-os/personas/<id>/` in the project.
+    Project,
+    /// The user's personas folder, shared by every project.
+    User,
+}
+
+impl Scope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Project => "project",
+            Scope::User => "user",
+        }
+    }
 }
 
 #[derive(Debug, Default, Clone)]
@@ -83,6 +110,7 @@ impl Registry {
                     component: Arc::from(*wasm),
                     sha256: sha256_hex(wasm),
                     builtin: true,
+                    installed: None,
                 }),
             );
         }
@@ -92,22 +120,34 @@ impl Registry {
     /// Built-ins plus every persona installed under `dir`. A persona that
     /// fails to load is skipped and its error returned beside the registry.
     pub fn load(dir: &Path) -> (Self, Vec<PersonaError>) {
+        Self::load_scopes(&[(Scope::Project, dir.to_path_buf())])
+    }
+
+    /// Built-ins plus the personas installed in each folder, in order (a
+    /// later scope replaces an earlier one's persona of the same id).
+    pub fn load_scopes(scopes: &[(Scope, PathBuf)]) -> (Self, Vec<PersonaError>) {
         let mut reg = Self::builtin();
         let mut errors = Vec::new();
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return (reg, errors);
-        };
-        let mut folders: Vec<_> = entries.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
-        folders.sort();
-        for folder in folders {
-            match load_installed(&folder) {
-                Ok(def) => {
-                    reg.personas.insert(def.manifest.id.clone(), Arc::new(def));
+        for (scope, dir) in scopes {
+            for folder in installed_folders(dir) {
+                match load_installed(&folder) {
+                    Ok(mut def) => {
+                        def.installed = Some((*scope, folder));
+                        reg.personas.insert(def.manifest.id.clone(), Arc::new(def));
+                    }
+                    Err(e) => errors.push(e),
                 }
-                Err(e) => errors.push(e),
             }
         }
         (reg, errors)
+    }
+
+    /// What an installed persona set looks like, to tell whether a reload changed it.
+    pub fn fingerprint(&self) -> Vec<(String, String, Manifest)> {
+        self.all()
+            .iter()
+            .map(|p| (p.manifest.id.clone(), p.sha256.clone(), p.manifest.clone()))
+            .collect()
     }
 
     pub fn get(&self, id: &str) -> Option<Arc<PersonaDef>> {
@@ -126,6 +166,43 @@ impl Registry {
     }
 }
 
+/// The persona folders under `dir`, sorted; hidden folders (an install or
+/// removal in progress) are skipped.
+pub fn installed_folders(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut folders: Vec<_> = entries
+        .flatten()
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    folders.sort();
+    folders
+}
+
+/// The checks every third-party persona passes at install and at load: its
+/// id is free and a valid tool name (the manifest checks the latter), its API
+/// version is compatible, the component matches the pinned sha256 (when one
+/// is pinned) and imports only what the sandbox provides.
+pub fn verify(manifest: &Manifest, wasm: &[u8]) -> Result<verify::Surface, PersonaError> {
+    let id = manifest.id.clone();
+    if CORE_IDS.contains(&id.as_str()) {
+        return Err(PersonaError::ClashesWithCore { id });
+    }
+    if !api_compatible(&manifest.api) {
+        return Err(PersonaError::IncompatibleApi { id, wanted: manifest.api.clone() });
+    }
+    let actual = sha256_hex(wasm);
+    if let Some(expected) = &manifest.sha256
+        && !expected.eq_ignore_ascii_case(&actual)
+    {
+        return Err(PersonaError::HashMismatch { id, expected: expected.clone(), actual });
+    }
+    verify::check(wasm).map_err(|source| PersonaError::Verify { id, source })
+}
+
 /// Loads and verifies one installed persona folder.
 pub fn load_installed(folder: &Path) -> Result<PersonaDef, PersonaError> {
     let file = folder.join("persona.toml");
@@ -137,24 +214,16 @@ pub fn load_installed(folder: &Path) -> Result<PersonaDef, PersonaError> {
     if folder_name != manifest.id {
         return Err(PersonaError::FolderMismatch { file: file_name, id: manifest.id, folder: folder_name });
     }
-    if CORE_IDS.contains(&manifest.id.as_str()) {
-        return Err(PersonaError::ClashesWithCore { id: manifest.id });
-    }
-    if !api_compatible(&manifest.api) {
-        return Err(PersonaError::IncompatibleApi { id: manifest.id, wanted: manifest.api });
-    }
     let wasm = read(&folder.join(&manifest.component))?;
-    let actual = sha256_hex(&wasm);
-    match &manifest.sha256 {
-        None => return Err(PersonaError::HashMissing { id: manifest.id, actual }),
-        Some(expected) if !expected.eq_ignore_ascii_case(&actual) => {
-            return Err(PersonaError::HashMismatch { id: manifest.id, expected: expected.clone(), actual });
-        }
-        Some(_) => {}
+    if manifest.sha256.is_none() {
+        return Err(PersonaError::HashMissing { id: manifest.id, actual: sha256_hex(&wasm) });
     }
-    let prompt = std::fs::read_to_string(folder.join("prompt.md"))
-        .unwrap_or_else(|_| format!("# {}\n\n{}", manifest.name, manifest.description));
-    Ok(PersonaDef { manifest, prompt, component: Arc::from(wasm), sha256: actual, builtin: false })
+    verify(&manifest, &wasm)?;
+    let actual = sha256_hex(&wasm);
+    let prompt = std::fs::read_to_string(folder.join("prompt.md")).unwrap_or_else(|_| {
+        format!("# {}\n\n{}", manifest.name, manifest.description)
+    });
+    Ok(PersonaDef { manifest, prompt, component: Arc::from(wasm), sha256: actual, builtin: false, installed: None })
 }
 
 #[cfg(test)]

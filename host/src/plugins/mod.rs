@@ -9,13 +9,15 @@
 
 mod cache;
 mod host_impl;
+#[cfg(test)]
+mod read_file_tests;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
-use wasmtime::{Config, Engine, Store, StoreLimits, StoreLimitsBuilder, UpdateDeadline};
+use wasmtime::{Config, Engine, ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder, UpdateDeadline};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
@@ -63,11 +65,45 @@ pub enum Interrupt {
     TimedOut(u64),
 }
 
+/// The store's limits, remembering whether the guest ran into its memory limit.
+struct Limiter {
+    inner: StoreLimits,
+    memory_denied: bool,
+}
+
+impl ResourceLimiter for Limiter {
+    fn memory_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
+        let allowed = self.inner.memory_growing(current, desired, maximum)?;
+        if !allowed {
+            self.memory_denied = true;
+        }
+        Ok(allowed)
+    }
+
+    fn table_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
+        self.inner.table_growing(current, desired, maximum)
+    }
+
+    fn instances(&self) -> usize {
+        self.inner.instances()
+    }
+
+    fn tables(&self) -> usize {
+        self.inner.tables()
+    }
+
+    fn memories(&self) -> usize {
+        self.inner.memories()
+    }
+}
+
 /// Per-job state inside the store.
 pub struct HostState {
     wasi: WasiCtx,
     table: ResourceTable,
-    limits: StoreLimits,
+    limits: Limiter,
+    /// What the guest printed to stdout; only its size matters.
+    stdout: MemoryOutputPipe,
     /// What the guest printed to stderr (a panic message, usually).
     stderr: MemoryOutputPipe,
     pub(crate) job: JobCtl,
@@ -160,16 +196,20 @@ impl Runtime {
         let limits = &def.manifest.limits;
         let stdout = MemoryOutputPipe::new(OUTPUT_CAPTURE_BYTES);
         let stderr = MemoryOutputPipe::new(OUTPUT_CAPTURE_BYTES);
-        let wasi = WasiCtx::builder().stdout(stdout).stderr(stderr.clone()).build();
+        let wasi = WasiCtx::builder().stdout(stdout.clone()).stderr(stderr.clone()).build();
         let state = HostState {
             wasi,
             table: ResourceTable::new(),
-            limits: StoreLimitsBuilder::new()
-                .memory_size(limits.memory_mb as usize * (1 << 20))
-                .instances(32)
-                .tables(64)
-                .memories(16)
-                .build(),
+            limits: Limiter {
+                inner: StoreLimitsBuilder::new()
+                    .memory_size(limits.memory_mb as usize * (1 << 20))
+                    .instances(32)
+                    .tables(64)
+                    .memories(16)
+                    .build(),
+                memory_denied: false,
+            },
+            stdout,
             stderr: stderr.clone(),
             job: JobCtl { persona: def.clone(), control: control.clone(), services, trail: Vec::new() },
         };
@@ -218,15 +258,31 @@ impl Runtime {
             let res = world.call_review(&mut store, &req).await;
             let trail = std::mem::take(&mut store.data_mut().job.trail);
             let stderr = capture_of(&mut store);
+            let memory_mb = def.manifest.limits.memory_mb;
+            let out_of_memory = store.data().limits.memory_denied;
+            let flooded = store.data().stdout.contents().len() + 4096 >= OUTPUT_CAPTURE_BYTES
+                || stderr.len() + 4096 >= OUTPUT_CAPTURE_BYTES;
             let out = match res {
                 Ok(Ok(text)) if text.len() > MAX_RESULT_BYTES => {
                     Err(format!("the persona returned {} bytes; the limit is {} bytes", text.len(), MAX_RESULT_BYTES))
                 }
                 Ok(Ok(text)) => Ok(text),
+                Ok(Err(reason)) if out_of_memory => Err(format!(
+                    "the persona ran out of memory (limit {memory_mb} MB) and gave up: {reason}"
+                )),
                 Ok(Err(reason)) => Err(format!("the persona refused: {reason}")),
                 Err(e) => Err(match e.downcast_ref::<Interrupt>() {
                     Some(Interrupt::Cancelled) => "cancelled".to_string(),
                     Some(i @ Interrupt::TimedOut(_)) => i.to_string(),
+                    None if out_of_memory => format!(
+                        "the persona ran out of memory: it tried to grow past its limit of {memory_mb} MB (limits.memory-mb in persona.toml); {}",
+                        describe_trap_text(&e, &stderr)
+                    ),
+                    None if flooded => format!(
+                        "the persona printed more than {} KiB to stdout/stderr, the most a persona may print; {}",
+                        OUTPUT_CAPTURE_BYTES >> 10,
+                        describe_trap_text(&e, &stderr)
+                    ),
                     None => match e.downcast_ref::<crate::llm::LlmError>() {
                         Some(llm) => format!("the language model call failed: {llm}"),
                         None => describe_trap_text(&e, &stderr),

@@ -1,0 +1,126 @@
+//! Keeps a running server's personas in line with what is installed: the
+//! persona folders are watched, each burst of changes reloads the registry,
+//! and when the set of personas changed every connected MCP client is told
+//! (`notifications/tools/list_changed`).
+
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use notify::{EventKind, RecursiveMode};
+use notify_debouncer_full::{DebounceEventResult, new_debouncer};
+
+use super::{Registry, Scope};
+use crate::plugins::Runtime;
+
+/// Quiet time after the last file event before the personas are reloaded.
+pub const DEBOUNCE: Duration = Duration::from_millis(300);
+
+/// Counts changes to the persona set; MCP sessions subscribe to it.
+#[derive(Clone)]
+pub struct PersonaEvents(Arc<tokio::sync::watch::Sender<u64>>);
+
+impl Default for PersonaEvents {
+    fn default() -> Self {
+        Self(Arc::new(tokio::sync::watch::channel(0).0))
+    }
+}
+
+impl PersonaEvents {
+    pub fn subscribe(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.0.subscribe()
+    }
+
+    fn changed(&self) {
+        self.0.send_modify(|n| *n += 1);
+    }
+}
+
+/// What the watcher keeps current.
+pub struct Watched {
+    pub registry: Arc<RwLock<Registry>>,
+    pub scopes: Vec<(Scope, PathBuf)>,
+    pub runtime: Arc<Runtime>,
+    pub events: PersonaEvents,
+}
+
+/// Reloads the personas from disk; returns whether the set changed.
+pub async fn reload(w: &Watched) -> bool {
+    let scopes = w.scopes.clone();
+    let Ok((next, errors)) = tokio::task::spawn_blocking(move || Registry::load_scopes(&scopes)).await else {
+        return false;
+    };
+    for e in &errors {
+        tracing::warn!("skipped an installed persona: {e}");
+    }
+    let (added, removed, changed) = {
+        let mut current = w.registry.write().unwrap_or_else(|p| p.into_inner());
+        if current.fingerprint() == next.fingerprint() {
+            return false;
+        }
+        let before = current.ids();
+        let after = next.ids();
+        let added: Vec<String> = after.iter().filter(|i| !before.contains(i)).cloned().collect();
+        let removed: Vec<String> = before.iter().filter(|i| !after.contains(i)).cloned().collect();
+        let changed: Vec<_> = next
+            .all()
+            .into_iter()
+            .filter(|p| current.get(&p.manifest.id).is_none_or(|old| old.sha256 != p.sha256))
+            .collect();
+        *current = next;
+        (added, removed, changed)
+    };
+    tracing::info!(added = ?added, removed = ?removed, "installed personas changed; telling clients the tool list changed");
+    w.events.changed();
+    let rt = w.runtime.clone();
+    tokio::spawn(async move { rt.warm(changed).await });
+    true
+}
+
+/// Watches the persona folders (creating the project's) until aborted.
+pub fn spawn(w: Watched) -> Result<tokio::task::JoinHandle<()>, notify::Error> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<()>();
+    let mut debouncer = new_debouncer(DEBOUNCE, None, move |res: DebounceEventResult| match res {
+        Ok(events) => {
+            if events.iter().any(|e| !matches!(e.kind, EventKind::Access(_))) {
+                let _ = tx.send(());
+            }
+        }
+        Err(errors) => {
+            for e in errors {
+                tracing::warn!("persona watcher: {e}");
+            }
+            let _ = tx.send(());
+        }
+    })?;
+    for (scope, dir) in &w.scopes {
+        if *scope == Scope::Project {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        if dir.is_dir() {
+            debouncer.watch(dir, RecursiveMode::Recursive)?;
+            tracing::debug!(dir = %dir.display(), "watching installed personas");
+        }
+    }
+    Ok(tokio::spawn(async move {
+        let _keep = debouncer;
+        while rx.recv().await.is_some() {
+            while rx.try_recv().is_ok() {}
+            reload(&w).await;
+        }
+    }))
+}
+
+/// Sends `notifications/tools/list_changed` to one MCP peer after every
+/// change, until the peer goes away.
+pub fn forward_to_peer(mut rx: tokio::sync::watch::Receiver<u64>, peer: rmcp::Peer<rmcp::RoleServer>) {
+    rx.mark_unchanged();
+    tokio::spawn(async move {
+        while rx.changed().await.is_ok() {
+            if let Err(e) = peer.notify_tool_list_changed().await {
+                tracing::debug!("client gone, no more tool list notifications: {e}");
+                break;
+            }
+        }
+    });
+}
