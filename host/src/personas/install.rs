@@ -115,7 +115,7 @@ pub fn prepare(path: &Path, manifest: Option<&Path>) -> Result<Candidate, Instal
     }
     let text = std::fs::read(&manifest_path).map_err(io(&manifest_path))?;
     let text = String::from_utf8_lossy(&text);
-    let mut m = Manifest::parse(&manifest_path.display().to_string(), &text)?;
+    let mut m = Manifest::parse(&manifest_path.display().to_string(), &text).map_err(PersonaError::from)?;
     let component_path = match component_file {
         Some(f) => f,
         None => find_component(path, &manifest_path, &m.component)?,
