@@ -220,7 +220,7 @@ async fn a_scaffolded_persona_builds_installs_into_a_running_server_and_answers(
     // 4. Install (the component is found through CARGO_TARGET_DIR, as after a build).
     let t0 = Instant::now();
     let (ok, out, err) =
-        cli(dir.path(), config.path(), &["persona", "install", crate_arg, "--yes"], &[("CARGO_TARGET_DIR", &target)]).await?;
+        cli(dir.path(), config.path(), &["persona", "install", crate_arg, "--yes"], &[("CARGO_TARGET_DIR", target.as_path())]).await?;
     assert!(ok, "install failed: {err}\n{out}");
     assert!(out.contains("search standards        yes"), "{out}");
     assert!(out.contains("read project files      no"), "{out}");
