@@ -8,7 +8,9 @@ use crate::personas::{CORE_IDS, HOST_API};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ScaffoldError {
-    #[error("'{0}' is not a valid persona id: use 1-40 lowercase letters, digits, '-' or '_', starting with a letter (the tool becomes invoke_<id>)")]
+    #[error(
+        "'{0}' is not a valid persona id: use 1-40 lowercase letters, digits, '-' or '_', starting with a letter (the tool becomes invoke_<id>)"
+    )]
     BadId(String),
     #[error("'{0}' is a core persona; choose another id")]
     CoreId(String),
@@ -76,11 +78,7 @@ fn type_name(id: &str) -> String {
 
 /// "my-persona" → "My Persona Reviewer".
 fn display_name(id: &str) -> String {
-    let words: Vec<String> = id
-        .split(['-', '_'])
-        .filter(|p| !p.is_empty())
-        .map(|p| type_name(p))
-        .collect();
+    let words: Vec<String> = id.split(['-', '_']).filter(|p| !p.is_empty()).map(|p| type_name(p)).collect();
     format!("{} Reviewer", words.join(" "))
 }
 

@@ -219,8 +219,13 @@ async fn a_scaffolded_persona_builds_installs_into_a_running_server_and_answers(
 
     // 4. Install (the component is found through CARGO_TARGET_DIR, as after a build).
     let t0 = Instant::now();
-    let (ok, out, err) =
-        cli(dir.path(), config.path(), &["persona", "install", crate_arg, "--yes"], &[("CARGO_TARGET_DIR", target.as_path())]).await?;
+    let (ok, out, err) = cli(
+        dir.path(),
+        config.path(),
+        &["persona", "install", crate_arg, "--yes"],
+        &[("CARGO_TARGET_DIR", target.as_path())],
+    )
+    .await?;
     assert!(ok, "install failed: {err}\n{out}");
     assert!(out.contains("search standards        yes"), "{out}");
     assert!(out.contains("read project files      no"), "{out}");
@@ -347,8 +352,13 @@ async fn bad_personas_are_refused_with_reasons_and_nothing_is_lost() -> Result<(
     let install = |wasm: PathBuf, m: PathBuf| {
         let (dir, config) = (dir.path().to_path_buf(), config.path().to_path_buf());
         async move {
-            cli(&dir, &config, &["persona", "install", wasm.to_str().unwrap(), "--manifest", m.to_str().unwrap(), "--yes"], &[])
-                .await
+            cli(
+                &dir,
+                &config,
+                &["persona", "install", wasm.to_str().unwrap(), "--manifest", m.to_str().unwrap(), "--yes"],
+                &[],
+            )
+            .await
         }
     };
     let (ok, _, err) = install(hostile.clone(), good.clone()).await?;
@@ -411,19 +421,29 @@ async fn bad_personas_are_refused_with_reasons_and_nothing_is_lost() -> Result<(
             assert!(err.contains(e.as_str()), "{what}: expected '{e}' in: {err}");
         }
         eprintln!("{what}: {}", err.trim());
-        let mut ids: Vec<String> = std::fs::read_dir(&installed)?
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
+        let mut ids: Vec<String> =
+            std::fs::read_dir(&installed)?.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
         ids.sort();
         assert_eq!(ids, ["hostile"], "{what}: the personas folder changed");
         assert_eq!(std::fs::read(installed.join("hostile/persona.toml"))?, before, "{what}");
     }
 
     // Without --yes and without a terminal to ask on, nothing is installed.
-    let m = write_manifest(src.path(), "noyes", &manifest("other", "hostile.wasm", "0.1", None, ""));
-    let (ok, _, err) = cli(dir.path(), config.path(), &["persona", "install", hostile.to_str().unwrap(), "--manifest", m.to_str().unwrap()], &[]).await?;
+    // (A reinstall of the same id, so verification passes and only the consent is missing.)
+    let m = write_manifest(src.path(), "noyes", &manifest("hostile", "hostile.wasm", "0.1", None, "llm = true\n"));
+    let (ok, _, err) = cli(
+        dir.path(),
+        config.path(),
+        &["persona", "install", hostile.to_str().unwrap(), "--manifest", m.to_str().unwrap()],
+        &[],
+    )
+    .await?;
     assert!(!ok && err.contains("--yes"), "{err}");
-    assert!(!installed.join("other").exists());
+    assert_eq!(
+        std::fs::read(installed.join("hostile/persona.toml"))?,
+        before,
+        "a refused reinstall changed the manifest"
+    );
 
     // Removing a core persona or an unknown one is refused.
     let (ok, _, err) = cli(dir.path(), config.path(), &["persona", "remove", "qa"], &[]).await?;

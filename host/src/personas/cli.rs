@@ -96,7 +96,12 @@ pub async fn run(project: &Project, cmd: PersonaCmd) -> Result<(), CliError> {
             let candidate = install::prepare(&path, manifest.as_deref())?;
             let target = root.join(&candidate.manifest.id);
             println!("{candidate}");
-            println!("Installs to {} ({} scope){}", target.display(), scope.as_str(), if target.exists() { ", replacing the installed copy" } else { "" });
+            println!(
+                "Installs to {} ({} scope){}",
+                target.display(),
+                scope.as_str(),
+                if target.exists() { ", replacing the installed copy" } else { "" }
+            );
             let runtime = Runtime::new(project.components_cache())?;
             install::trial(&candidate, &runtime, project).await?;
             println!("Trial run: describe() answered '{}' in the sandbox", candidate.manifest.id);

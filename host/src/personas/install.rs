@@ -24,7 +24,9 @@ const TRIAL_TIMEOUT_S: u64 = 10;
 pub enum InstallError {
     #[error("{0} does not exist")]
     NotFound(String),
-    #[error("no persona.toml at {0}; pass the persona's folder, or --manifest FILE with a .wasm file (`agent-os persona new <id>` starts one)")]
+    #[error(
+        "no persona.toml at {0}; pass the persona's folder, or --manifest FILE with a .wasm file (`agent-os persona new <id>` starts one)"
+    )]
     NoManifest(String),
     #[error("cannot find the component '{name}'; looked at {}. Build it first with `cargo build --release --target wasm32-wasip2`", .looked.join(", "))]
     NoComponent { name: String, looked: Vec<String> },
@@ -153,14 +155,10 @@ fn find_component(dir: &Path, manifest_path: &Path, name: &str) -> Result<PathBu
         candidates.push(t.join("wasm32-wasip2/release").join(name));
     }
     candidates.dedup();
-    candidates
-        .iter()
-        .find(|c| c.is_file())
-        .cloned()
-        .ok_or_else(|| InstallError::NoComponent {
-            name: name.to_string(),
-            looked: candidates.iter().map(|c| c.display().to_string()).collect(),
-        })
+    candidates.iter().find(|c| c.is_file()).cloned().ok_or_else(|| InstallError::NoComponent {
+        name: name.to_string(),
+        looked: candidates.iter().map(|c| c.display().to_string()).collect(),
+    })
 }
 
 /// Instantiates the candidate in the sandbox (no capabilities reach
@@ -179,14 +177,17 @@ pub async fn trial(candidate: &Candidate, runtime: &Arc<Runtime>, project: &Proj
         builtin: false,
         installed: None,
     });
-    let services = Arc::new(HostServices { project: project.clone(), search: None });
+    let services = Arc::new(HostServices::offline(project.clone()));
     let outer = Duration::from_secs(TRIAL_TIMEOUT_S + 5);
     let id = candidate.manifest.id.clone();
     let described = match tokio::time::timeout(outer, runtime.describe(def, services)).await {
         Ok(Ok((described, _domain))) => described,
         Ok(Err(reason)) => return Err(InstallError::TrialFailed { id, reason }),
         Err(_) => {
-            return Err(InstallError::TrialFailed { id, reason: format!("describe did not answer in {TRIAL_TIMEOUT_S} s") });
+            return Err(InstallError::TrialFailed {
+                id,
+                reason: format!("describe did not answer in {TRIAL_TIMEOUT_S} s"),
+            });
         }
     };
     if described != id {
@@ -303,6 +304,10 @@ impl std::fmt::Display for Candidate {
             .filter(|i| i.starts_with("wasi:"))
             .map(|i| i.split('@').next().unwrap_or(i))
             .collect();
-        write!(f, "Imports: agent-os persona host; WASI {}", if wasi.is_empty() { "none".into() } else { wasi.join(", ") })
+        write!(
+            f,
+            "Imports: agent-os persona host; WASI {}",
+            if wasi.is_empty() { "none".into() } else { wasi.join(", ") }
+        )
     }
 }

@@ -23,9 +23,8 @@ fn in_table(table: &Option<String>) -> String {
 }
 
 /// The top-level keys of a manifest.
-pub const KNOWN_KEYS: [&str; 11] = [
-    "id", "name", "version", "api", "kind", "domain", "description", "component", "sha256", "capabilities", "limits",
-];
+pub const KNOWN_KEYS: [&str; 11] =
+    ["id", "name", "version", "api", "kind", "domain", "description", "component", "sha256", "capabilities", "limits"];
 /// What a persona may request under `[capabilities]`.
 pub const KNOWN_CAPABILITIES: [&str; 4] = ["search", "propose", "llm", "read-files"];
 /// The keys of `[limits]`.
@@ -115,10 +114,8 @@ const MAX_DESCRIPTION_CHARS: usize = 1_000;
 
 impl Manifest {
     pub fn parse(file: &str, text: &str) -> Result<Self, ManifestError> {
-        let table: toml::Table = toml::from_str(text).map_err(|e| ManifestError::Parse {
-            file: file.to_string(),
-            message: e.message().trim().to_string(),
-        })?;
+        let table: toml::Table = toml::from_str(text)
+            .map_err(|e| ManifestError::Parse { file: file.to_string(), message: e.message().trim().to_string() })?;
         check_keys(file, &table)?;
         let m: Manifest = table.try_into().map_err(|e: toml::de::Error| ManifestError::Parse {
             file: file.to_string(),
@@ -207,7 +204,10 @@ fn check_keys(file: &str, table: &toml::Table) -> Result<(), ManifestError> {
     }
     if let Some(caps) = table.get("capabilities") {
         let Some(caps) = caps.as_table() else {
-            return Err(ManifestError::Invalid { file: file.into(), message: "capabilities must be a table ([capabilities])".into() });
+            return Err(ManifestError::Invalid {
+                file: file.into(),
+                message: "capabilities must be a table ([capabilities])".into(),
+            });
         };
         for key in caps.keys() {
             if !KNOWN_CAPABILITIES.contains(&key.as_str()) {
@@ -217,7 +217,10 @@ fn check_keys(file: &str, table: &toml::Table) -> Result<(), ManifestError> {
     }
     if let Some(limits) = table.get("limits") {
         let Some(limits) = limits.as_table() else {
-            return Err(ManifestError::Invalid { file: file.into(), message: "limits must be a table ([limits])".into() });
+            return Err(ManifestError::Invalid {
+                file: file.into(),
+                message: "limits must be a table ([limits])".into(),
+            });
         };
         for key in limits.keys() {
             if !KNOWN_LIMITS.contains(&key.as_str()) {
@@ -245,9 +248,7 @@ fn check_glob(g: &str) -> Result<(), &'static str> {
 /// "0.1" or "0.1.0" as a version (a missing patch is 0).
 pub fn parse_api(api: &str) -> Option<semver::Version> {
     let api = api.trim();
-    semver::Version::parse(api)
-        .ok()
-        .or_else(|| semver::Version::parse(&format!("{api}.0")).ok())
+    semver::Version::parse(api).ok().or_else(|| semver::Version::parse(&format!("{api}.0")).ok())
 }
 
 pub fn is_slug(s: &str) -> bool {

@@ -144,10 +144,7 @@ impl Registry {
 
     /// What an installed persona set looks like, to tell whether a reload changed it.
     pub fn fingerprint(&self) -> Vec<(String, String, Manifest)> {
-        self.all()
-            .iter()
-            .map(|p| (p.manifest.id.clone(), p.sha256.clone(), p.manifest.clone()))
-            .collect()
+        self.all().iter().map(|p| (p.manifest.id.clone(), p.sha256.clone(), p.manifest.clone())).collect()
     }
 
     pub fn get(&self, id: &str) -> Option<Arc<PersonaDef>> {
@@ -220,9 +217,8 @@ pub fn load_installed(folder: &Path) -> Result<PersonaDef, PersonaError> {
     }
     verify(&manifest, &wasm)?;
     let actual = sha256_hex(&wasm);
-    let prompt = std::fs::read_to_string(folder.join("prompt.md")).unwrap_or_else(|_| {
-        format!("# {}\n\n{}", manifest.name, manifest.description)
-    });
+    let prompt = std::fs::read_to_string(folder.join("prompt.md"))
+        .unwrap_or_else(|_| format!("# {}\n\n{}", manifest.name, manifest.description));
     Ok(PersonaDef { manifest, prompt, component: Arc::from(wasm), sha256: actual, builtin: false, installed: None })
 }
 

@@ -4,7 +4,7 @@
 //! the WASI interfaces the sandbox provides. Reads the binary's import and
 //! export sections only; nothing is compiled or run.
 
-use wasmparser::{Encoding, Parser, Payload};
+use wasmparser::{ComponentTypeRef, Encoding, Parser, Payload};
 
 use super::HOST_API;
 
@@ -42,11 +42,15 @@ pub const REQUIRED_EXPORTS: [&str; 2] = ["describe", "review"];
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum VerifyError {
-    #[error("the file is not a WebAssembly component ({0}); build it with `cargo build --release --target wasm32-wasip2`")]
+    #[error(
+        "the file is not a WebAssembly component ({0}); build it with `cargo build --release --target wasm32-wasip2`"
+    )]
     NotAComponent(String),
     #[error("the component imports {}, which this agent-os does not provide to personas; a persona may import only {PERSONA_PACKAGE}/host and the WASI interfaces for clocks, random, stdio and (empty) filesystem", .0.join(", "))]
     ForbiddenImports(Vec<String>),
-    #[error("the component was built for persona API {found} ({import}), but this agent-os provides {HOST_API}; rebuild it against agent-os-persona-sdk {HOST_API}")]
+    #[error(
+        "the component was built for persona API {found} ({import}), but this agent-os provides {HOST_API}; rebuild it against agent-os-persona-sdk {HOST_API}"
+    )]
     IncompatibleImport { import: String, found: String },
     #[error("the component does not export '{0}'; export the persona with agent_os_persona_sdk::export_persona!")]
     MissingExport(&'static str),
@@ -61,6 +65,9 @@ pub struct Surface {
 
 /// Reads the component's top-level import and export names.
 pub fn surface(bytes: &[u8]) -> Result<Surface, VerifyError> {
+    if !bytes.starts_with(b"\0asm") {
+        return Err(VerifyError::NotAComponent("it does not start with the WebAssembly magic bytes".into()));
+    }
     let mut out = Surface::default();
     let mut depth = 0usize;
     let mut seen_header = false;
@@ -78,6 +85,12 @@ pub fn surface(bytes: &[u8]) -> Result<Surface, VerifyError> {
             Payload::ComponentImportSection(reader) if depth == 1 => {
                 for import in reader {
                     let import = import.map_err(|e| VerifyError::NotAComponent(e.message().to_string()))?;
+                    // A world's `use types.{request, info}` imports those
+                    // types by name; a type grants nothing, so only
+                    // instances and functions are checked.
+                    if matches!(import.ty, ComponentTypeRef::Type(_)) {
+                        continue;
+                    }
                     out.imports.push(import.name.name.to_string());
                 }
             }

@@ -267,9 +267,9 @@ impl Runtime {
                     Err(format!("the persona returned {} bytes; the limit is {} bytes", text.len(), MAX_RESULT_BYTES))
                 }
                 Ok(Ok(text)) => Ok(text),
-                Ok(Err(reason)) if out_of_memory => Err(format!(
-                    "the persona ran out of memory (limit {memory_mb} MB) and gave up: {reason}"
-                )),
+                Ok(Err(reason)) if out_of_memory => {
+                    Err(format!("the persona ran out of memory (limit {memory_mb} MB) and gave up: {reason}"))
+                }
                 Ok(Err(reason)) => Err(format!("the persona refused: {reason}")),
                 Err(e) => Err(match e.downcast_ref::<Interrupt>() {
                     Some(Interrupt::Cancelled) => "cancelled".to_string(),
