@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
-use crate::support::{BIN, GUESTS, project, text_of};
+use crate::support::{BIN, GUESTS, project, spawn_server, text_of};
 
 /// A client that reports every `notifications/tools/list_changed`.
 struct Listener(UnboundedSender<()>);
@@ -34,19 +34,8 @@ struct Live {
 
 impl Live {
     async fn start(project: &Path, config: &Path, extra: &[&str]) -> Result<Self> {
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(project.join("server.log"))?;
-        let mut child = tokio::process::Command::new(BIN)
-            .arg("--project")
-            .arg(project)
-            .arg("serve")
-            .args(extra)
-            .env("AGENT_OS_CONFIG_DIR", config)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(log))
-            .kill_on_drop(true)
-            .spawn()
-            .context("spawning agent-os")?;
+        let config = config.to_str().context("config dir is not UTF-8")?;
+        let mut child = spawn_server(project, extra, &[("AGENT_OS_CONFIG_DIR", config)])?;
         let (tx, changes) = unbounded_channel();
         let io = (child.stdout.take().unwrap(), child.stdin.take().unwrap());
         let client = Listener(tx).serve(io).await.context("MCP handshake")?;

@@ -15,6 +15,24 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_agent-os");
 /// Where host/build.rs put the test guest components.
 pub const GUESTS: &str = env!("AGENT_OS_TEST_GUESTS_DIR");
 
+/// Spawns `agent-os serve` for `project` with piped stdio (for an MCP
+/// client) and its log appended to `project/server.log`.
+pub fn spawn_server(project: &Path, extra: &[&str], env: &[(&str, &str)]) -> Result<tokio::process::Child> {
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(project.join("server.log"))?;
+    tokio::process::Command::new(BIN)
+        .arg("--project")
+        .arg(project)
+        .arg("serve")
+        .args(extra)
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(log))
+        .kill_on_drop(true)
+        .spawn()
+        .context("spawning agent-os")
+}
+
 /// A running server and a connected client.
 pub struct Server {
     pub child: tokio::process::Child,
@@ -33,19 +51,7 @@ impl Server {
 
     /// Starts the server with extra arguments and environment variables.
     pub async fn start_env(project: &Path, extra: &[&str], env: &[(&str, &str)]) -> Result<Self> {
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(project.join("server.log"))?;
-        let mut child = tokio::process::Command::new(BIN)
-            .arg("--project")
-            .arg(project)
-            .arg("serve")
-            .args(extra)
-            .envs(env.iter().copied())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::from(log))
-            .kill_on_drop(true)
-            .spawn()
-            .context("spawning agent-os")?;
+        let mut child = spawn_server(project, extra, env)?;
         let stdout = child.stdout.take().unwrap();
         let stdin = child.stdin.take().unwrap();
         let client = ().serve((stdout, stdin)).await.context("MCP handshake")?;
