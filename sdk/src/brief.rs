@@ -66,13 +66,20 @@ pub struct DelegatedBrief {
     persona: String,
     findings: Vec<Finding>,
     standards: Vec<Hit>,
+    sections: Vec<(String, String)>,
     notes: Vec<String>,
 }
 
 impl DelegatedBrief {
     /// Starts a result for the persona named `persona` (e.g. "Security Engineer").
     pub fn new(persona: impl Into<String>) -> Self {
-        DelegatedBrief { persona: persona.into(), findings: Vec::new(), standards: Vec::new(), notes: Vec::new() }
+        DelegatedBrief {
+            persona: persona.into(),
+            findings: Vec::new(),
+            standards: Vec::new(),
+            sections: Vec::new(),
+            notes: Vec::new(),
+        }
     }
 
     /// Adds findings from the persona's own checks.
@@ -85,6 +92,18 @@ impl DelegatedBrief {
     pub fn standards(mut self, hits: impl IntoIterator<Item = Hit>) -> Self {
         self.standards.extend(hits);
         self
+    }
+
+    /// Adds a section of the persona's own, shown after the findings under
+    /// `## {title}` (e.g. a dependency table).
+    pub fn section(mut self, title: impl Into<String>, markdown: impl Into<String>) -> Self {
+        self.sections.push((title.into(), markdown.into()));
+        self
+    }
+
+    /// The sections added so far, as (title, markdown).
+    pub fn sections(&self) -> &[(String, String)] {
+        &self.sections
     }
 
     /// Adds a sentence shown under "Notes" (e.g. why search was skipped).
@@ -111,6 +130,12 @@ impl DelegatedBrief {
             let _ = writeln!(out, "- **{}**{at}: {}. {}", f.severity.as_str(), f.title, f.detail);
         }
         out.push('\n');
+    }
+
+    fn write_sections(&self, out: &mut String) {
+        for (title, body) in &self.sections {
+            let _ = writeln!(out, "## {}\n\n{}\n", title.trim(), body.trim());
+        }
     }
 
     fn write_standards(&self, out: &mut String) {
@@ -162,6 +187,7 @@ impl DelegatedBrief {
         out.push_str(review.trim());
         out.push_str("\n\n");
         self.write_findings(&mut out);
+        self.write_sections(&mut out);
         self.write_standards(&mut out);
         self.write_notes(&mut out);
         out
@@ -179,6 +205,7 @@ impl DelegatedBrief {
         );
         let _ = writeln!(out, "## Task\n\n{}\n", req.task.trim());
         self.write_findings(&mut out);
+        self.write_sections(&mut out);
         self.write_standards(&mut out);
         self.write_notes(&mut out);
         let _ = writeln!(out, "## Persona instructions\n\n{}", req.prompt.trim());

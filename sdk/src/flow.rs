@@ -5,7 +5,53 @@
 use std::fmt::Write as _;
 
 use crate::brief::{DelegatedBrief, Finding};
-use crate::{HostError, Message, Phase, Request, host};
+use crate::context::{Language, Material, Origin, SourceFile};
+use crate::{Hit, HostError, Message, Phase, Request, host};
+
+/// Most characters of project files (read by the analysis) passed on to the
+/// language model; about 15,000 tokens.
+pub const MAX_FILES_FOR_MODEL: usize = 60_000;
+
+/// What a persona's own analysis produced. A plain `Vec<Finding>` converts
+/// into one, so simple personas return just their findings.
+#[derive(Debug, Clone, Default)]
+pub struct Analysis {
+    /// Problems found, shown most severe first.
+    pub findings: Vec<Finding>,
+    /// Sections of the persona's own (title, markdown), shown after the findings.
+    pub sections: Vec<(String, String)>,
+    /// Sentences shown under "Notes", e.g. a path that could not be read.
+    pub notes: Vec<String>,
+    /// The files the analysis looked at. Those it read from the project
+    /// ([`Origin::Read`]) are given to the language model with the context,
+    /// since the context itself may hold only their paths.
+    pub files: Vec<SourceFile>,
+}
+
+impl Analysis {
+    /// An analysis of `material` with these findings: the files are kept for
+    /// the language model, and each path that could not be read becomes a note.
+    pub fn of(material: Material, findings: Vec<Finding>) -> Self {
+        let notes = material
+            .unreadable
+            .iter()
+            .map(|p| format!("`{p}` is named in the context but could not be read, so it was not analysed."))
+            .collect();
+        Analysis { findings, sections: Vec::new(), notes, files: material.files }
+    }
+
+    /// The same analysis with a section of the persona's own added.
+    pub fn section(mut self, title: impl Into<String>, markdown: impl Into<String>) -> Self {
+        self.sections.push((title.into(), markdown.into()));
+        self
+    }
+}
+
+impl From<Vec<Finding>> for Analysis {
+    fn from(findings: Vec<Finding>) -> Self {
+        Analysis { findings, ..Analysis::default() }
+    }
+}
 
 /// What distinguishes one persona's review from another's.
 pub struct Plan<'a> {
@@ -20,39 +66,54 @@ pub struct Plan<'a> {
 }
 
 /// Runs the shared flow with `checks` as the persona's deterministic analysis
-/// of the request's context.
-pub fn run(req: &Request, plan: &Plan<'_>, checks: impl FnOnce(&str) -> Vec<Finding>) -> Result<String, String> {
+/// of the request's context; it returns findings or a whole [`Analysis`].
+pub fn run<A: Into<Analysis>>(
+    req: &Request,
+    plan: &Plan<'_>,
+    checks: impl FnOnce(&str) -> A,
+) -> Result<String, String> {
     run_redacted(req, plan, checks, str::to_string)
 }
 
-/// [`run`], with `redact` applied to the context before the language model
-/// sees it (the checks still see the original).
-pub fn run_redacted(
+/// [`run`], with `redact` applied to the context and to the files read by
+/// the analysis before the language model sees them (the checks still see
+/// the original).
+pub fn run_redacted<A: Into<Analysis>>(
     req: &Request,
     plan: &Plan<'_>,
-    checks: impl FnOnce(&str) -> Vec<Finding>,
-    redact: impl FnOnce(&str) -> String,
+    checks: impl FnOnce(&str) -> A,
+    redact: impl Fn(&str) -> String,
 ) -> Result<String, String> {
     if req.task.trim().is_empty() {
         return Err("the task is empty; say what to review".into());
     }
-    host::report_progress(Phase::Initializing, 5, "Reading the request");
+    // The checks run first, while the request's files are read, so the
+    // standards search can look for what they found as well as the task.
+    host::report_progress(Phase::Initializing, 5, "Reading the request and the files it names");
+    let context = req.context.as_deref().unwrap_or("");
+    let analysis: Analysis = checks(context).into();
 
     host::report_progress(Phase::Searching, 15, &format!("Searching {} standards", plan.domain));
     let mut brief = DelegatedBrief::new(plan.name);
-    let query = format!("{} {}", plan.domain, req.task);
-    match host::search_standards(&query, plan.standards_limit) {
+    match search(req, plan, &analysis.findings) {
         Ok(hits) => brief = brief.standards(hits),
         Err(e) => brief = brief.note(format!("Standards search was not available: {}", e.message())),
     }
 
-    host::report_progress(Phase::Analyzing, 40, "Running automated checks");
-    let context = req.context.as_deref().unwrap_or("");
-    brief = brief.findings(checks(context));
+    let count = analysis.findings.len();
+    host::report_progress(Phase::Analyzing, 40, &format!("Automated checks found {count} issue(s)"));
+    brief = brief.findings(analysis.findings);
+    for (title, body) in analysis.sections {
+        brief = brief.section(title, body);
+    }
+    for note in analysis.notes {
+        brief = brief.note(note);
+    }
 
     host::report_progress(Phase::Generating, 70, "Asking the language model for the review");
-    let redacted = req.context.as_deref().map(redact);
-    let messages = messages(req, redacted.as_deref(), &brief);
+    let redacted = req.context.as_deref().map(&redact);
+    let read = files_for_model(&analysis.files, &redact);
+    let messages = messages(req, redacted.as_deref(), &read, &brief);
     match host::complete(&messages, plan.max_tokens) {
         Ok(done) => {
             host::report_progress(Phase::Generating, 95, "Review written");
@@ -66,10 +127,77 @@ pub fn run_redacted(
     }
 }
 
-fn messages(req: &Request, context: Option<&str>, brief: &DelegatedBrief) -> Vec<Message> {
+/// Finding topics searched for besides the task, most severe first.
+pub const FINDING_QUERIES: usize = 2;
+/// Standards passages kept per finding topic, beyond the task's.
+const HITS_PER_FINDING: u32 = 2;
+
+/// The standards for the task (up to `plan.standards_limit`), then up to
+/// [`HITS_PER_FINDING`] more for each of the [`FINDING_QUERIES`] most severe
+/// distinct finding topics, without repeats.
+fn search(req: &Request, plan: &Plan<'_>, findings: &[Finding]) -> Result<Vec<Hit>, HostError> {
+    let mut hits = host::search_standards(&format!("{} {}", plan.domain, req.task), plan.standards_limit)?;
+    let mut sorted: Vec<&Finding> = findings.iter().collect();
+    sorted.sort_by(|a, b| b.severity.cmp(&a.severity));
+    let mut topics: Vec<String> = Vec::new();
+    for f in sorted {
+        let topic = finding_topic(&f.title);
+        if !topics.contains(&topic) {
+            topics.push(topic);
+        }
+    }
+    for topic in topics.into_iter().take(FINDING_QUERIES) {
+        let more = host::search_standards(&format!("{} {topic}", plan.domain), HITS_PER_FINDING + 3)?;
+        let fresh: Vec<Hit> = more
+            .into_iter()
+            .filter(|h| !hits.iter().any(|k| k.path == h.path && k.heading == h.heading))
+            .take(HITS_PER_FINDING as usize)
+            .collect();
+        hits.extend(fresh);
+    }
+    Ok(hits)
+}
+
+/// A finding's title without the file it names and the counts, e.g.
+/// "HTTP client without a timeout in `src/x.rs`" → "HTTP client without a timeout".
+fn finding_topic(title: &str) -> String {
+    let t = title.split(" in `").next().unwrap_or(title);
+    let t = t.split(':').next().unwrap_or(t);
+    t.trim().to_string()
+}
+
+/// The project files the analysis read, redacted, as markdown for the
+/// model; at most [`MAX_FILES_FOR_MODEL`] characters, cut at a file boundary
+/// and saying what was left out.
+fn files_for_model(files: &[SourceFile], redact: &impl Fn(&str) -> String) -> String {
+    let mut out = String::new();
+    let mut left_out = Vec::new();
+    for f in files.iter().filter(|f| f.origin == Origin::Read) {
+        let text = redact(&f.text);
+        let tag = match f.language {
+            Language::Other | Language::Unknown => "",
+            known => known.as_str(),
+        };
+        let block = format!("\n### `{}`\n\n```{tag}\n{}\n```\n", f.name(), text.trim_end());
+        if out.len() + block.len() > MAX_FILES_FOR_MODEL {
+            left_out.push(f.name().to_string());
+            continue;
+        }
+        out.push_str(&block);
+    }
+    if !left_out.is_empty() {
+        let _ = write!(out, "\n(Left out for length: {}.)\n", left_out.join(", "));
+    }
+    out
+}
+
+fn messages(req: &Request, context: Option<&str>, files: &str, brief: &DelegatedBrief) -> Vec<Message> {
     let mut user = format!("Task: {}\n", req.task.trim());
     if let Some(ctx) = context {
         let _ = write!(user, "\nContext:\n```\n{}\n```\n", ctx);
+    }
+    if !files.is_empty() {
+        let _ = write!(user, "\nProject files named in the context, as read for this review:\n{files}");
     }
     if let Some(fb) = &req.feedback {
         let _ = write!(user, "\nFeedback from the human reviewer: {fb}\n");
@@ -82,10 +210,56 @@ fn messages(req: &Request, context: Option<&str>, brief: &DelegatedBrief) -> Vec
             let _ = writeln!(user, "- {}{at}: {} {}", f.severity.as_str(), f.title, f.detail);
         }
     }
+    for (title, body) in brief.sections() {
+        let _ = write!(user, "\n{title}:\n{}\n", body.trim());
+    }
     user.push_str("\nWrite the review in the output format of your instructions. Cite every standard you apply by its path and section.\n");
     // The standards go into the system message so the model treats them as
     // the project's rules.
     let mut system = req.prompt.trim().to_string();
     let _ = write!(system, "\n\n# Standards retrieved for this task\n\n{}", brief.standards_for_prompt());
     vec![Message::system(system), Message::user(user)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, text: &str, origin: Origin) -> SourceFile {
+        SourceFile::new(Some(path.into()), text, origin)
+    }
+
+    #[test]
+    fn only_files_read_from_the_project_go_to_the_model_redacted_and_bounded() {
+        let big = "x".repeat(MAX_FILES_FOR_MODEL);
+        let files = [
+            file("src/inline.rs", "fn inline() {}", Origin::Context),
+            file("src/a.rs", "let key = \"SECRET\";", Origin::Read),
+            file("src/big.rs", &big, Origin::Read),
+            file("src/b.py", "def b(): pass", Origin::Read),
+        ];
+        let out = files_for_model(&files, &|t: &str| t.replace("SECRET", "[redacted]"));
+        assert!(!out.contains("inline"), "the context itself is sent separately: {out}");
+        assert!(out.contains("### `src/a.rs`\n\n```rust\nlet key = \"[redacted]\";\n```"), "{out}");
+        assert!(!out.contains("SECRET"), "{out}");
+        assert!(out.contains("### `src/b.py`\n\n```python\ndef b(): pass"), "{out}");
+        assert!(out.contains("(Left out for length: src/big.rs.)"), "{out}");
+        assert!(out.len() <= MAX_FILES_FOR_MODEL + 100, "{}", out.len());
+    }
+
+    #[test]
+    fn finding_topics_drop_the_file_and_the_count() {
+        assert_eq!(finding_topic("HTTP client without a timeout in `src/x.rs`"), "HTTP client without a timeout");
+        assert_eq!(finding_topic("unwrap() can panic: 1 in `src/orders.rs`"), "unwrap() can panic");
+        assert_eq!(finding_topic("Dependency cycle: billing → orders"), "Dependency cycle");
+        assert_eq!(finding_topic("Hard-coded AWS key"), "Hard-coded AWS key");
+    }
+
+    #[test]
+    fn unreadable_paths_become_notes() {
+        let material = Material { files: vec![], unreadable: vec!["src/gone.rs".into()] };
+        let a = Analysis::of(material, vec![]).section("Table", "| a |");
+        assert_eq!(a.notes, ["`src/gone.rs` is named in the context but could not be read, so it was not analysed."]);
+        assert_eq!(a.sections, [("Table".to_string(), "| a |".to_string())]);
+    }
 }

@@ -31,21 +31,6 @@ fn write_config(root: &Path, llm: &str) {
 /// Debug logs of the plugin host carry every progress report.
 const LOG_ENV: (&str, &str) = ("AGENT_OS_LOG", "info,agent_os::plugins=debug");
 
-/// Waits until the standards search returns `path` (the index is built).
-async fn wait_indexed(s: &Server, query: &str, path: &str) -> Result<()> {
-    let start = Instant::now();
-    loop {
-        let v = s.ok("search_standards", json!({ "query": query })).await?;
-        if v["results"].as_array().is_some_and(|a| a.iter().any(|h| h["path"] == path)) {
-            return Ok(());
-        }
-        if start.elapsed() > Duration::from_secs(90) {
-            bail!("{path} was never indexed: {v}");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 /// Polls as fast as it can, collecting the phases seen while the job runs.
 async fn poll_phases(s: &Server, id: &str, limit: Duration) -> Result<(Value, Vec<String>)> {
     let start = Instant::now();
@@ -105,7 +90,7 @@ async fn architect_review_is_written_by_an_openai_compatible_model() -> Result<(
         ),
     );
     let s = Server::start_env(dir.path(), &[], &[("AGENT_OS_E2E_LLM_KEY", "sk-e2e-secret"), LOG_ENV]).await?;
-    wait_indexed(&s, "who owns the payment queue", QUEUES_PATH).await?;
+    s.wait_indexed("who owns the payment queue", QUEUES_PATH).await?;
 
     let task = "review the payment queue design of the refund worker";
     let context =
@@ -205,10 +190,12 @@ async fn anthropic_messages_api_writes_the_review() -> Result<()> {
             double.url()
         ),
     );
+    // The context names a file by its path only; the persona reads it and
+    // the model gets its contents.
+    std::fs::create_dir_all(dir.path().join("src"))?;
+    std::fs::write(dir.path().join("src/health.rs"), "pub fn healthz() -> u16 {\n    200 // HEALTH-7c1\n}\n")?;
     let s = Server::start_env(dir.path(), &[], &[("AGENT_OS_E2E_ANTHROPIC", "ak-e2e-1")]).await?;
-    let id = s
-        .invoke("sre", json!({ "task": "review the health check endpoint", "context": "GET /healthz -> 200" }))
-        .await?;
+    let id = s.invoke("sre", json!({ "task": "review the health check endpoint", "context": "src/health.rs" })).await?;
     let done = s.wait(&id, Duration::from_secs(120)).await?;
     assert_eq!(done["status"], "complete", "{done}");
     assert!(done["result"].as_str().unwrap().contains("[anthropic-double-91]"), "{done}");
@@ -225,7 +212,12 @@ async fn anthropic_messages_api_writes_the_review() -> Result<()> {
     let msgs = r.body["messages"].as_array().unwrap();
     assert_eq!(msgs.len(), 1, "the system prompt is not a message: {msgs:?}");
     assert_eq!(msgs[0]["role"], "user");
-    assert!(msgs[0]["content"].as_str().unwrap().contains("review the health check endpoint"));
+    let user = msgs[0]["content"].as_str().unwrap();
+    assert!(user.contains("review the health check endpoint"), "{user}");
+    assert!(
+        user.contains("### `src/health.rs`") && user.contains("200 // HEALTH-7c1"),
+        "the file read reaches the model: {user}"
+    );
     s.stop().await
 }
 

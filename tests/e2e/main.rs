@@ -3,6 +3,7 @@
 
 mod support;
 
+mod analyses;
 mod clients;
 mod durability;
 mod http;

@@ -89,6 +89,21 @@ impl Server {
     }
 
     /// Polls until the job leaves pending/running, or fails after `limit`.
+    /// Waits until the standards search returns `path` (the index is built).
+    pub async fn wait_indexed(&self, query: &str, path: &str) -> Result<()> {
+        let start = Instant::now();
+        loop {
+            let v = self.ok("search_standards", serde_json::json!({ "query": query })).await?;
+            if v["results"].as_array().is_some_and(|a| a.iter().any(|h| h["path"] == path)) {
+                return Ok(());
+            }
+            if start.elapsed() > Duration::from_secs(90) {
+                bail!("{path} was never indexed: {v}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     pub async fn wait(&self, job_id: &str, limit: Duration) -> Result<Value> {
         let start = Instant::now();
         loop {

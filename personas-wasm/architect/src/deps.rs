@@ -162,36 +162,42 @@ impl Graph {
     }
 }
 
-/// The summary, cycle and fan-out findings for `files`.
-pub fn analyse(files: &[SourceFile]) -> Vec<Finding> {
+/// The dependency table (markdown, `None` for fewer than two modules) and
+/// the cycle and fan-out findings for `files`.
+pub fn analyse(files: &[SourceFile]) -> (Option<String>, Vec<Finding>) {
     let g = graph(files);
     if g.files.len() < 2 {
-        return Vec::new();
+        return (None, Vec::new());
     }
-    let mut out = Vec::new();
+    (Some(summary(&g)), findings(&g))
+}
+
+/// The graph as a markdown table: each module, its file, what it imports,
+/// fan-in and fan-out.
+pub fn summary(g: &Graph) -> String {
     let edges: usize = g.deps.values().map(BTreeSet::len).sum();
-    let mut parts: Vec<String> = g
-        .deps
-        .iter()
-        .take(SUMMARY_LIMIT)
-        .map(|(m, d)| {
-            let to = if d.is_empty() {
-                "nothing internal".to_string()
-            } else {
-                d.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")
-            };
-            let file = g.files.get(m).map(|f| format!(" ({f})")).unwrap_or_default();
-            format!("`{m}`{file} → {to} (fan-in {}, fan-out {})", g.fan_in(m), g.fan_out(m))
-        })
-        .collect();
-    if g.deps.len() > SUMMARY_LIMIT {
-        parts.push(format!("and {} more", g.deps.len() - SUMMARY_LIMIT));
+    let mut out = format!(
+        "{} modules, {edges} internal imports.\n\n| module | file | imports | fan-in | fan-out |\n|---|---|---|---|---|\n",
+        g.deps.len()
+    );
+    for (m, d) in g.deps.iter().take(SUMMARY_LIMIT) {
+        let to = if d.is_empty() {
+            "nothing internal".to_string()
+        } else {
+            d.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")
+        };
+        let file = g.files.get(m).map_or("(not in the material)", String::as_str);
+        out.push_str(&format!("| `{m}` | {file} | {to} | {} | {} |\n", g.fan_in(m), g.fan_out(m)));
     }
-    out.push(Finding::new(
-        Severity::Low,
-        format!("Module dependencies: {} modules, {edges} internal imports", g.deps.len()),
-        parts.join("; "),
-    ));
+    if g.deps.len() > SUMMARY_LIMIT {
+        out.push_str(&format!("\nand {} more modules.\n", g.deps.len() - SUMMARY_LIMIT));
+    }
+    out
+}
+
+/// Cycles and modules with too high a fan-out.
+fn findings(g: &Graph) -> Vec<Finding> {
+    let mut out = Vec::new();
     for cycle in g.cycles() {
         let files: Vec<String> = cycle[..cycle.len() - 1]
             .iter()
@@ -642,16 +648,13 @@ mod tests {
         assert_eq!(deps(&g, "billing"), ["orders"]);
         assert_eq!(deps(&g, "crate"), ["orders"]);
         assert_eq!(g.cycles(), [vec!["billing".to_string(), "orders".into(), "billing".into()]]);
-        let f = analyse(&files);
-        assert_eq!(f[0].title, "Module dependencies: 4 modules, 5 internal imports");
-        assert!(
-            f[0].detail.contains("`orders` (src/orders.rs) → `billing`, `crate`, `util` (fan-in 2, fan-out 3)"),
-            "{}",
-            f[0].detail
-        );
-        assert_eq!(f[1].title, "Dependency cycle: billing → orders → billing");
-        assert!(f[1].detail.contains("`billing` in src/billing.rs, `orders` in src/orders.rs"), "{}", f[1].detail);
-        assert_eq!(f.len(), 2);
+        let (table, f) = analyse(&files);
+        let table = table.expect("a table for four modules");
+        assert!(table.starts_with("4 modules, 5 internal imports."), "{table}");
+        assert!(table.contains("| `orders` | src/orders.rs | `billing`, `crate`, `util` | 2 | 3 |"), "{table}");
+        assert_eq!(f[0].title, "Dependency cycle: billing → orders → billing");
+        assert!(f[0].detail.contains("`billing` in src/billing.rs, `orders` in src/orders.rs"), "{}", f[0].detail);
+        assert_eq!(f.len(), 1);
     }
 
     #[test]
@@ -707,9 +710,9 @@ mod tests {
         let uses: String = (0..9).map(|i| format!("use crate::m{i}::X;\n")).collect();
         let mut files = vec![file("src/hub.rs", &uses)];
         files.push(file("src/m0.rs", ""));
-        let f = analyse(&files);
+        let (_, f) = analyse(&files);
         assert!(f.iter().any(|f| f.title == "High fan-out: `hub` (src/hub.rs) imports 9 internal modules"), "{f:?}");
-        assert!(analyse(&[file("src/a.rs", "use crate::b::X;")]).is_empty());
-        assert!(analyse(&[SourceFile::new(None, "use crate::b::X;", Origin::Context)]).is_empty());
+        assert_eq!(analyse(&[file("src/a.rs", "use crate::b::X;")]), (None, Vec::new()));
+        assert_eq!(analyse(&[SourceFile::new(None, "use crate::b::X;", Origin::Context)]), (None, Vec::new()));
     }
 }

@@ -4,7 +4,7 @@
 
 mod schema;
 
-use agent_os_persona_sdk::flow::{self, Plan};
+use agent_os_persona_sdk::flow::{self, Analysis, Plan};
 use agent_os_persona_sdk::{Info, Persona, Request, context, export_persona, host};
 
 struct P;
@@ -18,7 +18,9 @@ impl Persona for P {
         let plan = Plan { name: "Data Engineer", domain: "data", standards_limit: 5, max_tokens: 2048 };
         flow::run(&req, &plan, |ctx| {
             let read = |path: &str| host::read_file(path).ok();
-            schema::analyse(&context::files(ctx, read), read)
+            let material = context::material(ctx, read);
+            let findings = schema::analyse(&material.files, read);
+            Analysis::of(material, findings)
         })
     }
 }

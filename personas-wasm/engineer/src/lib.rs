@@ -3,7 +3,7 @@
 
 mod robustness;
 
-use agent_os_persona_sdk::flow::{self, Plan};
+use agent_os_persona_sdk::flow::{self, Analysis, Plan};
 use agent_os_persona_sdk::{Info, Persona, Request, context, export_persona, host};
 
 struct P;
@@ -15,7 +15,11 @@ impl Persona for P {
 
     fn review(req: Request) -> Result<String, String> {
         let plan = Plan { name: "Software Engineer", domain: "development", standards_limit: 5, max_tokens: 2048 };
-        flow::run(&req, &plan, |ctx| robustness::analyse(&context::files(ctx, |path| host::read_file(path).ok())))
+        flow::run(&req, &plan, |ctx| {
+            let material = context::material(ctx, |path| host::read_file(path).ok());
+            let findings = robustness::analyse(&material.files);
+            Analysis::of(material, findings)
+        })
     }
 }
 

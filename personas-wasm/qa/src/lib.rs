@@ -3,7 +3,7 @@
 
 mod coverage;
 
-use agent_os_persona_sdk::flow::{self, Plan};
+use agent_os_persona_sdk::flow::{self, Analysis, Plan};
 use agent_os_persona_sdk::{Info, Persona, Request, context, export_persona, host};
 
 struct P;
@@ -17,7 +17,9 @@ impl Persona for P {
         let plan = Plan { name: "QA Engineer", domain: "testing", standards_limit: 5, max_tokens: 2048 };
         flow::run(&req, &plan, |ctx| {
             let read = |path: &str| host::read_file(path).ok();
-            coverage::analyse(&context::files(ctx, read), read)
+            let material = context::material(ctx, read);
+            let findings = coverage::analyse(&material.files, read);
+            Analysis::of(material, findings)
         })
     }
 }

@@ -4,7 +4,7 @@
 
 mod readiness;
 
-use agent_os_persona_sdk::flow::{self, Plan};
+use agent_os_persona_sdk::flow::{self, Analysis, Plan};
 use agent_os_persona_sdk::{Info, Persona, Request, context, export_persona, host};
 
 struct P;
@@ -17,7 +17,11 @@ impl Persona for P {
     fn review(req: Request) -> Result<String, String> {
         let plan =
             Plan { name: "Site Reliability Engineer", domain: "operations", standards_limit: 5, max_tokens: 2048 };
-        flow::run(&req, &plan, |ctx| readiness::analyse(&context::files(ctx, |path| host::read_file(path).ok())))
+        flow::run(&req, &plan, |ctx| {
+            let material = context::material(ctx, |path| host::read_file(path).ok());
+            let findings = readiness::analyse(&material.files);
+            Analysis::of(material, findings)
+        })
     }
 }
 
