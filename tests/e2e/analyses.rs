@@ -29,6 +29,11 @@ const FILES: &[(&str, &str)] = &[
         "use crate::orders::Order;\n\npub struct Invoice {\n    pub amount: u32,\n}\n\npub fn due(o: &Order) -> u32 {\n    o.total\n}\n",
     ),
     ("src/client.rs", "pub fn client() -> reqwest::Client {\n    reqwest::Client::new()\n}\n"),
+    // Named only in the security review's context.
+    (
+        "scripts/deploy.py",
+        "import subprocess\n\naws_secret_access_key = \"q8Lr0Xf3Tn2EMI/K7MDENG/bPxRfiCYzW1x9Ab4z\"\n\ndef deploy(host):\n    subprocess.run(\"ssh \" + host, shell=True)\n",
+    ),
     (
         "migrations/0002_drop_legacy_email.sql",
         "-- the column moved to contacts\nALTER TABLE users DROP COLUMN legacy_email;\n",
@@ -103,6 +108,23 @@ async fn each_core_persona_shows_its_own_analysis_of_files_read_from_the_project
     assert!(architect.contains("| `orders` | src/orders.rs | `billing`"), "{architect}");
     assert!(architect.contains("Dependency cycle: billing → orders → billing"), "{architect}");
     assert!(architect.contains("`billing` in src/billing.rs, `orders` in src/orders.rs"), "{architect}");
+
+    // Security: the secret and the shell call in a file named only by its path.
+    let id = server
+        .invoke("security", json!({ "task": "review the deploy script", "context": "scripts/deploy.py" }))
+        .await?;
+    let done = server.wait(&id, Duration::from_secs(120)).await?;
+    assert_eq!(done["status"], "complete", "{done}");
+    let security = done["result"].as_str().unwrap_or_default();
+    assert!(
+        security.contains("(line 3): Hard-coded secret: AWS secret access key in `scripts/deploy.py`"),
+        "{security}"
+    );
+    assert!(security.contains("(line 6): Shell command built at run time in `scripts/deploy.py`"), "{security}");
+    assert!(
+        !security.contains("q8Lr0Xf3Tn2EMI/K7MDENG/bPxRfiCYzW1x9Ab4z"),
+        "the result never repeats the secret: {security}"
+    );
 
     server.stop().await
 }

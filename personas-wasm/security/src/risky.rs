@@ -1,0 +1,173 @@
+//! Calls that are dangerous whatever the data: shell and code evaluation,
+//! unsafe deserialisation, disabled TLS verification, weak hashes, HTML
+//! sinks, predictable randomness for secrets and SQL built from strings.
+//! Each line reports its most severe match; test code and comments are skipped.
+
+use std::sync::OnceLock;
+
+use agent_os_persona_sdk::brief::{Finding, Severity};
+use agent_os_persona_sdk::context::SourceFile;
+use regex::Regex;
+
+struct Rule {
+    title: &'static str,
+    severity: Severity,
+    pattern: &'static str,
+    advice: &'static str,
+}
+
+/// Most severe first: a line reports the first rule that matches.
+const RULES: &[Rule] = &[
+    Rule {
+        title: "Shell command built at run time",
+        severity: Severity::High,
+        pattern: r#"Command::new\(\s*"(?:sh|bash|cmd(?:\.exe)?)"|shell\s*=\s*True|\bos\.(?:system|popen)\(|child_process\.exec(?:Sync)?\(|\bexecSync\(|exec\.Command\(\s*"(?:sh|bash)"\s*,\s*"-c""#,
+        advice: "A shell interprets whatever reaches it; run the program directly with an argument list, and never pass user input through `sh -c`",
+    },
+    Rule {
+        title: "Code evaluated at run time",
+        severity: Severity::High,
+        pattern: r"(?:^|[^.\w])(?:eval|exec)\s*\(|\bnew\s+Function\s*\(",
+        advice: "Evaluating strings as code runs whatever an attacker can get into them; parse the data instead",
+    },
+    Rule {
+        title: "Unsafe deserialisation",
+        severity: Severity::High,
+        pattern: r"\bpickle\.loads?\(|\bmarshal\.loads?\(|\byaml\.load\((?:[^)]*Loader\s*=\s*yaml\.(?:Unsafe|Full)?Loader|[^)]*$|[^L)]*\))|\bunserialize\(",
+        advice: "Deserialising untrusted bytes with pickle, marshal or a full YAML loader can run code; use JSON or `yaml.safe_load`",
+    },
+    Rule {
+        title: "TLS certificate verification disabled",
+        severity: Severity::High,
+        pattern: r"verify\s*=\s*False|danger_accept_invalid_(?:certs|hostnames)\(\s*true|InsecureSkipVerify:\s*true|rejectUnauthorized:\s*false|NODE_TLS_REJECT_UNAUTHORIZED",
+        advice: "Without verification anyone on the path can read and change the traffic; fix the trust store instead",
+    },
+    Rule {
+        title: "SQL built from strings",
+        severity: Severity::High,
+        pattern: r#"(?i)(?:format!\(\s*"|f"|f'|`|"\s*\+|%s|\$\{|\.format\()[^"'`]*\b(?:select\s.+\sfrom|insert\s+into|update\s+\w+\s+set|delete\s+from)\b"#,
+        advice: "Values pasted into SQL text allow injection; pass them as bound parameters",
+    },
+    Rule {
+        title: "Weak hash",
+        severity: Severity::Medium,
+        pattern: r#"(?i)\bhashlib\.(?:md5|sha1)\(|\bmd5::|\bMd5::|\bSha1::new|createHash\(\s*['"](?:md5|sha1)['"]|\bmd5\.New\(|\bsha1\.New\("#,
+        advice: "MD5 and SHA-1 are broken for signatures and far too fast for passwords; use SHA-256 for integrity and Argon2/bcrypt/scrypt for passwords",
+    },
+    Rule {
+        title: "HTML injection sink",
+        severity: Severity::Medium,
+        pattern: r"\.innerHTML\s*=|\.outerHTML\s*=|dangerouslySetInnerHTML|document\.write\(",
+        advice: "Markup built from data runs scripts an attacker supplies; set text content or sanitise with a vetted library",
+    },
+    Rule {
+        title: "Predictable randomness for a secret",
+        severity: Severity::Medium,
+        pattern: r"(?i)(?:token|secret|password|passwd|session|nonce|salt|otp).*(?:Math\.random\(|\brandom\.(?:random|randint|choice)\(|\bmath/rand\b|\brand\.Intn?\()",
+        advice: "These generators are predictable; use a cryptographic source (`secrets`, `crypto.randomBytes`, `crypto/rand`, `getrandom`)",
+    },
+    Rule {
+        title: "unsafe block",
+        severity: Severity::Low,
+        pattern: r"\bunsafe\s*\{",
+        advice: "Check that the invariants the block relies on are written down in a `// SAFETY:` comment and upheld by every caller",
+    },
+];
+
+fn compiled() -> &'static [(Regex, &'static Rule)] {
+    static CELL: OnceLock<Vec<(Regex, &'static Rule)>> = OnceLock::new();
+    CELL.get_or_init(|| RULES.iter().map(|r| (Regex::new(r.pattern).expect("a valid rule pattern"), r)).collect())
+}
+
+/// Risky calls in `files`, one finding per line, naming the file.
+pub fn scan(files: &[SourceFile]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for f in files {
+        for line in f.lines() {
+            if line.in_test || line.comment {
+                continue;
+            }
+            // A `// SAFETY:` note on the same line documents an unsafe block.
+            if let Some((_, rule)) = compiled().iter().find(|(re, _)| re.is_match(line.text)) {
+                if rule.title == "unsafe block" && line.text.contains("SAFETY:") {
+                    continue;
+                }
+                let title = match &f.path {
+                    Some(p) => format!("{} in `{p}`", rule.title),
+                    None => rule.title.to_string(),
+                };
+                out.push(Finding::new(rule.severity, title, rule.advice).at_line(line.number));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use agent_os_persona_sdk::context::Origin;
+
+    fn titles(path: &str, text: &str) -> Vec<(usize, String)> {
+        scan(&[SourceFile::new(Some(path.into()), text, Origin::Read)])
+            .into_iter()
+            .map(|f| (f.line.unwrap(), f.title))
+            .collect()
+    }
+
+    #[test]
+    fn each_rule_fires_on_its_example() {
+        let cases = [
+            ("a.rs", "let o = Command::new(\"sh\").arg(\"-c\").arg(cmd);", "Shell command built at run time"),
+            ("a.py", "subprocess.run(cmd, shell=True)", "Shell command built at run time"),
+            ("a.py", "os.system('rm ' + name)", "Shell command built at run time"),
+            ("a.js", "child_process.exec(`ls ${dir}`)", "Shell command built at run time"),
+            ("a.py", "result = eval(expr)", "Code evaluated at run time"),
+            ("a.js", "const f = new Function('a', body);", "Code evaluated at run time"),
+            ("a.py", "obj = pickle.loads(blob)", "Unsafe deserialisation"),
+            ("a.py", "cfg = yaml.load(text)", "Unsafe deserialisation"),
+            ("a.py", "requests.get(url, verify=False, timeout=5)", "TLS certificate verification disabled"),
+            (
+                "a.rs",
+                "let c = builder.danger_accept_invalid_certs(true).build()?;",
+                "TLS certificate verification disabled",
+            ),
+            ("a.go", "cfg := &tls.Config{InsecureSkipVerify: true}", "TLS certificate verification disabled"),
+            ("a.rs", "let q = format!(\"SELECT * FROM users WHERE name = '{name}'\");", "SQL built from strings"),
+            ("a.py", "cur.execute(f\"DELETE FROM t WHERE id = {i}\")", "SQL built from strings"),
+            ("a.py", "h = hashlib.md5(password.encode())", "Weak hash"),
+            ("a.js", "el.innerHTML = comment.body;", "HTML injection sink"),
+            ("a.js", "const token = Math.random().toString(36);", "Predictable randomness for a secret"),
+            ("a.rs", "let p = unsafe { &*ptr };", "unsafe block"),
+        ];
+        for (path, line, want) in cases {
+            let got = titles(path, line);
+            assert_eq!(got, [(1, format!("{want} in `{path}`"))], "{line}");
+        }
+    }
+
+    #[test]
+    fn safe_forms_tests_and_comments_are_not_reported() {
+        let clean = [
+            ("a.py", "cfg = yaml.safe_load(text)"),
+            ("a.py", "cfg = yaml.load(text, Loader=yaml.SafeLoader)"),
+            ("a.py", "subprocess.run([\"ls\", path], check=True)"),
+            ("a.rs", "let o = Command::new(\"git\").arg(\"status\");"),
+            ("a.js", "re.exec(input); el.textContent = name;"),
+            ("a.py", "cur.execute(\"SELECT name FROM users WHERE id = %s\", (uid,))"),
+            ("a.rs", "// SAFETY: ptr is valid for 'a\nlet p = unsafe { &*ptr }; // SAFETY: see above"),
+            ("a.py", "# result = eval(expr)"),
+            ("a.js", "const jitter = Math.random() * 100;"),
+            ("tests/test_a.py", "obj = pickle.loads(blob)"),
+        ];
+        for (path, text) in clean {
+            assert_eq!(titles(path, text), [], "{text}");
+        }
+    }
+
+    #[test]
+    fn lines_are_numbered_in_the_file_and_one_rule_wins_per_line() {
+        let text = "fn main() {\n    let q = format!(\"SELECT * FROM t WHERE a = {x}\"); let p = unsafe { 1 };\n}\n";
+        assert_eq!(titles("src/main.rs", text), [(2, "SQL built from strings in `src/main.rs`".to_string())]);
+    }
+}
