@@ -201,10 +201,14 @@ fn main() -> Result<()> {
     }
     let project = Project::new(root);
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    rt.block_on(run(
+    let out = rt.block_on(run(
         project,
         cli.command.unwrap_or(Command::Serve { workers: 3, retention_days: 30.0, http: None, token: None }),
-    ))
+    ));
+    // Jobs have been drained and their outcomes stored; do not wait long for
+    // background work (an index build, a watcher) that is safe to abandon.
+    rt.shutdown_timeout(std::time::Duration::from_millis(500));
+    out
 }
 
 async fn run(project: Project, command: Command) -> Result<()> {

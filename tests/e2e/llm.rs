@@ -317,3 +317,47 @@ async fn the_security_persona_blanks_secrets_before_the_model_sees_them() -> Res
     );
     s.stop().await
 }
+
+/// A stdio client that goes away mid-job (as the MCP Inspector's CLI does
+/// after every call) does not cut the job short: the server lets it finish,
+/// records the result, and then exits.
+#[tokio::test]
+async fn a_job_running_when_the_stdio_client_leaves_finishes_before_the_server_exits() -> Result<()> {
+    let dir = project();
+    let double = Double::start(|_, _| {
+        Reply::openai("Done after the client left. [drain-5b]", 10, 5).after(Duration::from_secs(2))
+    })
+    .await;
+    write_config(dir.path(), &format!("provider = \"openai\"\nbase_url = \"{}/v1\"\nmodel = \"m\"\n", double.url()));
+    let s = Server::start(dir.path()).await?;
+    let id = s.invoke("engineer", json!({ "task": "review f", "context": "fn f() {}\n" })).await?;
+    // Leave while the model is answering.
+    let start = Instant::now();
+    while double.requests().is_empty() {
+        if start.elapsed() > Duration::from_secs(60) {
+            bail!("the job never asked the model");
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let crate::support::Server { mut child, client } = s;
+    client.cancel().await?;
+    let left = Instant::now();
+    let status =
+        tokio::time::timeout(Duration::from_secs(60), child.wait()).await.context("the server never exited")??;
+    assert!(status.success(), "{status}");
+    let waited = left.elapsed();
+    eprintln!("server exited {:.2} s after the client left", waited.as_secs_f64());
+    assert!(waited >= Duration::from_millis(500), "the server did not wait for the job: {waited:?}");
+
+    let out = tokio::process::Command::new(crate::support::BIN)
+        .arg("--project")
+        .arg(dir.path())
+        .args(["jobs", "show", &id])
+        .output()
+        .await?;
+    let job: Value =
+        serde_json::from_slice(&out.stdout).with_context(|| String::from_utf8_lossy(&out.stderr).into_owned())?;
+    assert_eq!(job["status"], "complete", "{job}");
+    assert!(job["result"].as_str().unwrap_or_default().contains("[drain-5b]"), "{job}");
+    Ok(())
+}

@@ -89,6 +89,8 @@ pub struct Jobs {
     running: Arc<Mutex<HashMap<String, Arc<AtomicBool>>>>,
     /// Unix seconds of the next scheduled cleanup (0 = none scheduled).
     next_cleanup: Arc<std::sync::atomic::AtomicU64>,
+    /// Set by [`Jobs::drain`]: workers take no new job.
+    stopping: Arc<AtomicBool>,
 }
 
 /// Automatic deletion of old finished jobs.
@@ -120,6 +122,7 @@ impl Jobs {
             wake: Arc::new(Notify::new()),
             running: Arc::default(),
             next_cleanup: Arc::default(),
+            stopping: Arc::default(),
         })
     }
 
@@ -236,8 +239,27 @@ impl Jobs {
         }
     }
 
+    /// Stops the workers taking new jobs and waits, at most `within`, for
+    /// the running ones to finish. Returns how many were still running;
+    /// those (and the queued ones) run again at the next start.
+    pub async fn drain(&self, within: Duration) -> usize {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.wake.notify_waiters();
+        let deadline = Instant::now() + within;
+        loop {
+            let left = self.running.lock().unwrap_or_else(|p| p.into_inner()).len();
+            if left == 0 || Instant::now() >= deadline {
+                return left;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     async fn worker(self, n: usize, runner: Arc<dyn Runner>) {
         loop {
+            if self.stopping.load(Ordering::SeqCst) {
+                return;
+            }
             let store = self.store.clone();
             let claimed = blocking(move || store.claim_next()).await;
             let job = match claimed {
@@ -273,7 +295,6 @@ impl Jobs {
             Ok(outcome) => outcome,
             Err(e) => Outcome::Failed { error: format!("the persona runtime crashed: {e}"), partial: None },
         };
-        self.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
         let store = self.store.clone();
         let key = id.clone();
         let finished = outcome.clone();
@@ -282,6 +303,8 @@ impl Jobs {
             Ok(false) => tracing::info!(job = %id, "job was already finished (cancelled)"),
             Err(e) => tracing::error!(job = %id, "could not record the outcome: {e}"),
         }
+        // Only once the outcome is stored, so `drain` never ends before it.
+        self.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
     }
 }
 

@@ -30,15 +30,30 @@ pub struct PersonaServer {
     app: App,
 }
 
+/// How long a stdio server whose client has gone waits for running jobs.
+/// A client that starts one server per call (the MCP Inspector's CLI) then
+/// still finds its job finished, rather than re-queued, on the next call.
+pub const DRAIN_ON_CLOSE: std::time::Duration = std::time::Duration::from_secs(30);
+
 impl PersonaServer {
     pub fn new(app: App) -> Self {
         Self { app }
     }
 
-    /// Serves MCP over this process's stdin/stdout until the client disconnects.
+    /// Serves MCP over this process's stdin/stdout until the client
+    /// disconnects, then gives running jobs up to [`DRAIN_ON_CLOSE`] to finish.
     pub async fn serve_stdio(self) -> anyhow::Result<()> {
+        let jobs = self.app.jobs.clone();
         let running = self.serve(rmcp::transport::stdio()).await?;
         running.waiting().await?;
+        tracing::info!("the client closed stdin; letting running jobs finish");
+        let left = jobs.drain(DRAIN_ON_CLOSE).await;
+        if left > 0 {
+            tracing::info!(
+                "{left} job(s) still running after {} s; they run again at the next start",
+                DRAIN_ON_CLOSE.as_secs()
+            );
+        }
         Ok(())
     }
 }
