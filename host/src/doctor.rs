@@ -155,7 +155,7 @@ async fn index(project: &Project, model: Option<Embedder>) -> Check {
 
 async fn personas(project: &Project) -> Vec<Check> {
     const NAME: &str = "personas";
-    let (registry, errors) = Registry::load(&project.personas_dir());
+    let (registry, errors) = Registry::load_scopes(&crate::personas::install::scopes(project));
     let mut out = Vec::new();
     for e in errors {
         out.push(fail(NAME, e.to_string(), "fix or remove that persona (`agent-os persona remove ID`)"));
@@ -163,7 +163,11 @@ async fn personas(project: &Project) -> Vec<Check> {
     let runtime = match Runtime::new(project.components_cache()) {
         Ok(r) => r,
         Err(e) => {
-            out.push(fail(NAME, e.to_string(), "check that .agent-os/.cache is writable"));
+            out.push(fail(
+                NAME,
+                e.to_string(),
+                "check that the user cache folder (~/.cache/agent-os or $AGENT_OS_CACHE_DIR) is writable",
+            ));
             return out;
         }
     };

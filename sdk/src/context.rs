@@ -43,6 +43,8 @@
 //! assert_eq!(files[1].text, "print('hi')");
 //! ```
 
+use std::collections::HashSet;
+
 /// The programming language of a [`SourceFile`], from its extension, the
 /// fence's language tag, or a guess from the text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -378,7 +380,12 @@ pub struct Material {
     pub files: Vec<SourceFile>,
     /// Bare paths the `read` callback could not resolve.
     pub unreadable: Vec<String>,
+    /// Bare paths past [`MAX_BARE_PATHS`], not read at all.
+    pub not_read: usize,
 }
+
+/// The most distinct bare paths one context may have read.
+pub const MAX_BARE_PATHS: usize = 500;
 
 /// The files in `context` (see the [module documentation](self)); `read`
 /// returns the contents of a bare path, or `None` when it cannot.
@@ -392,7 +399,7 @@ pub fn material(context: &str, read: impl Fn(&str) -> Option<String>) -> Materia
     let mut entries = Vec::new();
     scan(&lines, 0, &mut entries);
 
-    let named: Vec<String> = entries
+    let named: HashSet<String> = entries
         .iter()
         .filter_map(|e| match e {
             Entry::File(f) => f.path.clone(),
@@ -400,15 +407,19 @@ pub fn material(context: &str, read: impl Fn(&str) -> Option<String>) -> Materia
         })
         .collect();
     let mut out = Material::default();
-    let mut seen_bare: Vec<String> = Vec::new();
+    let mut seen_bare: HashSet<String> = HashSet::new();
+    let mut skipped = 0usize;
     for entry in entries {
         match entry {
             Entry::File(f) => out.files.push(f),
             Entry::Bare(path) => {
-                if named.contains(&path) || seen_bare.contains(&path) {
+                if named.contains(&path) || !seen_bare.insert(path.clone()) {
                     continue;
                 }
-                seen_bare.push(path.clone());
+                if seen_bare.len() > MAX_BARE_PATHS {
+                    skipped += 1;
+                    continue;
+                }
                 match read(&path) {
                     Some(text) => out.files.push(SourceFile::new(Some(path), text, Origin::Read)),
                     None => out.unreadable.push(path),
@@ -416,6 +427,7 @@ pub fn material(context: &str, read: impl Fn(&str) -> Option<String>) -> Materia
             }
         }
     }
+    out.not_read = skipped;
     if out.files.iter().all(|f| f.path.is_none()) && !context.trim().is_empty() {
         out.files = vec![SourceFile::new(None, context, Origin::Context)];
     }
@@ -987,6 +999,19 @@ mod tests {
         assert_eq!(paths, ["src/lib.rs", "src/db.rs"]);
         assert!(m.files.iter().all(|f| f.origin == Origin::Read));
         assert_eq!(m.unreadable, ["src/missing.rs"]);
+    }
+
+    #[test]
+    fn at_most_max_bare_paths_are_read() {
+        let ctx: String = (0..MAX_BARE_PATHS + 20).map(|i| format!("src/m{i}.rs\n")).collect();
+        let reads = std::cell::Cell::new(0);
+        let m = material(&ctx, |_| {
+            reads.set(reads.get() + 1);
+            Some("fn f() {}".into())
+        });
+        assert_eq!(reads.get(), MAX_BARE_PATHS);
+        assert_eq!(m.files.len(), MAX_BARE_PATHS);
+        assert_eq!(m.not_read, 20);
     }
 
     #[test]

@@ -32,11 +32,18 @@ impl Analysis {
     /// An analysis of `material` with these findings: the files are kept for
     /// the language model, and each path that could not be read becomes a note.
     pub fn of(material: Material, findings: Vec<Finding>) -> Self {
-        let notes = material
+        let mut notes: Vec<String> = material
             .unreadable
             .iter()
             .map(|p| format!("`{p}` is named in the context but could not be read, so it was not analysed."))
             .collect();
+        if material.not_read > 0 {
+            notes.push(format!(
+                "{} more paths in the context were not read: at most {} are read per review.",
+                material.not_read,
+                crate::context::MAX_BARE_PATHS
+            ));
+        }
         Analysis { findings, sections: Vec::new(), notes, files: material.files }
     }
 
@@ -257,7 +264,7 @@ mod tests {
 
     #[test]
     fn unreadable_paths_become_notes() {
-        let material = Material { files: vec![], unreadable: vec!["src/gone.rs".into()] };
+        let material = Material { files: vec![], unreadable: vec!["src/gone.rs".into()], not_read: 0 };
         let a = Analysis::of(material, vec![]).section("Table", "| a |");
         assert_eq!(a.notes, ["`src/gone.rs` is named in the context but could not be read, so it was not analysed."]);
         assert_eq!(a.sections, [("Table".to_string(), "| a |".to_string())]);

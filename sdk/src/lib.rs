@@ -41,6 +41,7 @@ pub mod brief;
 pub mod context;
 pub mod flow;
 pub mod host;
+pub mod testing;
 
 /// Generated bindings for the `agent-os:persona` WIT world. Use the
 /// re-exports at the crate root instead; this module is public only so the

@@ -88,7 +88,6 @@ impl Server {
         Ok(v["job_id"].as_str().context("job_id")?.to_string())
     }
 
-    /// Polls until the job leaves pending/running, or fails after `limit`.
     /// Waits until the standards search returns `path` (the index is built).
     pub async fn wait_indexed(&self, query: &str, path: &str) -> Result<()> {
         let start = Instant::now();
@@ -104,6 +103,7 @@ impl Server {
         }
     }
 
+    /// Polls until the job leaves pending/running, or fails after `limit`.
     pub async fn wait(&self, job_id: &str, limit: Duration) -> Result<Value> {
         let start = Instant::now();
         loop {

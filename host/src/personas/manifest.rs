@@ -147,6 +147,14 @@ impl Manifest {
         if self.description.trim().is_empty() || self.description.chars().count() > MAX_DESCRIPTION_CHARS {
             return Err(bad(format!("description must be 1-{MAX_DESCRIPTION_CHARS} characters")));
         }
+        // Control characters (a carriage return, an escape sequence) could
+        // redraw the capability list `persona install` asks the user about.
+        if self.name.chars().any(char::is_control) {
+            return Err(bad("name must not contain control characters".into()));
+        }
+        if self.description.chars().any(char::is_control) {
+            return Err(bad("description must be one line without control characters".into()));
+        }
         if semver::Version::parse(&self.version).is_err() {
             return Err(bad(format!("version '{}' is not a semantic version like 0.1.0", self.version)));
         }
@@ -173,7 +181,7 @@ impl Manifest {
             return Err(bad("sha256 must be 64 hex digits".into()));
         }
         for g in &self.capabilities.read_files {
-            check_glob(g).map_err(|why| bad(format!("read-files glob '{g}' {why}")))?;
+            check_glob(g).map_err(|why| bad(format!("read-files glob {g:?} {why}")))?;
         }
         if self.limits.memory_mb == 0 || self.limits.memory_mb > MAX_MEMORY_MB {
             return Err(bad(format!("limits.memory-mb must be 1..={MAX_MEMORY_MB}")));
@@ -236,6 +244,9 @@ fn check_glob(g: &str) -> Result<(), &'static str> {
     if g.trim().is_empty() {
         return Err("is empty");
     }
+    if g.chars().any(char::is_control) {
+        return Err("must not contain control characters");
+    }
     if g.starts_with('/') || g.starts_with('\\') || g.contains(':') {
         return Err("must be relative to the project root");
     }
@@ -280,6 +291,17 @@ memory-mb = 64
 
     fn err(text: &str) -> String {
         Manifest::parse("persona.toml", text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn control_characters_that_could_redraw_the_install_prompt_are_refused() {
+        let e = err(&GOOD.replace("name = \"Security Engineer\"", "name = \"Sec\\u001b[2K\""));
+        assert!(e.contains("name must not contain control characters"), "{e}");
+        let e = err(&GOOD.replace("description = \"Finds secrets\"", "description = \"Finds\\n  llm  no\""));
+        assert!(e.contains("description must be one line"), "{e}");
+        let e =
+            err(&GOOD.replace("read-files = [\"src/**\"]", "read-files = [\"**\", \"x\\r  read project files  no\"]"));
+        assert!(e.contains("must not contain control characters"), "{e}");
     }
 
     #[test]

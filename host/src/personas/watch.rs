@@ -97,9 +97,12 @@ pub fn spawn(w: Watched) -> Result<tokio::task::JoinHandle<()>, notify::Error> {
         if *scope == Scope::Project {
             let _ = std::fs::create_dir_all(dir);
         }
+        // One folder that cannot be watched must not stop the others.
         if dir.is_dir() {
-            debouncer.watch(dir, RecursiveMode::Recursive)?;
-            tracing::debug!(dir = %dir.display(), "watching installed personas");
+            match debouncer.watch(dir, RecursiveMode::Recursive) {
+                Ok(()) => tracing::debug!(dir = %dir.display(), "watching installed personas"),
+                Err(e) => tracing::warn!(dir = %dir.display(), "cannot watch for persona installs: {e}"),
+            }
         }
     }
     Ok(tokio::spawn(async move {

@@ -41,7 +41,8 @@ impl CompileCache {
         if file.exists() {
             // SAFETY: the file was written by `Component::serialize` of this
             // same wasmtime build (the engine fingerprint is in its name) into
-            // the project's private cache directory.
+            // the user's own cache directory (never the project's, which a
+            // cloned repository controls).
             match unsafe { Component::deserialize_file(engine, &file) } {
                 Ok(c) => {
                     self.remember(def, &c);

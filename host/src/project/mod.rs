@@ -55,8 +55,11 @@ impl Project {
         self.cache_dir().join("standards-index")
     }
 
+    /// Compiled persona components. They are native code loaded without
+    /// re-checking, so they live in the user's own cache, never in the
+    /// project, where a cloned repository could plant one.
     pub fn components_cache(&self) -> PathBuf {
-        self.cache_dir().join("components")
+        user_cache_dir().join("components")
     }
 
     /// Resolves `rel` inside the root, following symlinks, and refuses any
@@ -124,4 +127,12 @@ mod tests {
         std::os::unix::fs::symlink("/etc", dir.path().join("etc")).unwrap();
         assert!(matches!(p.resolve_existing("etc/hostname"), Err(PathError::Escapes(_)) | Err(PathError::Io { .. })));
     }
+}
+
+/// The user's cache folder: `$AGENT_OS_CACHE_DIR`, default `~/.cache/agent-os`.
+pub fn user_cache_dir() -> PathBuf {
+    std::env::var_os("AGENT_OS_CACHE_DIR").map(PathBuf::from).unwrap_or_else(|| {
+        let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+        home.join(".cache/agent-os")
+    })
 }

@@ -15,11 +15,7 @@ pub struct VectorCache {
 
 /// `$AGENT_OS_CACHE_DIR/embeddings.db`, default `~/.cache/agent-os/embeddings.db`.
 pub fn default_path() -> PathBuf {
-    let base = std::env::var_os("AGENT_OS_CACHE_DIR").map(PathBuf::from).unwrap_or_else(|| {
-        let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
-        home.join(".cache/agent-os")
-    });
-    base.join("embeddings.db")
+    crate::project::user_cache_dir().join("embeddings.db")
 }
 
 pub fn key(model: &str, text: &str) -> [u8; 32] {

@@ -271,6 +271,10 @@ fn rust_module(path: &str) -> (String, String) {
 
 /// The paths of a use tree starting right after `crate::`/`super::`: `a::{b, c::D}` → [[a,b],[a,c,D]].
 fn use_tree(s: &str) -> Vec<Vec<String>> {
+    // The parser walks bytes; non-ASCII characters become '_' so every
+    // position it slices at is a character boundary.
+    let ascii: String = s.chars().map(|c| if c.is_ascii() { c } else { '_' }).collect();
+    let s = ascii.as_str();
     fn parse(s: &str, pos: &mut usize) -> Vec<Vec<String>> {
         let b = s.as_bytes();
         let skip_ws = |pos: &mut usize| {
@@ -621,6 +625,13 @@ fn go(files: &[SourceFile], g: &mut Graph) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn survives_awkward_input() {
+        use agent_os_persona_sdk::testing::{awkward_files, awkward_read};
+        let _ = awkward_read;
+        let _ = analyse(&awkward_files());
+    }
+
     use agent_os_persona_sdk::context::Origin;
 
     use super::*;

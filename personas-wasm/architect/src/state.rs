@@ -58,6 +58,13 @@ fn is_global_mutable(t: &str, language: Language) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn survives_awkward_input() {
+        use agent_os_persona_sdk::testing::{awkward_files, awkward_read};
+        let _ = awkward_read;
+        let _ = analyse(&awkward_files());
+    }
+
     use agent_os_persona_sdk::context::Origin;
 
     use super::*;

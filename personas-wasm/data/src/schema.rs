@@ -179,10 +179,24 @@ fn statements_of(f: &SourceFile) -> Vec<Statement> {
 
 const SQL_START: &[&str] = &["SELECT", "INSERT", "UPDATE", "DELETE", "CREATE", "ALTER", "DROP", "WITH", "TRUNCATE"];
 
+/// Words that follow the first one in real statements; prose such as
+/// "Delete this item?" or "Update failed: " has none of them.
+const SQL_SECOND: &[&str] = &[
+    "FROM", "INTO", "SET", "TABLE", "WHERE", "VALUES", "INDEX", "VIEW", "AS", "COLUMN", "ON", "JOIN", "DISTINCT", "*",
+];
+
 fn is_sql(s: &str) -> bool {
     let t = s.trim_start();
     let word: String = t.chars().take_while(|c| c.is_ascii_alphabetic()).collect::<String>().to_ascii_uppercase();
-    SQL_START.contains(&word.as_str()) && t.len() > word.len() + 2 && t[word.len()..].starts_with(char::is_whitespace)
+    if !(SQL_START.contains(&word.as_str())
+        && t.len() > word.len() + 2
+        && t[word.len()..].starts_with(char::is_whitespace))
+    {
+        return false;
+    }
+    t.split(|c: char| c.is_whitespace() || c == '(' || c == ',')
+        .skip(1)
+        .any(|w| SQL_SECOND.iter().any(|k| w.eq_ignore_ascii_case(k)))
 }
 
 /// A string literal of code: where it starts and ends (line index, byte column), its prefix and quote.
@@ -735,6 +749,24 @@ impl Schema {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn prose_that_starts_with_a_sql_word_is_not_sql() {
+        assert!(!is_sql("Delete this item?"));
+        assert!(!is_sql("Update failed: "));
+        assert!(!is_sql("Select a file to upload"));
+        assert!(is_sql("DELETE FROM users"));
+        assert!(is_sql("select * from t"));
+        assert!(is_sql("UPDATE users SET a = 1"));
+        assert!(is_sql("CREATE TABLE t (a int)"));
+    }
+
+    #[test]
+    fn survives_awkward_input() {
+        use agent_os_persona_sdk::testing::{awkward_files, awkward_read};
+        let _ = awkward_read;
+        let _ = analyse(&awkward_files(), awkward_read);
+    }
+
     use std::collections::HashMap;
 
     use agent_os_persona_sdk::context::Origin;

@@ -261,6 +261,13 @@ fn go(code: &str, lines: &[Line<'_>], i: usize, hits: &mut Vec<(&'static Rule, u
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn survives_awkward_input() {
+        use agent_os_persona_sdk::testing::{awkward_files, awkward_read};
+        let _ = awkward_read;
+        let _ = analyse(&awkward_files());
+    }
+
     use agent_os_persona_sdk::context::Origin;
 
     use super::*;

@@ -71,7 +71,7 @@ pub fn smells(files: &[SourceFile]) -> Vec<Finding> {
                     "Ignored test",
                     "An ignored test hides a regression; fix it or delete it with a reason.",
                 ))
-            } else if SKIPS.iter().any(|s| t.contains(s)) {
+            } else if SKIPS.iter().any(|s| contains_call(t, s)) {
                 Some((
                     Severity::Medium,
                     "Skipped test",
@@ -102,6 +102,15 @@ pub fn smells(files: &[SourceFile]) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// Whether `call` occurs in `line` where it starts a name: not as the end
+/// of a longer one (`process.exit(` is not `xit(`).
+fn contains_call(line: &str, call: &str) -> bool {
+    line.match_indices(call).any(|(i, _)| {
+        let starts_with_name = call.starts_with(|c: char| c.is_alphanumeric() || c == '_');
+        !starts_with_name || !line[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_' || c == '.')
+    })
 }
 
 const SKIPS: &[&str] = &[
@@ -260,6 +269,23 @@ pub fn test_candidates(path: &str, language: Language) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn exit_calls_are_not_skipped_tests() {
+        for line in ["process.exit(1);", "sys.exit(0)", "os.Exit(1)", "std::process::exit(1);"] {
+            assert!(!SKIPS.iter().any(|s| contains_call(line, s)), "{line}");
+        }
+        for line in ["xit('works', () => {})", "  it.skip('later', f)", "t.Skip(\"slow\")", "@pytest.mark.skip"] {
+            assert!(SKIPS.iter().any(|s| contains_call(line, s)), "{line}");
+        }
+    }
+
+    #[test]
+    fn survives_awkward_input() {
+        use agent_os_persona_sdk::testing::{awkward_files, awkward_read};
+        let _ = awkward_read;
+        let _ = analyse(&awkward_files(), awkward_read);
+    }
+
     use std::collections::HashMap;
 
     use agent_os_persona_sdk::context;

@@ -45,7 +45,7 @@ const RULES: &[Rule] = &[
     Rule {
         title: "SQL built from strings",
         severity: Severity::High,
-        pattern: r#"(?i)(?:format!\(\s*"|f"|f'|`|"\s*\+|%s|\$\{|\.format\()[^"'`]*\b(?:select\s.+\sfrom|insert\s+into|update\s+\w+\s+set|delete\s+from)\b"#,
+        pattern: r#"(?i)(?:format!\(\s*"|Sprintf\(\s*"|f"|f'|"\s*\+|%s|\$\{|\.format\()[^"'`]*\b(?:select\s.+\sfrom|insert\s+into|update\s+\w+\s+set|delete\s+from)\b|`[^`]*\b(?:select\s.+\sfrom|insert\s+into|update\s+\w+\s+set|delete\s+from)\b[^`]*\$\{"#,
         advice: "Values pasted into SQL text allow injection; pass them as bound parameters",
     },
     Rule {
@@ -105,6 +105,17 @@ pub fn scan(files: &[SourceFile]) -> Vec<Finding> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn survives_awkward_input() {
+        use agent_os_persona_sdk::testing::{awkward_files, awkward_read};
+        let _ = awkward_read;
+        let _ = scan(&awkward_files());
+        for f in awkward_files() {
+            let _ = crate::secrets::scan(&f.text);
+            let _ = crate::secrets::redact_text(&f.text);
+        }
+    }
+
     use super::*;
     use agent_os_persona_sdk::context::Origin;
 
@@ -135,6 +146,8 @@ mod tests {
             ("a.go", "cfg := &tls.Config{InsecureSkipVerify: true}", "TLS certificate verification disabled"),
             ("a.rs", "let q = format!(\"SELECT * FROM users WHERE name = '{name}'\");", "SQL built from strings"),
             ("a.py", "cur.execute(f\"DELETE FROM t WHERE id = {i}\")", "SQL built from strings"),
+            ("a.js", "db.query(`SELECT * FROM t WHERE id = ${id}`)", "SQL built from strings"),
+            ("a.go", "q := fmt.Sprintf(\"SELECT a FROM t WHERE b = '%s'\", b)", "SQL built from strings"),
             ("a.py", "h = hashlib.md5(password.encode())", "Weak hash"),
             ("a.js", "el.innerHTML = comment.body;", "HTML injection sink"),
             ("a.js", "const token = Math.random().toString(36);", "Predictable randomness for a secret"),
@@ -155,6 +168,7 @@ mod tests {
             ("a.rs", "let o = Command::new(\"git\").arg(\"status\");"),
             ("a.js", "re.exec(input); el.textContent = name;"),
             ("a.py", "cur.execute(\"SELECT name FROM users WHERE id = %s\", (uid,))"),
+            ("a.go", "rows, err := db.Query(`SELECT id FROM users WHERE id = $1`, id)"),
             ("a.rs", "// SAFETY: ptr is valid for 'a\nlet p = unsafe { &*ptr }; // SAFETY: see above"),
             ("a.py", "# result = eval(expr)"),
             ("a.js", "const jitter = Math.random() * 100;"),

@@ -29,8 +29,19 @@ fn in_file(title: &str, f: &SourceFile) -> String {
 /// The text of `lines` from column `col` of line `i` on, up to the
 /// delimiter that closes the first `open` (at most 30 lines).
 fn balanced(lines: &[Line<'_>], i: usize, col: usize, open: char, close: char) -> String {
-    let mut text = lines[i].text[col..].to_string();
+    // A bounded window: a minified line with thousands of calls must not
+    // copy the rest of the line for each of them.
+    const WINDOW: usize = 4096;
+    let rest = &lines[i].text[col..];
+    let mut end = rest.len().min(WINDOW);
+    while !rest.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut text = rest[..end].to_string();
     for l in lines.iter().skip(i + 1).take(30) {
+        if text.len() >= WINDOW {
+            break;
+        }
         text.push('\n');
         text.push_str(l.text);
     }
@@ -282,12 +293,12 @@ pub fn health_check(files: &[SourceFile]) -> Vec<Finding> {
     };
     vec![
         Finding::new(
-            Severity::Medium,
+            Severity::Low,
             title,
             format!(
                 "The server defines {} route(s) ({}) but no `/health`, `/healthz`, `/ready` or `/livez` endpoint; add a \
                  cheap liveness route and a readiness route that checks its dependencies, so the orchestrator can \
-                 restart or drain it",
+                 restart or drain it (if one is defined in a file not reviewed here, this does not apply)",
                 routes.len(),
                 shown.join(", ")
             ),
@@ -389,6 +400,13 @@ pub fn unstructured_logs(files: &[SourceFile]) -> Vec<Finding> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn survives_awkward_input() {
+        use agent_os_persona_sdk::testing::{awkward_files, awkward_read};
+        let _ = awkward_read;
+        let _ = analyse(&awkward_files());
+    }
+
     use agent_os_persona_sdk::context::Origin;
 
     use super::*;
