@@ -54,6 +54,11 @@ pub fn awkward_files() -> Vec<SourceFile> {
     files
 }
 
+/// A file read from the project at `path`, for tests.
+pub fn file(path: &str, text: &str) -> SourceFile {
+    SourceFile::new(Some(path.to_string()), text, Origin::Read)
+}
+
 /// The samples' texts by path, for analyses that read more files.
 pub fn awkward_read(path: &str) -> Option<String> {
     SAMPLES.iter().find(|(p, _)| *p == path).map(|(_, t)| t.to_string())

@@ -625,19 +625,14 @@ fn go(files: &[SourceFile], g: &mut Graph) {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn survives_awkward_input() {
-        use agent_os_persona_sdk::testing::{awkward_files, awkward_read};
-        let _ = awkward_read;
-        let _ = analyse(&awkward_files());
-    }
-
     use agent_os_persona_sdk::context::Origin;
 
     use super::*;
+    use agent_os_persona_sdk::testing::{awkward_files, file};
 
-    fn file(path: &str, text: &str) -> SourceFile {
-        SourceFile::new(Some(path.to_string()), text, Origin::Read)
+    #[test]
+    fn survives_awkward_input() {
+        let _ = analyse(&awkward_files());
     }
 
     fn deps(g: &Graph, m: &str) -> Vec<String> {

@@ -58,16 +58,15 @@ fn is_global_mutable(t: &str, language: Language) -> bool {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn survives_awkward_input() {
-        use agent_os_persona_sdk::testing::{awkward_files, awkward_read};
-        let _ = awkward_read;
-        let _ = analyse(&awkward_files());
-    }
-
     use agent_os_persona_sdk::context::Origin;
 
     use super::*;
+    use agent_os_persona_sdk::testing::awkward_files;
+
+    #[test]
+    fn survives_awkward_input() {
+        let _ = analyse(&awkward_files());
+    }
 
     #[test]
     fn global_state_locks_and_sleeps_with_file_and_line() {

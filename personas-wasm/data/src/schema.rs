@@ -760,21 +760,16 @@ mod tests {
         assert!(is_sql("CREATE TABLE t (a int)"));
     }
 
-    #[test]
-    fn survives_awkward_input() {
-        use agent_os_persona_sdk::testing::{awkward_files, awkward_read};
-        let _ = awkward_read;
-        let _ = analyse(&awkward_files(), awkward_read);
-    }
-
     use std::collections::HashMap;
 
     use agent_os_persona_sdk::context::Origin;
 
     use super::*;
+    use agent_os_persona_sdk::testing::{awkward_files, awkward_read, file};
 
-    fn file(path: &str, text: &str) -> SourceFile {
-        SourceFile::new(Some(path.to_string()), text, Origin::Read)
+    #[test]
+    fn survives_awkward_input() {
+        let _ = analyse(&awkward_files(), awkward_read);
     }
 
     fn none(_: &str) -> Option<String> {

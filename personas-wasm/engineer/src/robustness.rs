@@ -261,19 +261,14 @@ fn go(code: &str, lines: &[Line<'_>], i: usize, hits: &mut Vec<(&'static Rule, u
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn survives_awkward_input() {
-        use agent_os_persona_sdk::testing::{awkward_files, awkward_read};
-        let _ = awkward_read;
-        let _ = analyse(&awkward_files());
-    }
-
     use agent_os_persona_sdk::context::Origin;
 
     use super::*;
+    use agent_os_persona_sdk::testing::{awkward_files, file};
 
-    fn file(path: &str, text: &str) -> SourceFile {
-        SourceFile::new(Some(path.to_string()), text, Origin::Read)
+    #[test]
+    fn survives_awkward_input() {
+        let _ = analyse(&awkward_files());
     }
 
     fn summary(f: &[Finding]) -> Vec<(String, Option<usize>)> {

@@ -279,21 +279,16 @@ mod tests {
         }
     }
 
-    #[test]
-    fn survives_awkward_input() {
-        use agent_os_persona_sdk::testing::{awkward_files, awkward_read};
-        let _ = awkward_read;
-        let _ = analyse(&awkward_files(), awkward_read);
-    }
-
     use std::collections::HashMap;
 
     use agent_os_persona_sdk::context;
 
     use super::*;
+    use agent_os_persona_sdk::testing::{awkward_files, awkward_read, file};
 
-    fn file(path: &str, text: &str) -> SourceFile {
-        SourceFile::new(Some(path.to_string()), text, Origin::Read)
+    #[test]
+    fn survives_awkward_input() {
+        let _ = analyse(&awkward_files(), awkward_read);
     }
 
     fn disk(files: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {

@@ -107,8 +107,7 @@ pub fn scan(files: &[SourceFile]) -> Vec<Finding> {
 mod tests {
     #[test]
     fn survives_awkward_input() {
-        use agent_os_persona_sdk::testing::{awkward_files, awkward_read};
-        let _ = awkward_read;
+        use agent_os_persona_sdk::testing::awkward_files;
         let _ = scan(&awkward_files());
         for f in awkward_files() {
             let _ = crate::secrets::scan(&f.text);

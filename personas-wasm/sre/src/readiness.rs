@@ -400,19 +400,12 @@ pub fn unstructured_logs(files: &[SourceFile]) -> Vec<Finding> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use agent_os_persona_sdk::testing::{awkward_files, file};
+
     #[test]
     fn survives_awkward_input() {
-        use agent_os_persona_sdk::testing::{awkward_files, awkward_read};
-        let _ = awkward_read;
         let _ = analyse(&awkward_files());
-    }
-
-    use agent_os_persona_sdk::context::Origin;
-
-    use super::*;
-
-    fn file(path: &str, text: &str) -> SourceFile {
-        SourceFile::new(Some(path.to_string()), text, Origin::Read)
     }
 
     fn titles(f: &[Finding]) -> Vec<(String, Option<usize>)> {
