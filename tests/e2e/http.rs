@@ -168,5 +168,15 @@ async fn http_needs_the_bearer_token_and_speaks_mcp() -> Result<()> {
     let (_, _, body) = exchange(port, &auth, &check).await?;
     let done = rpc_reply(&body).context("check reply")?;
     assert_eq!(done["result"]["structuredContent"]["status"], "complete", "{done}");
+
+    // SIGTERM: the server stops accepting, drains (nothing is running) and exits cleanly.
+    let pid = child.id().context("server pid")?;
+    let sent = tokio::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().await?;
+    assert!(sent.success());
+    let status =
+        tokio::time::timeout(Duration::from_secs(20), child.wait()).await.context("no exit after SIGTERM")??;
+    assert!(status.success(), "SIGTERM should end the server cleanly: {status}");
+    let log = std::fs::read_to_string(dir.path().join("server.log"))?;
+    assert!(log.contains("SIGTERM; no new connections"), "{log}");
     Ok(())
 }

@@ -35,6 +35,25 @@ pub struct PersonaServer {
 /// still finds its job finished, rather than re-queued, on the next call.
 pub const DRAIN_ON_CLOSE: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// Resolves on SIGTERM or Ctrl-C, naming which.
+pub async fn shutdown_signal() -> &'static str {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = term => "SIGTERM",
+        _ = tokio::signal::ctrl_c() => "Ctrl-C",
+    }
+}
+
 impl PersonaServer {
     pub fn new(app: App) -> Self {
         Self { app }
@@ -45,8 +64,13 @@ impl PersonaServer {
     pub async fn serve_stdio(self) -> anyhow::Result<()> {
         let jobs = self.app.jobs.clone();
         let running = self.serve(rmcp::transport::stdio()).await?;
-        running.waiting().await?;
-        tracing::info!("the client closed stdin; letting running jobs finish");
+        tokio::select! {
+            quit = running.waiting() => {
+                quit?;
+                tracing::info!("the client closed stdin; letting running jobs finish");
+            }
+            signal = shutdown_signal() => tracing::info!("{signal}; letting running jobs finish"),
+        }
         let left = jobs.drain(DRAIN_ON_CLOSE).await;
         if left > 0 {
             tracing::info!(
