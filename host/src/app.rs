@@ -146,7 +146,7 @@ impl App {
     pub fn open(project: Project) -> Result<(Self, Vec<PersonaError>), AppError> {
         let jobs = Jobs::open(&project.jobs_db())?;
         let (registry, errors) = Registry::load_scopes(&crate::personas::install::scopes(&project));
-        let runtime = Runtime::new(project.components_cache())?;
+        let runtime = Runtime::new(crate::plugins::components_dir())?;
         let index = IndexCell::new(project.clone());
         let llm = crate::llm::LlmAccess::from_project(project.root());
         let standards = Arc::new(Standards::open(&project)?);

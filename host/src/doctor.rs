@@ -160,7 +160,7 @@ async fn personas(project: &Project) -> Vec<Check> {
     for e in errors {
         out.push(fail(NAME, e.to_string(), "fix or remove that persona (`agent-os persona remove ID`)"));
     }
-    let runtime = match Runtime::new(project.components_cache()) {
+    let runtime = match Runtime::new(crate::plugins::components_dir()) {
         Ok(r) => r,
         Err(e) => {
             out.push(fail(

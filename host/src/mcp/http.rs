@@ -64,7 +64,7 @@ fn token_ok(header: Option<&str>, expected: &[u8; 32]) -> bool {
 /// fails; connection errors are logged.
 pub async fn serve(app: App, addr: SocketAddr, token: Option<String>) -> Result<(), HttpError> {
     check(addr, token.as_deref())?;
-    let app_jobs = app.jobs.clone();
+    let jobs = app.jobs.clone();
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|source| HttpError::Bind { addr, source })?;
     let local = listener.local_addr().unwrap_or(addr);
     let mut config = StreamableHttpServerConfig::default();
@@ -82,7 +82,6 @@ pub async fn serve(app: App, addr: SocketAddr, token: Option<String>) -> Result<
         "agent-os serving MCP on http://{local}{PATH}{}",
         if expected.is_some() { " (bearer token required)" } else { "" }
     );
-    let jobs = app_jobs;
     let stop = super::shutdown_signal();
     tokio::pin!(stop);
     loop {
@@ -90,10 +89,7 @@ pub async fn serve(app: App, addr: SocketAddr, token: Option<String>) -> Result<
             accepted = listener.accept() => accepted,
             signal = &mut stop => {
                 tracing::info!("{signal}; no new connections, letting running jobs finish");
-                let left = jobs.drain(super::DRAIN_ON_CLOSE).await;
-                if left > 0 {
-                    tracing::info!("{left} job(s) still running; they run again at the next start");
-                }
+                super::drain(&jobs).await;
                 return Ok(());
             }
         };

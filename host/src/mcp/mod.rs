@@ -35,6 +35,18 @@ pub struct PersonaServer {
 /// still finds its job finished, rather than re-queued, on the next call.
 pub const DRAIN_ON_CLOSE: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// Gives running jobs up to [`DRAIN_ON_CLOSE`] to finish before the server
+/// exits; those still running then run again at the next start.
+pub async fn drain(jobs: &crate::jobs::Jobs) {
+    let left = jobs.drain(DRAIN_ON_CLOSE).await;
+    if left > 0 {
+        tracing::info!(
+            "{left} job(s) still running after {} s; they run again at the next start",
+            DRAIN_ON_CLOSE.as_secs()
+        );
+    }
+}
+
 /// Resolves on SIGTERM or Ctrl-C, naming which.
 pub async fn shutdown_signal() -> &'static str {
     let term = async {
@@ -71,13 +83,7 @@ impl PersonaServer {
             }
             signal = shutdown_signal() => tracing::info!("{signal}; letting running jobs finish"),
         }
-        let left = jobs.drain(DRAIN_ON_CLOSE).await;
-        if left > 0 {
-            tracing::info!(
-                "{left} job(s) still running after {} s; they run again at the next start",
-                DRAIN_ON_CLOSE.as_secs()
-            );
-        }
+        drain(&jobs).await;
         Ok(())
     }
 }

@@ -102,7 +102,7 @@ pub async fn run(project: &Project, cmd: PersonaCmd) -> Result<(), CliError> {
                 scope.as_str(),
                 if target.exists() { ", replacing the installed copy" } else { "" }
             );
-            let runtime = Runtime::new(project.components_cache())?;
+            let runtime = Runtime::new(crate::plugins::components_dir())?;
             install::trial(&candidate, &runtime, project).await?;
             println!("Trial run: describe() answered '{}' in the sandbox", candidate.manifest.id);
             if !yes {

@@ -15,6 +15,13 @@ use crate::personas::PersonaDef;
 /// The wasmtime release compiled artefacts belong to.
 const WASMTIME_VERSION: &str = "48.0.8";
 
+/// Where compiled components are kept: `<user cache>/components`. They are
+/// native code loaded without re-checking, so they live in the user's own
+/// cache, never in a project, where a cloned repository could plant one.
+pub fn default_dir() -> PathBuf {
+    crate::project::user_cache_dir().join("components")
+}
+
 pub struct CompileCache {
     dir: PathBuf,
     /// Engine settings fingerprint; part of every file name.

@@ -21,7 +21,7 @@ use wasmtime::{Config, Engine, ResourceLimiter, Store, StoreLimits, StoreLimitsB
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-pub use cache::CompileCache;
+pub use cache::{CompileCache, default_dir as components_dir};
 pub use host_impl::{HostServices, SearchHit, StandardsSearch};
 
 use crate::jobs::{Job, JobControl, Outcome};

@@ -55,13 +55,6 @@ impl Project {
         self.cache_dir().join("standards-index")
     }
 
-    /// Compiled persona components. They are native code loaded without
-    /// re-checking, so they live in the user's own cache, never in the
-    /// project, where a cloned repository could plant one.
-    pub fn components_cache(&self) -> PathBuf {
-        user_cache_dir().join("components")
-    }
-
     /// Resolves `rel` inside the root, following symlinks, and refuses any
     /// path that ends up outside it. The file must exist.
     pub fn resolve_existing(&self, rel: &str) -> Result<PathBuf, PathError> {
