@@ -6,7 +6,9 @@
 //! reach the world only through the host functions in [`plugins`].
 
 pub mod app;
+pub mod dirs;
 pub mod doctor;
+pub mod fsx;
 pub mod init;
 pub mod jobs;
 pub mod llm;
@@ -18,3 +20,4 @@ pub mod rag;
 pub mod scaffold;
 pub mod secrets;
 pub mod standards;
+pub mod text;
