@@ -65,7 +65,10 @@ pub async fn run(project: &Project) -> Vec<Check> {
     out.push(index(project, model).await);
     out.extend(personas(project).await);
     out.push(llm(project).await);
-    out.push(jobs_db(&project.jobs_db()));
+    out.push(match project.state_path() {
+        Ok(d) => jobs_db(&d.join(crate::project::JOBS_DB)),
+        Err(e) => fail("jobs database", e.to_string(), "set HOME (or AGENT_OS_STATE_DIR) for the server"),
+    });
     out.push(clients(project));
     out
 }
@@ -126,9 +129,15 @@ async fn load_model(paths: &ModelPaths) -> (Check, Option<Embedder>) {
 async fn index(project: &Project, model: Option<Embedder>) -> Check {
     const NAME: &str = "standards index";
     let model = model.ok_or_else(|| crate::rag::embed::EmbedError::Load("not loaded".into()));
-    let index = match Index::open(&project.index_dir(), IndexCell::sources(project), model).await {
+    let dir = match project.index_dir() {
+        Ok(d) => d,
+        Err(e) => return fail(NAME, e.to_string(), "set HOME (or AGENT_OS_STATE_DIR) for agent-os"),
+    };
+    let index = match Index::open(&dir, IndexCell::sources(project), model).await {
         Ok(i) => i,
-        Err(e) => return fail(NAME, e.to_string(), "delete .agent-os/.cache/standards-index and run `agent-os index`"),
+        Err(e) => {
+            return fail(NAME, e.to_string(), format!("delete {} and run `agent-os index`", dir.display()));
+        }
     };
     match index.staleness().await {
         Ok(s) if !s.built => warn(

@@ -1,6 +1,48 @@
 //! Where a project's state lives, and confinement of paths to its root.
+//!
+//! A project's mutable state (job database, standards index, proposals) is
+//! the user's, not the repository's: it lives in the user's state folder
+//! under [`project_key`], never in the checkout, so nothing a repository
+//! ships is opened as a database.
 
 use std::path::{Component, Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::dirs::{self, DirsError, Kind};
+
+/// The name of a project's folder in the user's state and data folders:
+/// `<basename>-<first 16 hex digits of sha256(canonical root)>`, the basename
+/// cut to `[A-Za-z0-9._-]` and 32 characters. Two checkouts of the same
+/// repository get different keys; the same folder always gets the same one.
+/// Helper code that records per-project data (trust records) uses it too.
+pub fn project_key(root: &Path) -> String {
+    let canonical = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    #[cfg(unix)]
+    let bytes = std::os::unix::ffi::OsStrExt::as_bytes(canonical.as_os_str()).to_vec();
+    #[cfg(not(unix))]
+    let bytes = canonical.to_string_lossy().as_bytes().to_vec();
+    let digest = hex::encode(Sha256::digest(&bytes));
+    let base: String = canonical
+        .file_name()
+        .map(|n| {
+            n.to_string_lossy()
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+                .take(32)
+                .collect()
+        })
+        .unwrap_or_default();
+    let base = if base.is_empty() { "project" } else { &base };
+    format!("{base}-{}", &digest[..16])
+}
+
+/// The job database's file name in a project's state folder.
+pub const JOBS_DB: &str = "jobs.db";
+/// The standards index's folder name in a project's state folder.
+pub const INDEX_DIR: &str = "standards-index";
+/// The proposals database's file name in a project's state folder.
+pub const PROPOSALS_DB: &str = "standards.db";
 
 /// The directories of one project (the folder the server runs for).
 #[derive(Debug, Clone)]
@@ -42,17 +84,49 @@ impl Project {
         self.agent_dir().join("personas")
     }
 
-    pub fn cache_dir(&self) -> PathBuf {
-        self.agent_dir().join(".cache")
+    /// This project's key in the user's folders: see [`project_key`].
+    pub fn key(&self) -> String {
+        project_key(&self.root)
     }
 
-    pub fn jobs_db(&self) -> PathBuf {
-        self.cache_dir().join("jobs.db")
+    /// Where this project's mutable state lives:
+    /// `<user state folder>/projects/<key>`. Only the path; it may not exist.
+    pub fn state_path(&self) -> Result<PathBuf, DirsError> {
+        Ok(dirs::dir(Kind::State)?.join("projects").join(self.key()))
     }
 
-    /// The LanceDB standards index (a cache: safe to delete).
-    pub fn index_dir(&self) -> PathBuf {
-        self.cache_dir().join("standards-index")
+    /// [`Project::state_path`], created (mode 0700) when missing and checked
+    /// to be a real folder of this user that nobody else can write.
+    pub fn state_dir(&self) -> Result<PathBuf, DirsError> {
+        let base = dirs::ensure(Kind::State)?;
+        let projects = base.join("projects");
+        dirs::ensure_private(&projects, Kind::State)?;
+        let d = projects.join(self.key());
+        dirs::ensure_private(&d, Kind::State)?;
+        Ok(d)
+    }
+
+    /// The job database, in the state folder (created when missing).
+    pub fn jobs_db(&self) -> Result<PathBuf, DirsError> {
+        Ok(self.state_dir()?.join(JOBS_DB))
+    }
+
+    /// The LanceDB standards index (rebuilt from the standards when deleted),
+    /// in the state folder (created when missing).
+    pub fn index_dir(&self) -> Result<PathBuf, DirsError> {
+        Ok(self.state_dir()?.join(INDEX_DIR))
+    }
+
+    /// The database of standard proposals and decisions, in the state folder
+    /// (created when missing).
+    pub fn proposals_db(&self) -> Result<PathBuf, DirsError> {
+        Ok(self.state_dir()?.join(PROPOSALS_DB))
+    }
+
+    /// Where the user's trust record for this project is kept:
+    /// `<user data folder>/trust/<key>.toml`. Only the path.
+    pub fn trust_record_path(&self) -> Result<PathBuf, DirsError> {
+        Ok(dirs::dir(Kind::Data)?.join("trust").join(format!("{}.toml", self.key())))
     }
 
     /// Resolves `rel` inside the root, following symlinks, and refuses any

@@ -94,6 +94,8 @@ pub enum SearchError {
     Embed(#[from] EmbedError),
     #[error("{0}")]
     Io(String),
+    #[error(transparent)]
+    State(#[from] crate::dirs::DirsError),
 }
 
 /// One query.

@@ -66,6 +66,8 @@ pub enum StandardsError {
     Jobs(#[from] JobsError),
     #[error("standards worker stopped unexpectedly: {0}")]
     Join(String),
+    #[error(transparent)]
+    State(#[from] crate::dirs::DirsError),
 }
 
 fn secret_message(findings: &[SecretFinding]) -> String {
@@ -153,7 +155,7 @@ pub struct Standards {
 
 impl Standards {
     pub fn open(project: &Project) -> Result<Self, StandardsError> {
-        let store = Store::open(&project.cache_dir().join("standards.db"))?;
+        let store = Store::open(&project.proposals_db()?)?;
         Ok(Self { store: Arc::new(store), project: project.clone(), review_lock: tokio::sync::Mutex::new(()) })
     }
 
