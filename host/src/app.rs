@@ -102,7 +102,11 @@ impl IndexCell {
     /// The project's standards and the bundled universal ones.
     pub fn sources(project: &Project) -> Vec<Source> {
         vec![
-            Source::Dir { root: project.standards_dir(), prefix: ".agent-os/standards/".into() },
+            Source::Dir {
+                root: project.standards_dir(),
+                prefix: ".agent-os/standards/".into(),
+                confine: Some(project.root().to_path_buf()),
+            },
             Source::Bundled(rag::UNIVERSAL),
         ]
     }

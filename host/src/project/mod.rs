@@ -5,6 +5,8 @@
 //! under [`project_key`], never in the checkout, so nothing a repository
 //! ships is opened as a database.
 
+pub mod paths;
+
 use std::path::{Component, Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -58,6 +60,69 @@ pub enum PathError {
     Escapes(String),
     #[error("'{path}': {source}")]
     Io { path: String, source: std::io::Error },
+    #[error(
+        "{0} is a symbolic link; agent-os does not follow links in folders a repository controls (replace it with a real folder or file)"
+    )]
+    Symlink(String),
+    #[error("{0} is not a folder")]
+    NotDir(String),
+}
+
+/// Checks that no part of `path` below `base` (which `path` must start
+/// with) is a symbolic link, and that every part but the last is a folder.
+/// Parts that do not exist yet are fine. `base` itself is not checked: it is
+/// the project root the user chose.
+pub fn check_no_links(base: &Path, path: &Path) -> Result<(), PathError> {
+    let rel = path.strip_prefix(base).map_err(|_| PathError::Escapes(path.display().to_string()))?;
+    let mut at = base.to_path_buf();
+    let parts: Vec<_> = rel.components().collect();
+    for (i, c) in parts.iter().enumerate() {
+        match c {
+            Component::Normal(s) => at.push(s),
+            Component::CurDir => continue,
+            _ => return Err(PathError::Escapes(path.display().to_string())),
+        }
+        match std::fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_symlink() => return Err(PathError::Symlink(at.display().to_string())),
+            Ok(m) if i + 1 < parts.len() && !m.is_dir() => return Err(PathError::NotDir(at.display().to_string())),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(source) => return Err(PathError::Io { path: at.display().to_string(), source }),
+        }
+    }
+    Ok(())
+}
+
+/// Creates the folder `dir` (below `base`) and the folders between, one at a
+/// time, refusing when an existing part is a symbolic link or a file: no
+/// folder is ever created through a link a repository planted.
+pub fn create_dir_confined(base: &Path, dir: &Path) -> Result<(), PathError> {
+    let rel = dir.strip_prefix(base).map_err(|_| PathError::Escapes(dir.display().to_string()))?;
+    let mut at = base.to_path_buf();
+    for c in rel.components() {
+        match c {
+            Component::Normal(s) => at.push(s),
+            Component::CurDir => continue,
+            _ => return Err(PathError::Escapes(dir.display().to_string())),
+        }
+        match std::fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_symlink() => return Err(PathError::Symlink(at.display().to_string())),
+            Ok(m) if !m.is_dir() => return Err(PathError::NotDir(at.display().to_string())),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => match std::fs::create_dir(&at) {
+                Ok(()) => {}
+                // Made by someone else meanwhile: checked again on the next turn.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    if std::fs::symlink_metadata(&at).map(|m| !m.is_dir()).unwrap_or(true) {
+                        return Err(PathError::NotDir(at.display().to_string()));
+                    }
+                }
+                Err(source) => return Err(PathError::Io { path: at.display().to_string(), source }),
+            },
+            Err(source) => return Err(PathError::Io { path: at.display().to_string(), source }),
+        }
+    }
+    Ok(())
 }
 
 impl Project {
@@ -188,18 +253,43 @@ mod tests {
 
     #[cfg(unix)]
     #[test]
+    fn confined_folders_never_go_through_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        create_dir_confined(root, &root.join("a/b/c")).unwrap();
+        assert!(root.join("a/b/c").is_dir());
+        check_no_links(root, &root.join("a/b/c/missing/x.md")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.join("a/link")).unwrap();
+        assert!(matches!(create_dir_confined(root, &root.join("a/link/x")), Err(PathError::Symlink(_))));
+        assert!(matches!(check_no_links(root, &root.join("a/link/x.md")), Err(PathError::Symlink(_))));
+        assert!(matches!(check_no_links(root, &root.join("a/link")), Err(PathError::Symlink(_))));
+        assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0, "nothing made outside");
+        std::fs::write(root.join("a/file"), "x").unwrap();
+        assert!(matches!(create_dir_confined(root, &root.join("a/file/x")), Err(PathError::NotDir(_))));
+        assert!(matches!(check_no_links(root, &outside.path().join("x")), Err(PathError::Escapes(_))));
+    }
+
+    #[test]
+    fn project_keys_are_stable_safe_and_distinct() {
+        let a = tempfile::Builder::new().prefix("my proj\u{202e}ect.$(x)").tempdir().unwrap();
+        let b = tempfile::tempdir().unwrap();
+        let k = project_key(a.path());
+        assert_eq!(k, project_key(a.path()));
+        assert_ne!(k, project_key(b.path()));
+        let (base, hash) = k.rsplit_once('-').unwrap();
+        assert_eq!(hash.len(), 16);
+        assert!(base.starts_with("myproject.x"), "{k}");
+        assert!(base.len() <= 32 && k.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)), "{k}");
+        assert!(project_key(Path::new("/")).starts_with("project-"));
+    }
+
+    #[cfg(unix)]
+    #[test]
     fn refuses_symlinks_out_of_the_root() {
         let dir = tempfile::tempdir().unwrap();
         let p = Project::new(dir.path());
         std::os::unix::fs::symlink("/etc", dir.path().join("etc")).unwrap();
         assert!(matches!(p.resolve_existing("etc/hostname"), Err(PathError::Escapes(_)) | Err(PathError::Io { .. })));
     }
-}
-
-/// The user's cache folder: `$AGENT_OS_CACHE_DIR`, default `~/.cache/agent-os`.
-pub fn user_cache_dir() -> PathBuf {
-    std::env::var_os("AGENT_OS_CACHE_DIR").map(PathBuf::from).unwrap_or_else(|| {
-        let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
-        home.join(".cache/agent-os")
-    })
 }
