@@ -617,7 +617,7 @@ async fn review(
 fn read_edited(f: &std::path::Path) -> Result<String> {
     let real = f.canonicalize().with_context(|| format!("reading {}", f.display()))?;
     let limit = 2 * agent_os::standards::MAX_CONTENT_BYTES as u64;
-    Ok(agent_os::fsx::read_text_bounded(&real, limit).with_context(|| format!("reading {}", f.display()))?)
+    agent_os::fsx::read_text_bounded(&real, limit).with_context(|| format!("reading {}", f.display()))
 }
 
 async fn jobs(app: &App, action: JobsCmd) -> Result<()> {

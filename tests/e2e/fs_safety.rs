@@ -55,7 +55,7 @@ async fn a_symlinked_standard_out_of_the_project_is_never_searched() -> Result<(
     s.wait_indexed("wombat ledger retry budget", ".agent-os/standards/operations/retries.md").await?;
     for q in ["quokkaberry vault passphrase", "hunter2 quokkaberry", "private notes"] {
         let v = s.ok("search_standards", json!({ "query": q, "limit": 10 })).await?;
-        let text = v.to_string();
+        let text = v["results"].to_string();
         assert!(!text.contains("hunter2") && !text.contains("quokkaberry vault"), "{q}: {v}");
         assert!(hit_paths(&v).iter().all(|p| !p.contains("notes.md") && !p.contains("tree/")), "{q}: {v}");
     }
