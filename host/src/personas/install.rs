@@ -76,7 +76,13 @@ pub fn scopes(project: &Project) -> Vec<(Scope, PathBuf)> {
     if let Some(d) = user_dir() {
         out.push((Scope::User, d));
     }
-    out.push((Scope::Project, project.personas_dir()));
+    // Not through a planted `.agent-os` (or `personas`) link: that would
+    // load personas from anywhere on the disk.
+    let dir = project.personas_dir();
+    match crate::project::check_no_links(project.root(), &dir) {
+        Ok(()) => out.push((Scope::Project, dir)),
+        Err(e) => tracing::warn!("the project's personas are not loaded: {e}"),
+    }
     out
 }
 
@@ -325,5 +331,44 @@ impl std::fmt::Display for Candidate {
             "Imports: agent-os persona host; WASI {}",
             if wasi.is_empty() { "none".into() } else { wasi.join(", ") }
         )
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    fn guest_folder(dir: &Path) {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(dir.join("persona.toml"), "id = \"x\"").unwrap();
+    }
+
+    #[test]
+    fn a_linked_project_personas_folder_is_neither_loaded_nor_written() {
+        let outside = tempfile::tempdir().unwrap();
+        guest_folder(&outside.path().join("personas/x"));
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join(".agent-os")).unwrap();
+        let project = Project::new(dir.path());
+        assert!(scopes(&project).iter().all(|(s, _)| *s != Scope::Project));
+        let e = scope_dir(&project, Scope::Project).unwrap_err().to_string();
+        assert!(e.contains("symbolic link"), "{e}");
+        assert!(remove(&project, Scope::Project, "x").is_err());
+        assert!(outside.path().join("personas/x/persona.toml").exists(), "nothing removed through the link");
+    }
+
+    #[test]
+    fn install_reads_no_link_from_its_source() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret"), "id = \"x\"").unwrap();
+        let src = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret"), src.path().join("persona.toml")).unwrap();
+        let e = prepare(src.path(), None).unwrap_err().to_string();
+        assert!(e.contains("symbolic link"), "{e}");
+        // A manifest of 1 GiB (sparse): refused by its size, not read.
+        let src = tempfile::tempdir().unwrap();
+        std::fs::File::create(src.path().join("persona.toml")).unwrap().set_len(1 << 30).unwrap();
+        let e = prepare(src.path(), None).unwrap_err().to_string();
+        assert!(e.contains("limit"), "a 1 GiB manifest is refused by its size: {e}");
     }
 }
