@@ -234,6 +234,31 @@ fn without_home_nothing_falls_back_to_the_project() -> Result<()> {
     assert!(v["components_dir"]["path"].is_null(), "{v}");
     let leftovers: Vec<PathBuf> = std::fs::read_dir(dir.path())?.map(|e| e.unwrap().path()).collect();
     assert!(leftovers.is_empty(), "nothing was created in the project: {leftovers:?}");
+
+    // With only a state folder named: no model, no caches, and search says so,
+    // run from inside the project (the current folder is never a fallback).
+    write(&dir.path().join(".agent-os/standards/ops/retries.md"), OK_MD);
+    let out = std::process::Command::new(BIN)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .env("AGENT_OS_STATE_DIR", STATE_DIR)
+        .current_dir(dir.path())
+        .args(["search", "wombat ledger retry budget", "--json"])
+        .stdin(std::process::Stdio::null())
+        .output()?;
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(v["mode"], "full-text", "{v}");
+    assert!(v["note"].as_str().unwrap_or("").contains("full-text"), "{v}");
+    assert!(v["hits"].as_array().is_some_and(|h| h.iter().any(|h| h["path"] == ".agent-os/standards/ops/retries.md")));
+    let mut top: Vec<String> =
+        std::fs::read_dir(dir.path())?.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    top.sort();
+    assert_eq!(top, [".agent-os"], "no cache or model folder appeared in the project");
+    let agent: Vec<String> = std::fs::read_dir(dir.path().join(".agent-os"))?
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(agent, ["standards"], "no state in the repository");
     Ok(())
 }
 
