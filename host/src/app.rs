@@ -19,6 +19,8 @@ pub enum AppError {
     Plugins(#[from] PluginError),
     #[error(transparent)]
     Standards(#[from] StandardsError),
+    #[error(transparent)]
+    State(#[from] crate::dirs::DirsError),
 }
 
 /// Settings the binary passes in.
@@ -100,7 +102,11 @@ impl IndexCell {
     /// The project's standards and the bundled universal ones.
     pub fn sources(project: &Project) -> Vec<Source> {
         vec![
-            Source::Dir { root: project.standards_dir(), prefix: ".agent-os/standards/".into() },
+            Source::Dir {
+                root: project.standards_dir(),
+                prefix: ".agent-os/standards/".into(),
+                confine: Some(project.root().to_path_buf()),
+            },
             Source::Bundled(rag::UNIVERSAL),
         ]
     }
@@ -113,7 +119,7 @@ impl IndexCell {
                 if let Err(e) = &model {
                     tracing::warn!("standards search runs on full text only: {e}");
                 }
-                let index = Index::open(&self.project.index_dir(), Self::sources(&self.project), model).await?;
+                let index = Index::open(&self.project.index_dir()?, Self::sources(&self.project), model).await?;
                 Ok::<_, SearchError>(Arc::new(index))
             })
             .await
@@ -144,7 +150,7 @@ impl StandardsSearch for IndexCell {
 impl App {
     /// Opens the project's state without starting workers.
     pub fn open(project: Project) -> Result<(Self, Vec<PersonaError>), AppError> {
-        let jobs = Jobs::open(&project.jobs_db())?;
+        let jobs = Jobs::open(&project.jobs_db()?)?;
         let (registry, errors) = Registry::load_scopes(&crate::personas::install::scopes(&project));
         let runtime = Runtime::new(crate::plugins::components_dir())?;
         let index = IndexCell::new(project.clone());

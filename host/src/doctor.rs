@@ -58,14 +58,26 @@ fn fail(name: &'static str, detail: impl Into<String>, fix: impl Into<String>) -
 
 /// Runs every check, in the order a user would fix things.
 pub async fn run(project: &Project) -> Vec<Check> {
-    let paths = ModelPaths::from_env();
-    let mut out = vec![model_files(&paths), onnx_runtime(&paths)];
-    let (load, model) = load_model(&paths).await;
-    out.push(load);
+    let mut out = Vec::new();
+    let model = match ModelPaths::from_env() {
+        Ok(paths) => {
+            out.extend([model_files(&paths), onnx_runtime(&paths)]);
+            let (load, model) = load_model(&paths).await;
+            out.push(load);
+            model
+        }
+        Err(e) => {
+            out.push(warn("model files", e.to_string(), "set HOME, or AGENT_OS_MODELS_DIR to an absolute path"));
+            None
+        }
+    };
     out.push(index(project, model).await);
     out.extend(personas(project).await);
     out.push(llm(project).await);
-    out.push(jobs_db(&project.jobs_db()));
+    out.push(match project.state_path() {
+        Ok(d) => jobs_db(&d.join(crate::project::JOBS_DB)),
+        Err(e) => fail("jobs database", e.to_string(), "set HOME (or AGENT_OS_STATE_DIR) for the server"),
+    });
     out.push(clients(project));
     out
 }
@@ -85,7 +97,10 @@ fn model_files(paths: &ModelPaths) -> Check {
 
 fn onnx_runtime(paths: &ModelPaths) -> Check {
     if paths.ort_lib.is_file() {
-        ok("onnx runtime", paths.ort_lib.display().to_string())
+        match crate::rag::embed::check_library(&paths.ort_lib) {
+            Ok(()) => ok("onnx runtime", paths.ort_lib.display().to_string()),
+            Err(e) => fail("onnx runtime", e.to_string(), "reinstall with scripts/setup-models.sh"),
+        }
     } else {
         warn(
             "onnx runtime",
@@ -126,9 +141,15 @@ async fn load_model(paths: &ModelPaths) -> (Check, Option<Embedder>) {
 async fn index(project: &Project, model: Option<Embedder>) -> Check {
     const NAME: &str = "standards index";
     let model = model.ok_or_else(|| crate::rag::embed::EmbedError::Load("not loaded".into()));
-    let index = match Index::open(&project.index_dir(), IndexCell::sources(project), model).await {
+    let dir = match project.index_dir() {
+        Ok(d) => d,
+        Err(e) => return fail(NAME, e.to_string(), "set HOME (or AGENT_OS_STATE_DIR) for agent-os"),
+    };
+    let index = match Index::open(&dir, IndexCell::sources(project), model).await {
         Ok(i) => i,
-        Err(e) => return fail(NAME, e.to_string(), "delete .agent-os/.cache/standards-index and run `agent-os index`"),
+        Err(e) => {
+            return fail(NAME, e.to_string(), format!("delete {} and run `agent-os index`", dir.display()));
+        }
     };
     match index.staleness().await {
         Ok(s) if !s.built => warn(
@@ -267,7 +288,7 @@ fn clients(project: &Project) -> Check {
     let wired: Vec<&str> = [(".cursor/mcp.json", "Cursor"), (".mcp.json", "Claude Code")]
         .into_iter()
         .filter(|(p, _)| {
-            std::fs::read_to_string(project.root().join(p))
+            crate::fsx::read_text_bounded(&project.root().join(p), crate::init::MAX_READ_BYTES)
                 .ok()
                 .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
                 .is_some_and(|v| v["mcpServers"].get(crate::init::SERVER_NAME).is_some())

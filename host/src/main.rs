@@ -46,6 +46,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Where this project's state, your trust record, settings and caches are.
+    Paths {
+        /// Print them as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Check the installation: model, ONNX Runtime, index, personas, LLM provider, jobs database.
     Doctor {
         /// Print the checks as JSON.
@@ -219,6 +225,7 @@ async fn run(project: Project, command: Command) -> Result<()> {
     match command {
         Command::Init { force, json } => return init(&project, force, json),
         Command::Doctor { json } => return doctor(&project, json).await,
+        Command::Paths { json } => return paths(&project, json),
         // Refuse a bad address/token pair before opening anything.
         Command::Serve { http: Some(addr), ref token, .. } => {
             agent_os::mcp::http::check(addr, token.as_deref().filter(|t| !t.is_empty()))?;
@@ -259,7 +266,7 @@ async fn run(project: Project, command: Command) -> Result<()> {
         Command::Jobs { action } => jobs(&app, action).await,
         Command::Persona { .. } => unreachable!("handled before the app opens"),
         Command::Index { rebuild, json } => index(&app, rebuild, json).await,
-        Command::Init { .. } | Command::Doctor { .. } => unreachable!("handled above"),
+        Command::Init { .. } | Command::Doctor { .. } | Command::Paths { .. } => unreachable!("handled above"),
         Command::Standards { action: StandardsCmd::List { json } } => standards_list(&app, json).await,
         Command::Standards { action: StandardsCmd::Proposals { status, limit, json } } => {
             proposals(&app, status, limit, json).await
@@ -317,6 +324,25 @@ fn init(project: &Project, force: bool, json: bool) -> Result<()> {
         }
     }
     println!("next: `agent-os doctor` checks the set-up; restart Cursor or Claude Code to pick up the server");
+    Ok(())
+}
+
+fn paths(project: &Project, json: bool) -> Result<()> {
+    let all = agent_os::project::paths::locations(project);
+    if json {
+        let mut map = serde_json::Map::new();
+        for l in &all {
+            map.insert(l.name.into(), serde_json::to_value(l)?);
+        }
+        println!("{}", serde_json::to_string_pretty(&map)?);
+        return Ok(());
+    }
+    for l in &all {
+        match (&l.path, &l.unavailable) {
+            (Some(p), _) => println!("{:<15} {}", l.name, agent_os::text::escape(&p.display().to_string())),
+            (None, why) => println!("{:<15} unavailable: {}", l.name, why.as_deref().unwrap_or("unknown")),
+        }
+    }
     Ok(())
 }
 
@@ -553,7 +579,7 @@ async fn review(
     match decision {
         "approve" => {
             let edited = match edited {
-                Some(f) => Some(std::fs::read_to_string(&f).with_context(|| format!("reading {}", f.display()))?),
+                Some(f) => Some(read_edited(&f)?),
                 None => None,
             };
             let reviewer = reviewer.filter(|r| !r.trim().is_empty()).unwrap_or_else(|| "human".into());
@@ -583,6 +609,15 @@ async fn review(
         other => bail!("unknown decision '{other}': use approve, revise or reject"),
     }
     Ok(())
+}
+
+/// The reviewer's edited standard: a regular file of at most twice the
+/// largest standard (links the reviewer named are followed; the file itself
+/// must be a regular file).
+fn read_edited(f: &std::path::Path) -> Result<String> {
+    let real = f.canonicalize().with_context(|| format!("reading {}", f.display()))?;
+    let limit = 2 * agent_os::standards::MAX_CONTENT_BYTES as u64;
+    agent_os::fsx::read_text_bounded(&real, limit).with_context(|| format!("reading {}", f.display()))
 }
 
 async fn jobs(app: &App, action: JobsCmd) -> Result<()> {

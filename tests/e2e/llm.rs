@@ -350,6 +350,7 @@ async fn a_job_running_when_the_stdio_client_leaves_finishes_before_the_server_e
     assert!(waited >= Duration::from_millis(500), "the server did not wait for the job: {waited:?}");
 
     let out = tokio::process::Command::new(crate::support::BIN)
+        .env("AGENT_OS_STATE_DIR", crate::support::STATE_DIR)
         .arg("--project")
         .arg(dir.path())
         .args(["jobs", "show", &id])

@@ -90,6 +90,7 @@ impl Live {
 /// Runs the agent-os command line; returns (success, stdout, stderr).
 async fn cli(project: &Path, config: &Path, args: &[&str], env: &[(&str, &Path)]) -> Result<(bool, String, String)> {
     let out = tokio::process::Command::new(BIN)
+        .env("AGENT_OS_STATE_DIR", crate::support::STATE_DIR)
         .arg("--project")
         .arg(project)
         .args(args)

@@ -41,6 +41,7 @@ fn standards_dir(root: &Path) -> PathBuf {
 /// `agent-os standards list --json` on the project.
 fn standards_list(root: &Path) -> Result<Vec<Value>> {
     let out = std::process::Command::new(BIN)
+        .env("AGENT_OS_STATE_DIR", crate::support::STATE_DIR)
         .arg("--project")
         .arg(root)
         .args(["standards", "list", "--json"])
@@ -425,6 +426,7 @@ async fn a_client_with_elicitation_approves_in_the_same_call() -> Result<()> {
     let dir = project();
     let log = std::fs::File::create(dir.path().join("server.log"))?;
     let mut child = tokio::process::Command::new(BIN)
+        .env("AGENT_OS_STATE_DIR", crate::support::STATE_DIR)
         .arg("--project")
         .arg(dir.path())
         .arg("serve")
@@ -463,7 +465,13 @@ async fn a_client_with_elicitation_approves_in_the_same_call() -> Result<()> {
 }
 
 fn cli(root: &Path, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(BIN).arg("--project").arg(root).args(args).output().expect("running agent-os")
+    std::process::Command::new(BIN)
+        .env("AGENT_OS_STATE_DIR", crate::support::STATE_DIR)
+        .arg("--project")
+        .arg(root)
+        .args(args)
+        .output()
+        .expect("running agent-os")
 }
 
 #[tokio::test]

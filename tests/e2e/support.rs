@@ -14,6 +14,25 @@ use sha2::{Digest, Sha256};
 pub const BIN: &str = env!("CARGO_BIN_EXE_agent-os");
 /// Where host/build.rs put the test guest components.
 pub const GUESTS: &str = env!("AGENT_OS_TEST_GUESTS_DIR");
+/// The state folder (AGENT_OS_STATE_DIR) the tests give agent-os: each
+/// project's jobs and index go to a folder of their own in it, not into the
+/// real `~/.local/state`.
+pub const STATE_DIR: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/e2e-state");
+
+/// Where `agent-os paths --json` puts location `name` (e.g. `jobs_db`,
+/// `index_dir`, `state_dir`) for `project`, with the tests' state folder.
+pub fn state_path(project: &Path, name: &str) -> PathBuf {
+    let out = std::process::Command::new(BIN)
+        .env("AGENT_OS_STATE_DIR", STATE_DIR)
+        .arg("--project")
+        .arg(project)
+        .args(["paths", "--json"])
+        .output()
+        .expect("running agent-os paths");
+    assert!(out.status.success(), "agent-os paths: {}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("paths --json prints JSON");
+    PathBuf::from(v[name]["path"].as_str().unwrap_or_else(|| panic!("no path for {name}: {v}")))
+}
 
 /// Spawns `agent-os serve` for `project` with piped stdio (for an MCP
 /// client) and its log appended to `project/server.log`.
@@ -24,6 +43,7 @@ pub fn spawn_server(project: &Path, extra: &[&str], env: &[(&str, &str)]) -> Res
         .arg(project)
         .arg("serve")
         .args(extra)
+        .env("AGENT_OS_STATE_DIR", STATE_DIR)
         .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

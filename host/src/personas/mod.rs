@@ -48,6 +48,21 @@ pub enum PersonaError {
     Verify { id: String, source: VerifyError },
     #[error("{file}: the manifest id '{id}' does not match its folder '{folder}'")]
     FolderMismatch { file: String, id: String, folder: String },
+    #[error(transparent)]
+    Read(#[from] crate::fsx::ReadError),
+}
+
+/// Largest `persona.toml` read.
+pub const MAX_MANIFEST_BYTES: u64 = 64 << 10;
+/// Largest `prompt.md` read.
+pub const MAX_PROMPT_BYTES: u64 = 64 << 10;
+/// Largest component read.
+pub const MAX_COMPONENT_BYTES: u64 = 32 << 20;
+
+/// Reads a file of an installed persona: a regular file (never through a
+/// symlink, never a device or FIFO) of at most `limit` bytes.
+pub fn read_persona_file(path: &Path, limit: u64) -> Result<Vec<u8>, PersonaError> {
+    Ok(crate::fsx::read_bounded(path, limit)?)
 }
 
 /// One persona ready to run.
@@ -164,16 +179,22 @@ impl Registry {
 }
 
 /// The persona folders under `dir`, sorted; hidden folders (an install or
-/// removal in progress) are skipped.
+/// removal in progress) and symbolic links are skipped, and so is `dir`
+/// itself when it is a link.
 pub fn installed_folders(dir: &Path) -> Vec<PathBuf> {
+    if crate::fsx::is_symlink(dir) {
+        tracing::warn!("{} is a symbolic link; personas are not loaded through links", dir.display());
+        return Vec::new();
+    }
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
     let mut folders: Vec<_> = entries
         .flatten()
         .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        // The entry's own type: a link to a folder is not a folder here.
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
         .map(|e| e.path())
-        .filter(|p| p.is_dir())
         .collect();
     folders.sort();
     folders
@@ -204,21 +225,23 @@ pub fn verify(manifest: &Manifest, wasm: &[u8]) -> Result<verify::Surface, Perso
 pub fn load_installed(folder: &Path) -> Result<PersonaDef, PersonaError> {
     let file = folder.join("persona.toml");
     let file_name = file.display().to_string();
-    let read = |p: &Path| std::fs::read(p).map_err(|source| PersonaError::Io { file: p.display().to_string(), source });
-    let text = String::from_utf8_lossy(&read(&file)?).into_owned();
+    let text = String::from_utf8_lossy(&read_persona_file(&file, MAX_MANIFEST_BYTES)?).into_owned();
     let manifest = Manifest::parse(&file_name, &text)?;
     let folder_name = folder.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
     if folder_name != manifest.id {
         return Err(PersonaError::FolderMismatch { file: file_name, id: manifest.id, folder: folder_name });
     }
-    let wasm = read(&folder.join(&manifest.component))?;
+    let wasm = read_persona_file(&folder.join(&manifest.component), MAX_COMPONENT_BYTES)?;
     if manifest.sha256.is_none() {
         return Err(PersonaError::HashMissing { id: manifest.id, actual: sha256_hex(&wasm) });
     }
     verify(&manifest, &wasm)?;
     let actual = sha256_hex(&wasm);
-    let prompt = std::fs::read_to_string(folder.join("prompt.md"))
-        .unwrap_or_else(|_| format!("# {}\n\n{}", manifest.name, manifest.description));
+    let prompt = match read_persona_file(&folder.join("prompt.md"), MAX_PROMPT_BYTES) {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(PersonaError::Read(e)) if e.is_not_found() => format!("# {}\n\n{}", manifest.name, manifest.description),
+        Err(e) => return Err(e),
+    };
     Ok(PersonaDef { manifest, prompt, component: Arc::from(wasm), sha256: actual, builtin: false, installed: None })
 }
 

@@ -3,15 +3,16 @@
 //! and when the set of personas changed every connected MCP client is told
 //! (`notifications/tools/list_changed`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use notify::{EventKind, RecursiveMode};
+use notify::EventKind;
 use notify_debouncer_full::{DebounceEventResult, new_debouncer};
 
 use super::{Registry, Scope};
 use crate::plugins::Runtime;
+use crate::rag::watch::{FolderWatch, WatchRoot, create_root};
 
 /// Quiet time after the last file event before the personas are reloaded.
 pub const DEBOUNCE: Duration = Duration::from_millis(300);
@@ -80,7 +81,7 @@ pub async fn reload(w: &Watched) -> bool {
 /// Watches the persona folders (creating the project's) until aborted.
 pub fn spawn(w: Watched) -> Result<tokio::task::JoinHandle<()>, notify::Error> {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<()>();
-    let mut debouncer = new_debouncer(DEBOUNCE, None, move |res: DebounceEventResult| match res {
+    let debouncer = new_debouncer(DEBOUNCE, None, move |res: DebounceEventResult| match res {
         Ok(events) => {
             if events.iter().any(|e| !matches!(e.kind, EventKind::Access(_))) {
                 let _ = tx.send(());
@@ -93,22 +94,25 @@ pub fn spawn(w: Watched) -> Result<tokio::task::JoinHandle<()>, notify::Error> {
             let _ = tx.send(());
         }
     })?;
-    for (scope, dir) in &w.scopes {
-        if *scope == Scope::Project {
-            let _ = std::fs::create_dir_all(dir);
-        }
-        // One folder that cannot be watched must not stop the others.
-        if dir.is_dir() {
-            match debouncer.watch(dir, RecursiveMode::Recursive) {
-                Ok(()) => tracing::debug!(dir = %dir.display(), "watching installed personas"),
-                Err(e) => tracing::warn!(dir = %dir.display(), "cannot watch for persona installs: {e}"),
-            }
-        }
-    }
+    // Each scope folder and the persona folders in it, one level deep, never
+    // through a link; the project's is created (and confined to the project:
+    // `<root>/.agent-os/personas`).
+    let roots: Vec<WatchRoot> = w
+        .scopes
+        .iter()
+        .map(|(scope, dir)| WatchRoot {
+            root: dir.clone(),
+            confine: (*scope == Scope::Project).then(|| dir.ancestors().nth(2).map(Path::to_path_buf)).flatten(),
+            depth: 1,
+        })
+        .collect();
+    roots.iter().filter(|r| r.confine.is_some()).for_each(create_root);
+    let mut folders = FolderWatch::new(debouncer, roots);
+    tracing::debug!(folders = folders.count(), "watching installed personas");
     Ok(tokio::spawn(async move {
-        let _keep = debouncer;
         while rx.recv().await.is_some() {
             while rx.try_recv().is_ok() {}
+            folders.refresh();
             reload(&w).await;
         }
     }))
