@@ -18,3 +18,4 @@ mod proposals;
 mod sandbox;
 mod search;
 mod skeleton;
+mod trust;

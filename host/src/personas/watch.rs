@@ -1,9 +1,10 @@
-//! Keeps a running server's personas in line with what is installed: the
-//! persona folders are watched, each burst of changes reloads the registry,
-//! and when the set of personas changed every connected MCP client is told
-//! (`notifications/tools/list_changed`).
+//! Keeps a running server's personas in line with what is installed and
+//! trusted: the persona folders and the user's trust records are watched,
+//! each burst of changes reloads the registry (re-checking trust, so a pulled
+//! commit that changes a project persona drops its tool until it is trusted
+//! again), and when the set of personas changed every connected MCP client
+//! is told (`notifications/tools/list_changed`).
 
-use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use notify_debouncer_full::{DebounceEventResult, new_debouncer};
 
 use super::{Registry, Scope};
 use crate::plugins::Runtime;
+use crate::project::Project;
 
 /// Quiet time after the last file event before the personas are reloaded.
 pub const DEBOUNCE: Duration = Duration::from_millis(300);
@@ -39,15 +41,15 @@ impl PersonaEvents {
 /// What the watcher keeps current.
 pub struct Watched {
     pub registry: Arc<RwLock<Registry>>,
-    pub scopes: Vec<(Scope, PathBuf)>,
+    pub project: Project,
     pub runtime: Arc<Runtime>,
     pub events: PersonaEvents,
 }
 
 /// Reloads the personas from disk; returns whether the set changed.
 pub async fn reload(w: &Watched) -> bool {
-    let scopes = w.scopes.clone();
-    let Ok((next, errors)) = tokio::task::spawn_blocking(move || Registry::load_scopes(&scopes)).await else {
+    let project = w.project.clone();
+    let Ok((next, errors)) = tokio::task::spawn_blocking(move || Registry::load_project(&project)).await else {
         return false;
     };
     for e in &errors {
@@ -56,6 +58,10 @@ pub async fn reload(w: &Watched) -> bool {
     let (added, removed, changed) = {
         let mut current = w.registry.write().unwrap_or_else(|p| p.into_inner());
         if current.fingerprint() == next.fingerprint() {
+            // The same tools; what is untrusted (and the sentence about it) may differ.
+            if current.untrusted() != next.untrusted() || current.trust_notice() != next.trust_notice() {
+                *current = next;
+            }
             return false;
         }
         let before = current.ids();
@@ -93,7 +99,15 @@ pub fn spawn(w: Watched) -> Result<tokio::task::JoinHandle<()>, notify::Error> {
             let _ = tx.send(());
         }
     })?;
-    for (scope, dir) in &w.scopes {
+    let mut dirs = crate::personas::install::scopes(&w.project);
+    // `agent-os trust` in a terminal takes effect at once: the records are watched too.
+    if let Ok(store) = crate::trust::Store::user()
+        && crate::dirs::ensure(crate::dirs::Kind::Data).is_ok()
+        && crate::dirs::ensure_private(store.dir(), crate::dirs::Kind::Data).is_ok()
+    {
+        dirs.push((Scope::User, store.dir().to_path_buf()));
+    }
+    for (scope, dir) in &dirs {
         if *scope == Scope::Project {
             let _ = std::fs::create_dir_all(dir);
         }
