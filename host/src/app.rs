@@ -211,7 +211,18 @@ impl Runner for App {
     fn run(&self, job: Job, ctl: JobControl) -> Pin<Box<dyn Future<Output = Outcome> + Send>> {
         let app = self.clone();
         Box::pin(async move {
-            let Some(def) = app.registry().get(&job.persona) else {
+            let registry = app.registry();
+            let Some(def) = registry.get(&job.persona) else {
+                if registry.untrusted().iter().any(|u| u.id == job.persona) {
+                    return Outcome::Failed {
+                        error: format!(
+                            "persona '{}' ships with this project but its current content is not trusted, so it does not run; \
+                             the user can review and trust it with `agent-os trust`",
+                            crate::text::escape_short(&job.persona, 40)
+                        ),
+                        partial: None,
+                    };
+                }
                 return Outcome::Failed {
                     error: format!("persona '{}' is not installed on this server", job.persona),
                     partial: None,

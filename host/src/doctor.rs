@@ -197,11 +197,7 @@ async fn personas(trust: crate::trust::ProjectTrust) -> Vec<Check> {
     let (registry, errors) = Registry::from_trust(crate::personas::install::user_dir().as_deref(), trust);
     let mut out = Vec::new();
     for e in errors {
-        out.push(fail(
-            NAME,
-            crate::text::escape(&e.to_string()).into_owned(),
-            "fix or remove that persona (`agent-os persona remove ID`)",
-        ));
+        out.push(fail(NAME, e.to_string(), "fix or remove that persona (`agent-os persona remove ID`)"));
     }
     let runtime = match Runtime::new(crate::plugins::components_dir()) {
         Ok(r) => r,

@@ -364,6 +364,55 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_redirect_to_another_host_is_not_followed_with_the_key() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        // Where the redirect points: counts connections.
+        let other = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let other_port = other.local_addr().unwrap().port();
+        let hits = Arc::new(AtomicUsize::new(0));
+        let h = hits.clone();
+        tokio::spawn(async move {
+            while let Ok((_s, _)) = other.accept().await {
+                h.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        // The provider: answers every request with a redirect there.
+        let provider = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = provider.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = provider.accept().await {
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 16384];
+                    let _ = s.read(&mut buf).await;
+                    let answer = format!(
+                        "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://127.0.0.1:{other_port}/v1/chat/completions\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    );
+                    let _ = s.write_all(answer.as_bytes()).await;
+                });
+            }
+        });
+        let mut c = cfg(ProviderKind::OpenAi, Some("K"));
+        c.base_url = format!("http://127.0.0.1:{port}/v1");
+        let client = LlmClient::new(c, |_| Some("sk-redirect-secret".into())).unwrap();
+        let e = client.complete(&[ChatMessage::new(Role::User, "hi")], 10).await.unwrap_err();
+        assert!(matches!(e, LlmError::Status { status: 307, .. }), "{e}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(hits.load(Ordering::SeqCst), 0, "the request (and its key) followed the redirect");
+    }
+
+    #[test]
+    fn a_base_url_with_credentials_or_remote_http_is_refused() {
+        for url in ["https://u:p@x.example/v1", "http://x.example/v1"] {
+            let mut c = cfg(ProviderKind::OpenAi, None);
+            c.base_url = url.into();
+            let e = LlmClient::new(c, |_| None).unwrap_err().to_string();
+            assert!(!e.contains("u:p"), "{e}");
+        }
+    }
+
+    #[tokio::test]
     async fn an_unreachable_provider_is_a_transport_error_naming_the_url() {
         // A loopback port that was free a moment ago: nothing listens there.
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

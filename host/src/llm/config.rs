@@ -144,17 +144,9 @@ pub enum ConfigError {
         "{origin}: api_key_env '{value}' is not a valid variable name (letters, digits and '_'); give the NAME of the variable, not the key itself"
     )]
     KeyEnvName { origin: String, value: String },
-    #[error(
-        "the API key variable {var} is named by {key_origin} ({key_layer}), but the endpoint {url} comes from {url_origin} ({url_layer}); agent-os sends a key only to an endpoint named in the same place. Set base_url and api_key_env together, in one place"
-    )]
-    KeyElsewhere {
-        var: String,
-        key_origin: String,
-        key_layer: &'static str,
-        url: String,
-        url_origin: String,
-        url_layer: &'static str,
-    },
+    /// The key variable and the endpoint come from different layers.
+    #[error("{message}")]
+    KeyElsewhere { var: String, message: String },
 }
 
 /// The `[llm]` table as written; every field optional so env vars can fill it.
@@ -358,14 +350,15 @@ fn resolve(
     if let Some(k) = &key
         && k.layer != url.layer
     {
-        return Err(ConfigError::KeyElsewhere {
-            var: k.value.clone(),
-            key_origin: k.origin.clone(),
-            key_layer: k.layer.as_str(),
-            url: base_url,
-            url_origin: url.origin,
-            url_layer: url.layer.as_str(),
-        });
+        let message = format!(
+            "the API key variable {} is named by {} ({}), but the endpoint {base_url} comes from {} ({}); agent-os sends a key only to an endpoint named in the same place. Set base_url and api_key_env together, in one place",
+            k.value,
+            k.origin,
+            k.layer.as_str(),
+            url.origin,
+            url.layer.as_str()
+        );
+        return Err(ConfigError::KeyElsewhere { var: k.value.clone(), message });
     }
 
     let timeout_seconds = layers

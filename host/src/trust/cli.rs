@@ -214,6 +214,9 @@ fn persona_text(out: &mut String, item: &Item, files: &crate::personas::PersonaF
     ));
     out.push_str(&format!("  limits      memory-mb {}, timeout-s {}\n", m.limits.memory_mb, m.limits.timeout_s));
     out.push_str(&format!("  component   {} sha256 {}\n", escape(&m.component), files.component_sha256()));
+    if crate::personas::CORE_IDS.contains(&m.id.as_str()) {
+        out.push_str("  warning     it has the id of a built-in persona; it will not load\n");
+    }
     if let Some(pinned) = &m.sha256
         && !pinned.eq_ignore_ascii_case(&files.component_sha256())
     {
