@@ -100,7 +100,7 @@ async fn a_project_persona_runs_only_while_its_content_is_trusted() -> Result<()
         "{instructions}"
     );
     let v = s.ok("search_standards", json!({ "query": "error handling" })).await?;
-    assert!(v["untrusted_project_content"].as_str().is_some_and(|t| t.contains("agent-os --project")), "{v}");
+    assert!(v["untrusted_project_content"].as_str().is_some_and(|t| t.contains("`agent-os trust`")), "{v}");
     let v = s.ok("search_standards", json!({ "query": "error handling" })).await?;
     assert!(v.get("untrusted_project_content").is_none(), "told once per session: {v}");
 

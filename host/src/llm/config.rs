@@ -177,12 +177,18 @@ pub fn user_config_path() -> Result<PathBuf, crate::dirs::DirsError> {
     Ok(crate::dirs::dir(crate::dirs::Kind::Config)?.join("config.toml"))
 }
 
-/// Reads your own configuration file (bounded, no links); `None` when there is none.
+/// Reads your own configuration file (bounded, regular file); `None` when
+/// there is none. It is yours, so a link to it (a dotfiles manager's) is followed.
 pub fn read_user_file() -> Result<Option<(PathBuf, String)>, ConfigError> {
     let Ok(path) = user_config_path() else {
         return Ok(None);
     };
-    match crate::fsx::read_text_bounded(&path, crate::trust::MAX_CONFIG_BYTES) {
+    let real = match std::fs::canonicalize(&path) {
+        Ok(r) => r,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(_) => path.clone(),
+    };
+    match crate::fsx::read_text_bounded(&real, crate::trust::MAX_CONFIG_BYTES) {
         Ok(t) => Ok(Some((path, t))),
         Err(e) if e.is_not_found() => Ok(None),
         Err(source) => Err(ConfigError::Read { path, source }),

@@ -75,7 +75,7 @@ pub fn run(project: &Project, args: TrustArgs) -> Result<(), TrustError> {
         return Ok(());
     }
     println!(
-        "Trusted {} item(s) of {} for {} (record: {}).",
+        "Trusted {} item(s) of {}, as {} (record: {}).",
         record.items.len(),
         escape(&trust.root.display().to_string()),
         escape(&record.trusted_by),

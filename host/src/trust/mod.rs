@@ -486,9 +486,11 @@ impl ProjectTrust {
     pub fn describe(item: &Item) -> String {
         let what = match item.kind {
             ItemKind::Config => "the [llm] settings in .agent-os/config.toml".to_string(),
-            ItemKind::Persona => {
-                format!("persona {}", crate::text::escape_short(item.key.trim_start_matches("persona:"), 40))
-            }
+            // Only a well-formed id is repeated: this sentence reaches the agent.
+            ItemKind::Persona => match item.key.strip_prefix("persona:") {
+                Some(id) if crate::personas::manifest::is_slug(id) => format!("persona {id}"),
+                _ => "a persona in an oddly named folder".to_string(),
+            },
         };
         match item.status {
             Status::Changed => format!("{what} (changed since it was trusted)"),
@@ -512,11 +514,12 @@ impl ProjectTrust {
             Some(p) => format!(" (no trust record can be used: {})", crate::text::escape_short(p, 200)),
             None => String::new(),
         };
+        // The project's path is not repeated: a cloned repository chooses its folder name.
         Some(format!(
             "This project ships content the user has not trusted, so agent-os does not run or use it: {}{why}. \
-             To review and trust it, the human runs `{}` in a terminal (do not run it for them).",
-            list.join(", "),
-            self.command()
+             To review and trust it, the human runs `agent-os trust` in a terminal in the project folder \
+             (do not run it for them).",
+            list.join(", ")
         ))
     }
 
