@@ -72,8 +72,13 @@ pub async fn run(project: &Project) -> Vec<Check> {
         }
     };
     out.push(index(project, model).await);
-    out.extend(personas(project).await);
-    out.push(llm(project).await);
+    // What the project ships is looked at once; untrusted content is never
+    // compiled, run or connected to.
+    let trust = crate::trust::check(project);
+    out.push(trust_check(&trust));
+    let llm_check = llm(&trust).await;
+    out.extend(personas(trust).await);
+    out.push(llm_check);
     out.push(match project.state_path() {
         Ok(d) => jobs_db(&d.join(crate::project::JOBS_DB)),
         Err(e) => fail("jobs database", e.to_string(), "set HOME (or AGENT_OS_STATE_DIR) for the server"),
@@ -174,9 +179,43 @@ async fn index(project: &Project, model: Option<Embedder>) -> Check {
     }
 }
 
-async fn personas(project: &Project) -> Vec<Check> {
+/// One sentence on what the project ships that is not trusted, and the command.
+fn trust_check(trust: &crate::trust::ProjectTrust) -> Check {
+    const NAME: &str = "trust";
+    let untrusted: Vec<String> = trust.untrusted().map(crate::trust::ProjectTrust::describe).collect();
+    let unreadable: Vec<String> = trust
+        .items()
+        .iter()
+        .filter(|i| i.status == crate::trust::Status::Unreadable)
+        .map(|i| crate::text::escape_short(&i.key, 60))
+        .collect();
+    if !untrusted.is_empty() {
+        let why = trust.problem.as_deref().map(|p| format!(" ({p})")).unwrap_or_default();
+        return warn(
+            NAME,
+            format!("not used until you trust it: {}{why}", untrusted.join(", ")),
+            format!("review and trust it with `{}`", trust.command()),
+        );
+    }
+    if !unreadable.is_empty() {
+        return warn(
+            NAME,
+            format!("never used, it cannot be read safely: {}", unreadable.join(", ")),
+            "see `agent-os trust` for the reason, then fix or remove those files",
+        );
+    }
+    let n = trust.items().len();
+    if n == 0 {
+        ok(NAME, "the project ships no personas and no [llm] settings; nothing needs trust")
+    } else {
+        ok(NAME, format!("everything the project ships that can run or spend is trusted ({n} item(s))"))
+    }
+}
+
+async fn personas(trust: crate::trust::ProjectTrust) -> Vec<Check> {
     const NAME: &str = "personas";
-    let (registry, errors) = Registry::load_scopes(&crate::personas::install::scopes(project));
+    let project = Project::new(trust.root.clone());
+    let (registry, errors) = Registry::from_trust(crate::personas::install::user_dir().as_deref(), trust);
     let mut out = Vec::new();
     for e in errors {
         out.push(fail(NAME, e.to_string(), "fix or remove that persona (`agent-os persona remove ID`)"));
@@ -213,9 +252,9 @@ async fn personas(project: &Project) -> Vec<Check> {
     out
 }
 
-async fn llm(project: &Project) -> Check {
+async fn llm(trust: &crate::trust::ProjectTrust) -> Check {
     const NAME: &str = "llm provider";
-    let loaded = crate::llm::config::load(project.root());
+    let loaded = crate::llm::config::load(trust);
     if matches!(loaded, Ok(None)) {
         return ok(NAME, "none configured: personas return delegated briefs for your assistant to finish");
     }
@@ -223,7 +262,7 @@ async fn llm(project: &Project) -> Check {
         crate::llm::LlmAccess::Unavailable(why) => fail(
             NAME,
             why,
-            "fix [llm] in .agent-os/config.toml or the AGENT_OS_LLM_* variables (README: LLM providers)",
+            "fix [llm] in your config.toml (or the trusted .agent-os/config.toml) or the AGENT_OS_LLM_* variables (README: LLM providers)",
         ),
         crate::llm::LlmAccess::Ready(client) => {
             let url = client.endpoint();
@@ -235,9 +274,11 @@ async fn llm(project: &Project) -> Check {
                         client.describe()
                     ),
                 ),
-                Err(e) => {
-                    fail(NAME, format!("{url}: {e}"), "start the provider or correct base_url in .agent-os/config.toml")
-                }
+                Err(e) => fail(
+                    NAME,
+                    format!("{url}: {e}"),
+                    format!("start the provider or correct base_url ({})", client.config().base_url_from),
+                ),
             }
         }
     }

@@ -63,14 +63,16 @@ enum Command {
         #[command(subcommand)]
         action: JobsCmd,
     },
-    /// List the personas this project has.
+    /// List the personas this project has (and the ones it ships that you have not trusted).
     Personas,
+    /// Review what this repository ships that can run or spend (personas, [llm]) and trust exactly that.
+    Trust(agent_os::trust::cli::TrustArgs),
     /// The project's standards: metadata and search usage.
     Standards {
         #[command(subcommand)]
         action: StandardsCmd,
     },
-    /// Show the configured language model ([llm] in .agent-os/config.toml).
+    /// Show the language model in use (your config.toml [llm], AGENT_OS_LLM_*, or a trusted project's).
     Llm {
         /// Send a one-word prompt and print the answer, tokens and time.
         #[arg(long)]
@@ -221,6 +223,9 @@ async fn run(project: Project, command: Command) -> Result<()> {
     if let Command::Persona { action } = command {
         return Ok(agent_os::personas::cli::run(&project, action).await?);
     }
+    if let Command::Trust(args) = command {
+        return Ok(agent_os::trust::cli::run(&project, args)?);
+    }
     // These two must work on a project whose state is missing or damaged.
     match command {
         Command::Init { force, json } => return init(&project, force, json),
@@ -253,18 +258,21 @@ async fn run(project: Project, command: Command) -> Result<()> {
             }
         }
         Command::Personas => {
-            for p in app.registry().all() {
+            use agent_os::text::escape;
+            let registry = app.registry();
+            for p in registry.all() {
                 let m = &p.manifest;
                 let source = if p.builtin { "built-in" } else { "installed" };
-                println!("{:<12} {:<28} {:<13} {source}", m.id, m.name, m.domain);
+                println!("{:<12} {:<28} {:<13} {source}", escape(&m.id), escape(&m.name), escape(&m.domain));
             }
+            agent_os::personas::cli::print_untrusted(&project, &registry);
             for e in &errors {
-                println!("error: {e}");
+                println!("error: {}", escape(&e.to_string()));
             }
             Ok(())
         }
         Command::Jobs { action } => jobs(&app, action).await,
-        Command::Persona { .. } => unreachable!("handled before the app opens"),
+        Command::Persona { .. } | Command::Trust(_) => unreachable!("handled before the app opens"),
         Command::Index { rebuild, json } => index(&app, rebuild, json).await,
         Command::Init { .. } | Command::Doctor { .. } | Command::Paths { .. } => unreachable!("handled above"),
         Command::Standards { action: StandardsCmd::List { json } } => standards_list(&app, json).await,
@@ -294,6 +302,7 @@ async fn llm(app: &App, ping: bool) -> Result<()> {
     };
     let c = client.config();
     println!("provider: {}\nmodel:    {}\nendpoint: {}", c.provider, c.model, client.endpoint());
+    println!("from:     {} ({})", c.base_url_from, c.layer.as_str());
     println!("key:      {}", c.api_key_env.as_deref().map(|v| format!("from ${v}")).unwrap_or_else(|| "none".into()));
     println!("timeout:  {} s, {} retries", c.timeout.as_secs(), c.max_retries);
     if ping {

@@ -23,9 +23,11 @@ fn write_standard(root: &Path) {
     std::fs::write(p, QUEUES_MD).unwrap();
 }
 
+/// Writes the project's [llm] and trusts it (an untrusted one is ignored).
 fn write_config(root: &Path, llm: &str) {
     std::fs::create_dir_all(root.join(".agent-os")).unwrap();
     std::fs::write(root.join(".agent-os/config.toml"), format!("[llm]\n{llm}")).unwrap();
+    crate::support::trust(root, &[]);
 }
 
 /// Debug logs of the plugin host carry every progress report.

@@ -19,3 +19,4 @@ mod proposals;
 mod sandbox;
 mod search;
 mod skeleton;
+mod trust;

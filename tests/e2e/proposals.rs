@@ -301,7 +301,8 @@ async fn refusals_and_rejections_leave_nothing_on_disk() -> Result<()> {
     s.stop().await
 }
 
-/// Installs the proposing test guest as persona `id`, with or without `propose`.
+/// Installs the proposing test guest as persona `id`, with or without
+/// `propose`, and trusts it.
 fn install_proposer(root: &Path, id: &str, propose: bool) {
     let wasm = std::fs::read(Path::new(GUESTS).join("agent_os_test_proposer.wasm"))
         .expect("test guest built by host/build.rs");
@@ -316,6 +317,7 @@ fn install_proposer(root: &Path, id: &str, propose: bool) {
         ),
     )
     .unwrap();
+    crate::support::trust(root, &[]);
 }
 
 #[tokio::test]

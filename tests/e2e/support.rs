@@ -178,8 +178,36 @@ pub fn project() -> tempfile::TempDir {
     tempfile::Builder::new().prefix("agent-os-e2e").tempdir().unwrap()
 }
 
-/// Installs a test guest as a project persona with the given limits.
+/// Trusts everything `project` ships (its personas and its [llm]) through
+/// the command line, as a person would: `agent-os --project P trust --yes`.
+/// Pass the environment the server gets (AGENT_OS_DATA_DIR in particular).
+pub fn trust(project: &Path, env: &[(&str, &str)]) {
+    let out = std::process::Command::new(BIN)
+        .arg("--project")
+        .arg(project)
+        .args(["trust", "--yes"])
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .expect("running agent-os trust");
+    assert!(
+        out.status.success(),
+        "agent-os trust failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Installs a test guest as a project persona with the given limits, and
+/// trusts it (`agent-os trust --yes`).
 pub fn install_guest(project: &Path, id: &str, timeout_s: u64, memory_mb: u32) -> PathBuf {
+    let dir = write_guest(project, id, timeout_s, memory_mb);
+    trust(project, &[]);
+    dir
+}
+
+/// Writes a test guest into the project's personas folder, untrusted.
+pub fn write_guest(project: &Path, id: &str, timeout_s: u64, memory_mb: u32) -> PathBuf {
     let wasm = std::fs::read(Path::new(GUESTS).join(format!("agent_os_test_{id}.wasm")))
         .expect("test guest built by host/build.rs");
     let dir = project.join(".agent-os/personas").join(id);

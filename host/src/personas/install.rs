@@ -301,22 +301,37 @@ pub fn remove(project: &Project, scope: Scope, id: &str) -> Result<PathBuf, Inst
 impl std::fmt::Display for Candidate {
     /// What the person installing is asked to approve.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::text::escape;
         let m = &self.manifest;
         let yes_no = |b: bool| if b { "yes" } else { "no" };
-        writeln!(f, "{} {} — {} ({}, domain {})", m.id, m.version, m.name, m.kind.as_str(), m.domain)?;
-        writeln!(f, "  {}", m.description)?;
-        writeln!(f, "  manifest   {}", self.manifest_path.display())?;
-        writeln!(f, "  component  {} ({} KiB)", self.component_path.display(), self.wasm.len().div_ceil(1024))?;
+        writeln!(
+            f,
+            "{} {} — {} ({}, domain {})",
+            m.id,
+            escape(&m.version),
+            escape(&m.name),
+            m.kind.as_str(),
+            m.domain
+        )?;
+        writeln!(f, "  {}", escape(&m.description))?;
+        writeln!(f, "  manifest   {}", escape(&self.manifest_path.display().to_string()))?;
+        writeln!(
+            f,
+            "  component  {} ({} KiB)",
+            escape(&self.component_path.display().to_string()),
+            self.wasm.len().div_ceil(1024)
+        )?;
         let pin = if self.pinned_by_author { "matches the manifest" } else { "computed now; it will be pinned" };
         writeln!(f, "  sha256     {} ({pin})", self.sha256)?;
-        writeln!(f, "  api        {} (this agent-os provides {HOST_API})", m.api)?;
+        writeln!(f, "  api        {} (this agent-os provides {HOST_API})", escape(&m.api))?;
         writeln!(f, "  tool       {}", m.tool_name())?;
         writeln!(f, "Capabilities requested (everything else is denied):")?;
         let c = &m.capabilities;
         writeln!(f, "  search standards        {}", yes_no(c.search))?;
         writeln!(f, "  propose standards       {}", yes_no(c.propose))?;
         writeln!(f, "  ask the language model  {}", yes_no(c.llm))?;
-        let files = if c.read_files.is_empty() { "no".to_string() } else { c.read_files.join(", ") };
+        let files =
+            if c.read_files.is_empty() { "no".to_string() } else { escape(&c.read_files.join(", ")).into_owned() };
         writeln!(f, "  read project files      {files}")?;
         writeln!(f, "Limits: {} MB memory, {} s per review", m.limits.memory_mb, m.limits.timeout_s)?;
         let wasi: Vec<&str> = self

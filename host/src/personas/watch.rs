@@ -1,9 +1,11 @@
-//! Keeps a running server's personas in line with what is installed: the
-//! persona folders are watched, each burst of changes reloads the registry,
-//! and when the set of personas changed every connected MCP client is told
-//! (`notifications/tools/list_changed`).
+//! Keeps a running server's personas in line with what is installed and
+//! trusted: the persona folders and the user's trust records are watched,
+//! each burst of changes reloads the registry (re-checking trust, so a pulled
+//! commit that changes a project persona drops its tool until it is trusted
+//! again), and when the set of personas changed every connected MCP client
+//! is told (`notifications/tools/list_changed`).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -12,6 +14,7 @@ use notify_debouncer_full::{DebounceEventResult, new_debouncer};
 
 use super::{Registry, Scope};
 use crate::plugins::Runtime;
+use crate::project::Project;
 use crate::rag::watch::{FolderWatch, WatchRoot, create_root};
 
 /// Quiet time after the last file event before the personas are reloaded.
@@ -40,15 +43,15 @@ impl PersonaEvents {
 /// What the watcher keeps current.
 pub struct Watched {
     pub registry: Arc<RwLock<Registry>>,
-    pub scopes: Vec<(Scope, PathBuf)>,
+    pub project: Project,
     pub runtime: Arc<Runtime>,
     pub events: PersonaEvents,
 }
 
 /// Reloads the personas from disk; returns whether the set changed.
 pub async fn reload(w: &Watched) -> bool {
-    let scopes = w.scopes.clone();
-    let Ok((next, errors)) = tokio::task::spawn_blocking(move || Registry::load_scopes(&scopes)).await else {
+    let project = w.project.clone();
+    let Ok((next, errors)) = tokio::task::spawn_blocking(move || Registry::load_project(&project)).await else {
         return false;
     };
     for e in &errors {
@@ -57,6 +60,10 @@ pub async fn reload(w: &Watched) -> bool {
     let (added, removed, changed) = {
         let mut current = w.registry.write().unwrap_or_else(|p| p.into_inner());
         if current.fingerprint() == next.fingerprint() {
+            // The same tools; what is untrusted (and the sentence about it) may differ.
+            if current.untrusted() != next.untrusted() || current.trust_notice() != next.trust_notice() {
+                *current = next;
+            }
             return false;
         }
         let before = current.ids();
@@ -97,8 +104,7 @@ pub fn spawn(w: Watched) -> Result<tokio::task::JoinHandle<()>, notify::Error> {
     // Each scope folder and the persona folders in it, one level deep, never
     // through a link; the project's is created (and confined to the project:
     // `<root>/.agent-os/personas`).
-    let roots: Vec<WatchRoot> = w
-        .scopes
+    let mut roots: Vec<WatchRoot> = crate::personas::install::scopes(&w.project)
         .iter()
         .map(|(scope, dir)| WatchRoot {
             root: dir.clone(),
@@ -107,8 +113,15 @@ pub fn spawn(w: Watched) -> Result<tokio::task::JoinHandle<()>, notify::Error> {
         })
         .collect();
     roots.iter().filter(|r| r.confine.is_some()).for_each(create_root);
+    // `agent-os trust` in a terminal takes effect at once: the records are watched too.
+    if let Ok(store) = crate::trust::Store::user()
+        && crate::dirs::ensure(crate::dirs::Kind::Data).is_ok()
+        && crate::dirs::ensure_private(store.dir(), crate::dirs::Kind::Data).is_ok()
+    {
+        roots.push(WatchRoot { root: store.dir().to_path_buf(), confine: None, depth: 0 });
+    }
     let mut folders = FolderWatch::new(debouncer, roots);
-    tracing::debug!(folders = folders.count(), "watching installed personas");
+    tracing::debug!(folders = folders.count(), "watching installed personas and trust records");
     Ok(tokio::spawn(async move {
         while rx.recv().await.is_some() {
             while rx.try_recv().is_ok() {}
