@@ -4,6 +4,7 @@
 mod support;
 
 mod analyses;
+mod approvals;
 mod clients;
 mod durability;
 mod http;
