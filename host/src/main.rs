@@ -129,7 +129,7 @@ enum StandardsCmd {
     },
     /// Proposed standards, newest first, with their content.
     Proposals {
-        /// pending, approved, revised or rejected.
+        /// pending, approving, approved, revised or rejected.
         #[arg(long)]
         status: Option<String>,
         #[arg(long, default_value_t = 20)]
@@ -330,7 +330,7 @@ async fn doctor(project: &Project, json: bool) -> Result<()> {
     } else {
         // Details quote the repository (persona ids, paths, URLs): escaped.
         for c in &checks {
-            println!("{:<5} {:<16} {}", c.level, c.name, escape(&c.detail));
+            println!("{:<5} {:<16} {}", c.level.to_string(), c.name, escape(&c.detail));
             if let Some(fix) = &c.fix {
                 println!("{:<5} {:<16} fix: {}", "", "", escape(fix));
             }

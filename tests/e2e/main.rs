@@ -12,6 +12,7 @@ mod llm;
 mod llm_double;
 mod load;
 mod onboarding;
+mod output;
 mod plugins;
 mod progress;
 mod prompts;

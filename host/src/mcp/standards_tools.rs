@@ -43,11 +43,11 @@ pub fn tools() -> Vec<Tool> {
         ),
         Tool::new(
             "list_standard_proposals",
-            "Proposed standards, newest first, with their content, so a person can review them. Filter by status (pending, approved, revised, rejected).",
+            "Proposed standards, newest first, with their content, so a person can review them. Filter by status (pending, approving, approved, revised, rejected; approving = a person approved it and the file is being written).",
             schema(json!({
                 "type": "object",
                 "properties": {
-                    "status": { "type": "string", "enum": ["pending", "approved", "revised", "rejected"] },
+                    "status": { "type": "string", "enum": ["pending", "approving", "approved", "revised", "rejected"] },
                     "limit": { "type": "integer", "minimum": 1, "maximum": MAX_LIST_LIMIT, "default": 10 }
                 }
             })),
@@ -268,7 +268,9 @@ async fn review(app: &App, peer: Option<&rmcp::Peer<rmcp::RoleServer>>, a: Revie
             let form = Form { proposal: &current, edited: a.edited_content.as_deref(), overwrite: exists };
             match ask(peer, &form).await {
                 Answer::Accepted { decision, reviewer, feedback } => {
-                    let mut v = apply(app, id, &decision, &reviewer, feedback, a.edited_content, a.overwrite).await?;
+                    // Replace a file only if the form said so: one that appeared
+                    // while the person read it is not overwritten.
+                    let mut v = apply(app, id, &decision, &reviewer, feedback, a.edited_content, exists).await?;
                     v["elicitation"] = json!(decision);
                     Ok(v)
                 }

@@ -283,9 +283,9 @@ impl Standards {
             .filter(|t| !t.is_empty())
             .or_else(|| template::title(&p.content))
             .unwrap_or_else(|| p.topic.replace(['-', '_'], " "));
-        if title.chars().count() > MAX_TITLE_CHARS || title.contains('\n') {
+        if title.chars().count() > MAX_TITLE_CHARS || title.chars().any(crate::text::is_deceptive) {
             return Err(StandardsError::Invalid(format!(
-                "title must be one line of at most {MAX_TITLE_CHARS} characters"
+                "title must be one line of at most {MAX_TITLE_CHARS} characters, without control or invisible characters"
             )));
         }
         if let Some(f) = secrets::scan(&title).into_iter().next() {

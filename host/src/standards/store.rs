@@ -104,7 +104,9 @@ impl FromStr for ProposalStatus {
             "approved" => Ok(Self::Approved),
             "revised" => Ok(Self::Revised),
             "rejected" => Ok(Self::Rejected),
-            other => Err(format!("unknown proposal status '{other}': use pending, approved, revised or rejected")),
+            other => {
+                Err(format!("unknown proposal status '{other}': use pending, approving, approved, revised or rejected"))
+            }
         }
     }
 }
