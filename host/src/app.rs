@@ -191,6 +191,10 @@ impl App {
         if rec.requeued + rec.failed > 0 {
             tracing::info!(requeued = rec.requeued, failed = rec.failed, "recovered jobs interrupted by a restart");
         }
+        let finished = self.standards.finish_interrupted().await;
+        if finished > 0 {
+            tracing::info!(finished, "completed standard approvals interrupted by a restart");
+        }
         let rt = self.runtime.clone();
         let defs = self.registry().all();
         tokio::spawn(async move { rt.warm(defs).await });

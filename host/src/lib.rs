@@ -16,6 +16,7 @@ pub mod mcp;
 pub mod personas;
 pub mod plugins;
 pub mod project;
+pub mod quote;
 pub mod rag;
 pub mod scaffold;
 pub mod secrets;

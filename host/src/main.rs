@@ -6,7 +6,9 @@ use agent_os::app::{App, Settings};
 use agent_os::jobs::{ListFilter, Retention, Status};
 use agent_os::mcp::PersonaServer;
 use agent_os::project::Project;
+use agent_os::quote::json_for_terminal;
 use agent_os::rag::{Query, eval};
+use agent_os::text::{escape, escape_short};
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 
@@ -135,7 +137,7 @@ enum StandardsCmd {
     },
     /// Proposed standards, newest first, with their content.
     Proposals {
-        /// pending, approved, revised or rejected.
+        /// pending, approving, approved, revised or rejected.
         #[arg(long)]
         status: Option<String>,
         #[arg(long, default_value_t = 20)]
@@ -158,8 +160,8 @@ enum StandardsCmd {
         /// Replace an existing standard of the same domain and topic (approve).
         #[arg(long)]
         overwrite: bool,
-        /// Who approves (default: $USER).
-        #[arg(long, env = "USER")]
+        /// Your name for approved_by (default: your login name).
+        #[arg(long)]
         reviewer: Option<String>,
     },
 }
@@ -359,12 +361,13 @@ async fn doctor(project: &Project, json: bool) -> Result<()> {
     let checks = agent_os::doctor::run(project).await;
     let worst = checks.iter().map(|c| c.level).max().unwrap_or(agent_os::doctor::Level::Ok);
     if json {
-        println!("{}", serde_json::to_string_pretty(&checks)?);
+        println!("{}", json_for_terminal(&checks)?);
     } else {
+        // Details quote the repository (persona ids, paths, URLs): escaped.
         for c in &checks {
-            println!("{:<5} {:<16} {}", c.level, c.name, c.detail);
+            println!("{:<5} {:<16} {}", c.level.to_string(), c.name, escape(&c.detail));
             if let Some(fix) = &c.fix {
-                println!("{:<5} {:<16} fix: {fix}", "", "");
+                println!("{:<5} {:<16} fix: {}", "", "", escape(fix));
             }
         }
     }
@@ -417,7 +420,7 @@ async fn index(app: &App, rebuild: bool, json: bool) -> Result<()> {
         return Ok(());
     }
     for (path, why) in &r.skipped {
-        println!("skipped {path}: {why}");
+        println!("skipped {}: {}", escape(path), escape(why));
     }
     println!(
         "{} files ({} changed, {} removed), {} chunks written, {} in the index, {:.0} ms; index at {}",
@@ -437,22 +440,24 @@ async fn search(app: &App, q: Query, json: bool) -> Result<()> {
     let index = app.index.get().await?;
     let sync = index.sync().await?;
     for (path, why) in &sync.skipped {
-        eprintln!("warning: skipped {path}: {why}");
+        eprintln!("warning: skipped {}: {}", escape(path), escape(why));
     }
     let answer = index.search(&q).await?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&answer)?);
+        println!("{}", json_for_terminal(&answer)?);
         return Ok(());
     }
     if let Some(note) = &answer.note {
-        println!("note: {note}");
+        println!("note: {}", escape(note));
     }
     if answer.hits.is_empty() {
         println!("no standard matched");
     }
     for (i, h) in answer.hits.iter().enumerate() {
-        println!("{}. {:.3}  {}  [{}]", i + 1, h.score, h.path, h.section);
-        println!("   {}", h.snippet);
+        println!("{}. {:.3}  {}  [{}]", i + 1, h.score, escape(&h.path), escape(&h.section));
+        for line in agent_os::quote::escape_lines(&h.snippet).lines() {
+            println!("   {line}");
+        }
     }
     println!("({} search, {:.1} ms)", answer.mode, answer.took_ms);
     Ok(())
@@ -523,7 +528,7 @@ async fn standards_list(app: &App, json: bool) -> Result<()> {
                 v
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        println!("{}", json_for_terminal(&rows)?);
         return Ok(());
     }
     if list.is_empty() {
@@ -533,7 +538,7 @@ async fn standards_list(app: &App, json: bool) -> Result<()> {
         );
         return Ok(());
     }
-    let w = list.iter().map(|s| s.path.len()).max().unwrap_or(4).max(4);
+    let w = list.iter().map(|s| escape(&s.path).chars().count()).max().unwrap_or(4).max(4);
     println!(
         "{:<w$}  {:<14} {:>7}  {:<20}  {}",
         "path", "domain", "queries", "last queried", "created by / approved by"
@@ -542,9 +547,19 @@ async fn standards_list(app: &App, json: bool) -> Result<()> {
         let last = s.last_queried.map(agent_os::mcp::iso8601).unwrap_or_else(|| "never".into());
         let who = match (&s.created_by, &s.approved_by) {
             (None, None) => "-".to_string(),
-            (c, a) => format!("{} / {}", c.as_deref().unwrap_or("-"), a.as_deref().unwrap_or("-")),
+            (c, a) => format!(
+                "{} / {}",
+                escape_short(c.as_deref().unwrap_or("-"), 40),
+                escape_short(a.as_deref().unwrap_or("-"), 40)
+            ),
         };
-        println!("{:<w$}  {:<14} {:>7}  {:<20}  {who}", s.path, s.domain, s.query_count, last);
+        println!(
+            "{:<w$}  {:<14} {:>7}  {:<20}  {who}",
+            escape(&s.path),
+            escape_short(&s.domain, 40),
+            s.query_count,
+            last
+        );
     }
     println!("{} standard(s)", list.len());
     Ok(())
@@ -554,22 +569,25 @@ async fn proposals(app: &App, status: Option<String>, limit: u32, json: bool) ->
     let status = status.map(|s| s.parse()).transpose().map_err(anyhow::Error::msg)?;
     let (rows, total) = app.standards.list(status, limit.clamp(1, 500)).await?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        println!("{}", json_for_terminal(&rows)?);
         return Ok(());
     }
     for p in &rows {
         println!(
-            "{}  {:<8}  {}/{}  \"{}\"  by {}  {}",
-            p.id,
+            "{}  {:<9}  {}/{}  \"{}\"  by {}  {}",
+            escape(&p.id),
             p.status,
-            p.domain,
-            p.topic,
-            p.title,
-            p.persona.as_deref().unwrap_or("agent"),
+            escape(&p.domain),
+            escape(&p.topic),
+            escape_short(&p.title, 120),
+            escape(p.persona.as_deref().unwrap_or("agent")),
             agent_os::mcp::iso8601(p.created_at)
         );
+        if let Some(a) = &p.approved_by {
+            println!("  approved by: {}", escape_short(a, 100));
+        }
         if let Some(f) = &p.feedback {
-            println!("  feedback: {f}");
+            println!("  feedback: {}", escape_short(f, 500));
         }
     }
     println!("{} shown of {total}; `agent-os standards review ID approve|revise|reject` decides", rows.len());
@@ -591,9 +609,13 @@ async fn review(
                 Some(f) => Some(read_edited(&f)?),
                 None => None,
             };
-            let reviewer = reviewer.filter(|r| !r.trim().is_empty()).unwrap_or_else(|| "human".into());
+            let reviewer = reviewer.filter(|r| !r.trim().is_empty()).unwrap_or_else(agent_os::standards::os_user);
             let p = app.standards.approve(id, &reviewer, edited, overwrite).await?;
-            println!("approved: wrote {}", p.written_path.unwrap_or_default());
+            println!(
+                "approved by {}: wrote {}",
+                escape(p.approved_by.as_deref().unwrap_or_default()),
+                escape(p.written_path.as_deref().unwrap_or_default())
+            );
         }
         "reject" => {
             app.standards.reject(id, feedback).await?;
@@ -635,14 +657,20 @@ async fn jobs(app: &App, action: JobsCmd) -> Result<()> {
             let status = status.map(|s| s.parse::<Status>()).transpose().map_err(anyhow::Error::msg)?;
             let (jobs, total) = app.jobs.list(ListFilter { status, persona, limit }).await?;
             for j in &jobs {
-                let task: String = j.task.chars().take(60).collect();
-                println!("{}  {:<10} {:<9} {:>3}%  {task}", j.id, j.persona, j.status, j.progress_percent);
+                println!(
+                    "{}  {:<10} {:<9} {:>3}%  {}",
+                    escape(&j.id),
+                    escape(&j.persona),
+                    j.status,
+                    j.progress_percent,
+                    escape_short(&j.task, 60)
+                );
             }
             println!("{} shown of {total}", jobs.len());
         }
         JobsCmd::Show { id } => {
             let job = app.jobs.get(&id).await?;
-            println!("{}", serde_json::to_string_pretty(&job)?);
+            println!("{}", json_for_terminal(&job)?);
         }
         JobsCmd::Cancel { id } => {
             let (job, changed) = app.jobs.cancel(&id).await?;

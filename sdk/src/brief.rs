@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use crate::{Hit, Request};
+use crate::{Hit, Request, quote};
 
 /// How serious a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -144,29 +144,34 @@ impl DelegatedBrief {
             let _ = writeln!(out, "None found.\n");
             return;
         }
+        let _ = writeln!(out, "{}\n", crate::quote::STANDARDS_NOTE);
+        self.write_quoted_standards(out);
+    }
+
+    /// Each standard as a line naming it (path, section, score) and the
+    /// passage in a fenced block that nothing inside can close.
+    fn write_quoted_standards(&self, out: &mut String) {
         for h in &self.standards {
             let _ = writeln!(
                 out,
-                "- `{}` — {} (score {:.2})\n  > {}",
-                h.path,
-                h.heading,
+                "`{}` § {} (score {:.2})\n\n{}",
+                quote::label(&h.path),
+                quote::label(&h.heading),
                 h.score,
-                h.text.replace('\n', " ")
+                quote::fenced("quoted-standard", h.text.trim())
             );
         }
-        out.push('\n');
     }
 
     /// The consulted standards in full, for the language model's prompt:
-    /// path and section to cite, then the passage.
+    /// a sentence saying they are quoted reference material, then path and
+    /// section to cite and the passage fenced.
     pub fn standards_for_prompt(&self) -> String {
         if self.standards.is_empty() {
             return "No project or universal standard matched this task; say so where a rule would apply.\n".into();
         }
-        let mut out = String::new();
-        for h in &self.standards {
-            let _ = writeln!(out, "## `{}` § {}\n\n{}\n", h.path, h.heading, h.text.trim());
-        }
+        let mut out = format!("{}\n\n", quote::STANDARDS_NOTE);
+        self.write_quoted_standards(&mut out);
         out
     }
 

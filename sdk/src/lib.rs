@@ -41,6 +41,7 @@ pub mod brief;
 pub mod context;
 pub mod flow;
 pub mod host;
+pub mod quote;
 pub mod testing;
 
 /// Generated bindings for the `agent-os:persona` WIT world. Use the

@@ -107,8 +107,9 @@ async fn architect_review_is_written_by_an_openai_compatible_model() -> Result<(
     assert!(in_phase_order(&polled), "{polled:?}");
     assert_eq!(logged_phases(dir.path(), &id), PHASES, "phases in the server log");
 
-    // The provider got one request: persona prompt and retrieved standards
-    // as the system message, the task and context as the user message.
+    // The provider got one request: the persona prompt as the system
+    // message; the task, context and retrieved standards (quoted, fenced) as
+    // the user message.
     let reqs = double.requests();
     assert_eq!(reqs.len(), 1, "{reqs:?}");
     let r = &reqs[0];
@@ -122,12 +123,15 @@ async fn architect_review_is_written_by_an_openai_compatible_model() -> Result<(
     let prompt =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../personas/architect/prompt.md"))?;
     assert!(system.starts_with(prompt.trim()), "the system message starts with the persona prompt: {system}");
-    assert!(
-        system.contains(QUEUES_PATH) && system.contains("owned by exactly one service"),
-        "retrieved standard missing: {system}"
-    );
+    assert!(!system.contains(QUEUES_PATH), "no quoted standard in the system message: {system}");
     assert_eq!(msgs[1]["role"], "user");
     let user = msgs[1]["content"].as_str().unwrap();
+    assert!(
+        user.contains(QUEUES_PATH)
+            && user.contains("````quoted-standard\n")
+            && user.contains("owned by exactly one service"),
+        "retrieved standard missing or not quoted: {user}"
+    );
     assert!(user.contains(task) && user.contains("q.read_direct()"), "{user}");
     assert!(user.contains("(line 3): Blocking sleep"), "automated findings go to the model: {user}");
 

@@ -4,6 +4,7 @@
 mod support;
 
 mod analyses;
+mod approvals;
 mod clients;
 mod durability;
 mod fs_safety;
@@ -12,6 +13,7 @@ mod llm;
 mod llm_double;
 mod load;
 mod onboarding;
+mod output;
 mod plugins;
 mod progress;
 mod prompts;

@@ -119,10 +119,12 @@ async fn approved_proposal_is_written_indexed_found_and_counted() -> Result<()> 
     assert_eq!(row["target_exists"], false);
     assert_eq!(list["total_count"], 1);
 
+    // A person approves from the terminal (this client cannot show a form).
     let approved_at = Instant::now();
-    let v = s.ok("review_standard_proposal", json!({ "id": id, "decision": "approve", "reviewer": "alice" })).await?;
-    assert_eq!(v["status"], "approved", "{v}");
-    assert_eq!(v["path"], ".agent-os/standards/payments/idempotency-keys.md");
+    let out = cli(dir.path(), &["standards", "review", &id, "approve", "--reviewer", "alice"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("approved by alice: wrote .agent-os/standards/payments/idempotency-keys.md"), "{said}");
     let file = standards_dir(dir.path()).join("payments/idempotency-keys.md");
     let text = std::fs::read_to_string(&file)?;
     for line in [
@@ -288,13 +290,12 @@ async fn refusals_and_rejections_leave_nothing_on_disk() -> Result<()> {
     assert_eq!(files_under(&standards_dir(dir.path())), vec!["payments/refunds.md"], "nothing else was written");
     assert!(!dir.path().join(".agent-os/x.md").exists() && !dir.path().join("x.md").exists());
 
-    let v = s
-        .ok(
-            "review_standard_proposal",
-            json!({ "id": id, "decision": "approve", "overwrite": true, "reviewer": "bob" }),
-        )
-        .await?;
-    assert_eq!(v["status"], "approved", "{v}");
+    // With overwrite=true the agent is still told that a person approves, and how.
+    let e = s.err("review_standard_proposal", json!({ "id": id, "decision": "approve", "overwrite": true })).await?;
+    assert!(e.contains(&format!("`agent-os standards review {id} approve --overwrite`")), "{e}");
+    assert_eq!(std::fs::read_to_string(&existing)?, "# Refunds\n\nThe team's own text.\n");
+    let out = cli(dir.path(), &["standards", "review", &id, "approve", "--overwrite", "--reviewer", "bob"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = std::fs::read_to_string(&existing)?;
     assert!(text.contains("approved_by: \"bob\"") && text.contains("## Anti-patterns"), "{text}");
     assert_eq!(files_under(&standards_dir(dir.path())), vec!["payments/refunds.md"]);

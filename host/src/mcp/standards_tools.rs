@@ -26,7 +26,7 @@ pub fn tools() -> Vec<Tool> {
         Tool::new(
             "propose_standard",
             format!(
-                "Propose a project standard for human review. Nothing is written until a person approves it with review_standard_proposal; then it lands in .agent-os/standards/<domain>/<topic>.md and is searchable within seconds. The content must follow the template (Context, Pattern, Examples, Anti-patterns) and must not contain secrets (use placeholders such as $API_KEY):\n{}",
+                "Propose a project standard for human review. Nothing is written until a person approves it (in a form the server shows them, or with `agent-os standards review`); then it lands in .agent-os/standards/<domain>/<topic>.md and is searchable within seconds. The content must follow the template (Context, Pattern, Examples, Anti-patterns) and must not contain secrets (use placeholders such as $API_KEY):\n{}",
                 template::SKELETON
             ),
             schema(json!({
@@ -43,27 +43,26 @@ pub fn tools() -> Vec<Tool> {
         ),
         Tool::new(
             "list_standard_proposals",
-            "Proposed standards, newest first, with their content, so a person can review them. Filter by status (pending, approved, revised, rejected).",
+            "Proposed standards, newest first, with their content, so a person can review them. Filter by status (pending, approving, approved, revised, rejected; approving = a person approved it and the file is being written).",
             schema(json!({
                 "type": "object",
                 "properties": {
-                    "status": { "type": "string", "enum": ["pending", "approved", "revised", "rejected"] },
+                    "status": { "type": "string", "enum": ["pending", "approving", "approved", "revised", "rejected"] },
                     "limit": { "type": "integer", "minimum": 1, "maximum": MAX_LIST_LIMIT, "default": 10 }
                 }
             })),
         ),
         Tool::new(
             "review_standard_proposal",
-            "Record a person's decision on a pending proposal. approve: write the standard (edited_content replaces the proposed text; overwrite=true replaces an existing file). revise: send it back with feedback (a persona's proposal is re-run as a new job). reject: keep the feedback, write nothing. Only call this with the user's decision.",
+            "Record a decision on a pending proposal. approve: only a person approves; the server shows them a form with the text to be written (MCP form elicitation) and writes it only if they accept, under their name; edited_content replaces the proposed text, overwrite=true replaces an existing file. A client without form elicitation gets the command the person runs instead (agent-os standards review <id> approve). revise: send it back with feedback (a persona's proposal is re-run as a new job). reject: keep the feedback, write nothing. Only call revise or reject with the user's decision.",
             schema(json!({
                 "type": "object",
                 "properties": {
                     "id": { "type": "string", "description": "The proposal id." },
                     "decision": { "type": "string", "enum": ["approve", "revise", "reject"] },
                     "feedback": { "type": "string", "description": "Why, or what to change (required for revise)." },
-                    "edited_content": { "type": "string", "description": "The reviewer's edited markdown, written instead of the proposal (approve only)." },
-                    "overwrite": { "type": "boolean", "default": false, "description": "Replace an existing standard of the same domain and topic (approve only)." },
-                    "reviewer": { "type": "string", "description": "Who approved, for the front matter; defaults to the server's $USER." }
+                    "edited_content": { "type": "string", "description": "Edited markdown to write instead of the proposal (approve only; shown to the person, checked like a proposal)." },
+                    "overwrite": { "type": "boolean", "default": false, "description": "Replace an existing standard of the same domain and topic (approve only; shown to the person)." }
                 },
                 "required": ["id", "decision"]
             })),
@@ -103,8 +102,10 @@ struct ReviewArgs {
     edited_content: Option<String>,
     #[serde(default)]
     overwrite: bool,
-    #[serde(default)]
-    reviewer: Option<String>,
+    /// No longer part of the schema: the reviewer is the person who answers
+    /// the approval form. Accepted (older agents send it) and ignored.
+    #[serde(default, rename = "reviewer")]
+    _reviewer: Option<Value>,
 }
 
 fn parse<T: for<'de> Deserialize<'de>>(tool: &str, args: JsonObject) -> Result<T, ToolError> {
@@ -121,6 +122,8 @@ fn tool_error(e: StandardsError) -> ToolError {
 }
 
 /// Runs one of this module's tools; `None` when `name` is not one of them.
+/// With no client to ask (no `peer`), approving is refused with the command
+/// a person runs; [`review_tool`] is the same tool with the client at hand.
 pub async fn call(app: &App, name: &str, args: JsonObject) -> Option<Result<Value, ToolError>> {
     Some(match name {
         "propose_standard" => match parse(name, args) {
@@ -131,10 +134,7 @@ pub async fn call(app: &App, name: &str, args: JsonObject) -> Option<Result<Valu
             Ok(a) => list(app, a).await,
             Err(e) => Err(e),
         },
-        "review_standard_proposal" => match parse(name, args) {
-            Ok(a) => review(app, a).await,
-            Err(e) => Err(e),
-        },
+        "review_standard_proposal" => review_tool(app, None, args).await,
         _ => return None,
     })
 }
@@ -184,7 +184,8 @@ async fn propose(app: &App, a: ProposeArgs) -> Result<Value, ToolError> {
     let mut v = proposal_view(app, &p, false);
     let exists = app.standards.target_exists(&p.domain, &p.topic);
     v["message"] = json!(format!(
-        "Proposal {} is pending; nothing is written yet. Show it to the user and ask them to approve, revise or reject it, then call review_standard_proposal(id='{}', decision=...).{}",
+        "Proposal {} is pending; nothing is written yet. Show it to the user. Only they can approve it: review_standard_proposal(id='{}', decision='approve') shows them a form where this client supports it, otherwise they run `agent-os standards review {} approve`. Revise or reject with their decision.{}",
+        p.id,
         p.id,
         p.id,
         if exists { " A standard already exists at that path: approving needs overwrite=true." } else { "" }
@@ -206,138 +207,312 @@ async fn list(app: &App, a: ListArgs) -> Result<Value, ToolError> {
     Ok(json!({ "proposals": views, "total_count": total, "filtered_count": rows.len() }))
 }
 
-fn default_reviewer() -> String {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("USERNAME"))
-        .ok()
-        .map(|u| u.trim().to_string())
-        .filter(|u| !u.is_empty())
-        .unwrap_or_else(|| "human".into())
+/// `review_standard_proposal`, where `peer` is the client that called it
+/// (the one an approval form is sent to).
+pub async fn review_tool(
+    app: &App,
+    peer: Option<&rmcp::Peer<rmcp::RoleServer>>,
+    args: JsonObject,
+) -> Result<Value, ToolError> {
+    let a: ReviewArgs = parse("review_standard_proposal", args)?;
+    if a._reviewer.is_some() {
+        tracing::info!(proposal = %a.id.trim(), "review_standard_proposal: the reviewer argument is ignored; the person answering the form is the reviewer");
+    }
+    review(app, peer, a).await
 }
 
-async fn review(app: &App, a: ReviewArgs) -> Result<Value, ToolError> {
-    let id = a.id.trim();
+/// The refusal when no person can be asked: what the person runs instead.
+fn needs_a_person(id: &str, a: &ReviewArgs) -> ToolError {
+    let mut command = format!("agent-os standards review {id} approve");
+    if a.overwrite {
+        command.push_str(" --overwrite");
+    }
+    if a.edited_content.is_some() {
+        command.push_str(" --edited FILE");
+    }
+    ToolError::Invalid(format!(
+        "Approving a standard needs a person, and this MCP client cannot show them the approval form (form elicitation). Nothing was written; proposal {id} is still pending. Ask the user to run, in the project folder: `{command}`{}. You may still revise or reject it with the user's decision.",
+        if a.edited_content.is_some() { " (FILE holding the edited text)" } else { "" }
+    ))
+}
+
+async fn review(app: &App, peer: Option<&rmcp::Peer<rmcp::RoleServer>>, a: ReviewArgs) -> Result<Value, ToolError> {
+    let id = a.id.trim().to_string();
+    let id = id.as_str();
     match a.decision.trim() {
         "approve" => {
-            let reviewer = a
-                .reviewer
-                .map(|r| r.trim().replace('\n', " "))
-                .filter(|r| !r.is_empty())
-                .unwrap_or_else(default_reviewer);
-            if reviewer.chars().count() > 100 {
-                return Err(ToolError::Invalid("reviewer must be at most 100 characters".into()));
-            }
-            let p = app.standards.approve(id, &reviewer, a.edited_content, a.overwrite).await.map_err(tool_error)?;
-            let mut v = proposal_view(app, &p, false);
-            v["path"] = json!(p.written_path);
-            v["message"] = json!(format!(
-                "Standard created at {}; it is indexed within seconds and search_standards will return it.",
-                p.written_path.as_deref().unwrap_or_default()
-            ));
-            Ok(v)
-        }
-        "reject" => {
-            let p = app.standards.reject(id, a.feedback).await.map_err(tool_error)?;
-            let mut v = proposal_view(app, &p, false);
-            v["message"] = json!("Proposal rejected; nothing was written.");
-            Ok(v)
-        }
-        "revise" => {
             let current = app.standards.get(id).await.map_err(tool_error)?;
-            if let Some(persona) = &current.persona
-                && app.registry().get(persona).is_none()
-            {
+            match current.status {
+                ProposalStatus::Pending => {}
+                // The person's decision is recorded; only the write is left to do.
+                ProposalStatus::Approving => {
+                    let p = app.standards.approve(id, "", None, false).await.map_err(tool_error)?;
+                    return Ok(approved_view(app, &p));
+                }
+                status => return Err(tool_error(StandardsError::NotPending { id: id.to_string(), status })),
+            }
+            // Refuse what could never be written before asking anybody.
+            if let Some(text) = &a.edited_content {
+                crate::standards::check_edit(text).map_err(tool_error)?;
+            }
+            let exists = app.standards.target_exists(&current.domain, &current.topic);
+            if exists && !a.overwrite {
                 return Err(ToolError::Invalid(format!(
-                    "proposal '{id}' came from persona '{persona}', which is no longer installed; reject it and propose again"
+                    "{} already exists; pass overwrite=true to replace it (the person sees that it replaces the file), or propose a different topic",
+                    Standards::target_path(&current.domain, &current.topic)
                 )));
             }
-            let feedback = a.feedback.unwrap_or_default();
-            let p = app.standards.revise(id, &feedback, &app.jobs).await.map_err(tool_error)?;
-            let mut v = proposal_view(app, &p, false);
-            match &p.revision_job_id {
-                Some(job) => {
-                    v["poll_command"] = json!(format!("check_persona_job('{job}')"));
-                    v["message"] = json!(format!(
-                        "Sent back to {} as job {job} with the feedback; its revised proposal will appear in list_standard_proposals(status='pending').",
-                        p.persona.as_deref().unwrap_or("the persona")
-                    ));
+            let Some(peer) = peer.filter(|p| supports_forms(p)) else {
+                return Err(needs_a_person(id, &a));
+            };
+            let form = Form { proposal: &current, edited: a.edited_content.as_deref(), overwrite: exists };
+            match ask(peer, &form).await {
+                Answer::Accepted { decision, reviewer, feedback } => {
+                    // Replace a file only if the form said so: one that appeared
+                    // while the person read it is not overwritten.
+                    let mut v = apply(app, id, &decision, &reviewer, feedback, a.edited_content, exists).await?;
+                    v["elicitation"] = json!(decision);
+                    Ok(v)
                 }
-                None => {
-                    v["message"] = json!(
-                        "This proposal came from the calling agent, not a persona: revise the content following the feedback and call propose_standard again."
-                    );
+                Answer::Not(how) => {
+                    let p = app.standards.get(id).await.map_err(tool_error)?;
+                    let mut v = proposal_view(app, &p, false);
+                    v["elicitation"] = json!(how);
+                    v["message"] = json!(format!(
+                        "Not approved: the person {} the approval form. Nothing was written; proposal {id} is still pending.",
+                        match how {
+                            "declined" => "declined",
+                            "cancelled" => "cancelled",
+                            _ => "did not answer",
+                        }
+                    ));
+                    Ok(v)
                 }
             }
-            Ok(v)
         }
+        "reject" => reject_now(app, id, a.feedback).await,
+        "revise" => revise_now(app, id, a.feedback).await,
         "" => Err(ToolError::Invalid("decision is required: approve, revise or reject".into())),
         other => Err(ToolError::Invalid(format!("unknown decision '{other}': use approve, revise or reject"))),
+    }
+}
+
+fn approved_view(app: &App, p: &Proposal) -> Value {
+    let mut v = proposal_view(app, p, false);
+    v["path"] = json!(p.written_path);
+    v["message"] = json!(format!(
+        "Standard created at {}, approved by {}; it is indexed within seconds and search_standards will return it.",
+        p.written_path.as_deref().unwrap_or_default(),
+        p.approved_by.as_deref().unwrap_or("a person")
+    ));
+    v
+}
+
+async fn reject_now(app: &App, id: &str, feedback: Option<String>) -> Result<Value, ToolError> {
+    let p = app.standards.reject(id, feedback).await.map_err(tool_error)?;
+    let mut v = proposal_view(app, &p, false);
+    v["message"] = json!("Proposal rejected; nothing was written.");
+    Ok(v)
+}
+
+async fn revise_now(app: &App, id: &str, feedback: Option<String>) -> Result<Value, ToolError> {
+    let current = app.standards.get(id).await.map_err(tool_error)?;
+    if let Some(persona) = &current.persona
+        && app.registry().get(persona).is_none()
+    {
+        return Err(ToolError::Invalid(format!(
+            "proposal '{id}' came from persona '{persona}', which is no longer installed; reject it and propose again"
+        )));
+    }
+    let feedback = feedback.unwrap_or_default();
+    let p = app.standards.revise(id, &feedback, &app.jobs).await.map_err(tool_error)?;
+    let mut v = proposal_view(app, &p, false);
+    match &p.revision_job_id {
+        Some(job) => {
+            v["poll_command"] = json!(format!("check_persona_job('{job}')"));
+            v["message"] = json!(format!(
+                "Sent back to {} as job {job} with the feedback; its revised proposal will appear in list_standard_proposals(status='pending').",
+                p.persona.as_deref().unwrap_or("the persona")
+            ));
+        }
+        None => {
+            v["message"] = json!(
+                "This proposal came from the calling agent, not a persona: revise the content following the feedback and call propose_standard again."
+            );
+        }
+    }
+    Ok(v)
+}
+
+/// Applies the decision a person gave in the approval form.
+async fn apply(
+    app: &App,
+    id: &str,
+    decision: &str,
+    reviewer: &str,
+    feedback: Option<String>,
+    edited: Option<String>,
+    overwrite: bool,
+) -> Result<Value, ToolError> {
+    match decision {
+        "approve" => {
+            let p = app.standards.approve(id, reviewer, edited, overwrite).await.map_err(tool_error)?;
+            Ok(approved_view(app, &p))
+        }
+        "reject" => reject_now(app, id, feedback).await,
+        "revise" => revise_now(app, id, feedback).await,
+        other => Err(ToolError::Invalid(format!("the form answered an unknown decision '{other}'; nothing was done"))),
     }
 }
 
 /// Longest the server waits for a person to answer an approval form.
 pub const ELICIT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
 
-/// When the client supports form elicitation, asks the person at once
-/// whether to approve the proposal `answer` describes, and applies their
-/// decision to it. Without support, or when they decline or do not answer,
-/// the proposal stays pending for `review_standard_proposal`.
-pub async fn ask_reviewer(app: &App, peer: &rmcp::Peer<rmcp::RoleServer>, answer: &mut Value) {
-    use rmcp::model::{ElicitRequestParams, ElicitationAction, ElicitationSchema, EnumSchema};
-    use rmcp::service::ElicitationMode;
-    if !peer.supported_elicitation_modes().contains(&ElicitationMode::Form) {
-        return;
-    }
-    let Some(id) = answer["proposal_id"].as_str().map(String::from) else { return };
-    let Ok(p) = app.standards.get(&id).await else { return };
-    let schema = ElicitationSchema::builder()
-        .required_enum_schema(
-            "decision",
-            EnumSchema::builder(vec!["approve".into(), "revise".into(), "reject".into()]).build(),
+fn supports_forms(peer: &rmcp::Peer<rmcp::RoleServer>) -> bool {
+    peer.supported_elicitation_modes().contains(&rmcp::service::ElicitationMode::Form)
+}
+
+/// What the approval form shows the person.
+struct Form<'a> {
+    proposal: &'a Proposal,
+    /// The agent's edit, written instead of the proposed text.
+    edited: Option<&'a str>,
+    /// Whether approving replaces a standard that exists now.
+    overwrite: bool,
+}
+
+impl Form<'_> {
+    /// The message: everything the person approves, the text exactly as it
+    /// will be written (hidden characters shown as escapes).
+    fn message(&self) -> String {
+        use crate::text::escape;
+        let p = self.proposal;
+        let who = match (&p.persona, &p.job_id) {
+            (Some(persona), Some(job)) => format!("persona '{}' (job {})", escape(persona), escape(job)),
+            (Some(persona), None) => format!("persona '{}'", escape(persona)),
+            (None, _) => "the calling agent".to_string(),
+        };
+        let action = if self.overwrite { "REPLACES the existing file" } else { "a new file" };
+        let (label, body) = match self.edited {
+            Some(text) => ("Text to be written (edited by the agent, not the proposal as first made)", text),
+            None => ("Text to be written", p.content.as_str()),
+        };
+        let body = crate::quote::escape_lines(crate::standards::write::strip_front_matter(body).trim());
+        format!(
+            "Approve this project standard? Only you can approve it; the agent cannot.\n\n\
+             Proposal: {id}\n\
+             Writes: {path} ({action})\n\
+             Domain / topic: {domain} / {topic}\n\
+             Title: {title}\n\
+             Proposed by: {who}\n\n\
+             {label}:\n\n{block}\n\
+             Choose approve to write it under your name, or revise or reject (feedback is kept with the proposal). \
+             Declining writes nothing.",
+            id = escape(&p.id),
+            path = escape(&Standards::target_path(&p.domain, &p.topic)),
+            domain = escape(&p.domain),
+            topic = escape(&p.topic),
+            title = escape(&p.title),
+            block = crate::quote::fenced("markdown", &body),
         )
-        .optional_string("feedback")
-        .build();
-    let Ok(schema) = schema else { return };
-    let message = format!(
-        "The calling agent proposes a project standard, \"{}\", to be written to {}.\n\n{}\n\nApprove, ask for a revision, or reject? Feedback is kept with the proposal.",
-        p.title,
-        Standards::target_path(&p.domain, &p.topic),
-        p.content
-    );
-    let params = ElicitRequestParams::FormElicitationParams { meta: None, message, requested_schema: schema };
+    }
+
+    fn schema() -> Result<rmcp::model::ElicitationSchema, &'static str> {
+        use rmcp::model::{ElicitationSchema, EnumSchema};
+        ElicitationSchema::builder()
+            .required_enum_schema(
+                "decision",
+                EnumSchema::builder(vec!["approve".into(), "revise".into(), "reject".into()]).title("Decision").build(),
+            )
+            .required_string_with("reviewer", |s| {
+                s.title("Your name (written as approved_by)")
+                    .length(1, crate::standards::MAX_REVIEWER_CHARS as u32)
+                    .with_default(crate::standards::os_user())
+            })
+            .optional_string_with("feedback", |s| s.title("Feedback (why, or what to change)"))
+            .build()
+    }
+}
+
+/// How the person answered.
+enum Answer {
+    Accepted {
+        decision: String,
+        reviewer: String,
+        feedback: Option<String>,
+    },
+    /// "declined", "cancelled" or "unanswered": nothing is done.
+    Not(&'static str),
+}
+
+/// Shows the approval form and waits up to [`ELICIT_TIMEOUT`] for the answer.
+async fn ask(peer: &rmcp::Peer<rmcp::RoleServer>, form: &Form<'_>) -> Answer {
+    use rmcp::model::{ElicitRequestParams, ElicitationAction};
+    let id = &form.proposal.id;
+    let schema = match Form::schema() {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(proposal = %id, "the approval form could not be built: {e}");
+            return Answer::Not("unanswered");
+        }
+    };
+    let params =
+        ElicitRequestParams::FormElicitationParams { meta: None, message: form.message(), requested_schema: schema };
     let reply = match peer.create_elicitation_with_timeout(params, Some(ELICIT_TIMEOUT)).await {
         Ok(r) => r,
         Err(e) => {
             tracing::info!(proposal = %id, "approval form not answered ({e}); the proposal stays pending");
-            answer["elicitation"] = json!("unanswered");
+            return Answer::Not("unanswered");
+        }
+    };
+    match reply.action {
+        ElicitationAction::Accept => {}
+        ElicitationAction::Decline => return Answer::Not("declined"),
+        _ => return Answer::Not("cancelled"),
+    }
+    let content = reply.content.unwrap_or_default();
+    let decision = content["decision"].as_str().unwrap_or_default().trim().to_string();
+    let reviewer = content["reviewer"]
+        .as_str()
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty())
+        .unwrap_or_else(crate::standards::os_user);
+    let feedback = content["feedback"].as_str().map(String::from).filter(|f| !f.trim().is_empty());
+    tracing::info!(proposal = %id, decision = %decision, reviewer = %crate::text::escape(&reviewer), "approval form answered");
+    Answer::Accepted { decision, reviewer, feedback }
+}
+
+/// When the client supports form elicitation, asks the person at once
+/// whether to approve the proposal `answer` describes, and applies their
+/// decision to it. Without support, when the standard exists already (the
+/// agent asks again with overwrite), or when they decline or do not
+/// answer, the proposal stays pending.
+pub async fn ask_reviewer(app: &App, peer: &rmcp::Peer<rmcp::RoleServer>, answer: &mut Value) {
+    if !supports_forms(peer) {
+        return;
+    }
+    let Some(id) = answer["proposal_id"].as_str().map(String::from) else { return };
+    let Ok(p) = app.standards.get(&id).await else { return };
+    if app.standards.target_exists(&p.domain, &p.topic) {
+        return;
+    }
+    let form = Form { proposal: &p, edited: None, overwrite: false };
+    let (decision, reviewer, feedback) = match ask(peer, &form).await {
+        Answer::Accepted { decision, reviewer, feedback } => (decision, reviewer, feedback),
+        Answer::Not(how) => {
+            answer["elicitation"] = json!(how);
             return;
         }
     };
-    if reply.action != ElicitationAction::Accept {
-        answer["elicitation"] =
-            json!(if reply.action == ElicitationAction::Decline { "declined" } else { "cancelled" });
-        return;
-    }
-    let content = reply.content.unwrap_or_default();
-    let decision = content["decision"].as_str().unwrap_or_default().to_string();
-    let feedback = content["feedback"].as_str().map(String::from).filter(|f| !f.trim().is_empty());
-    let args = ReviewArgs {
-        id: id.clone(),
-        decision: decision.clone(),
-        feedback,
-        edited_content: None,
-        overwrite: false,
-        reviewer: None,
-    };
     answer["elicitation"] = json!(decision);
-    match review(app, args).await {
+    match apply(app, &id, &decision, &reviewer, feedback, None, false).await {
         Ok(mut v) => {
             v["elicitation"] = json!(decision);
             *answer = v;
         }
         Err(e) => {
             answer["message"] = json!(format!(
-                "The user chose '{decision}' but it could not be applied: {e}. Proposal {id} is still pending; use review_standard_proposal."
+                "The user chose '{decision}' but it could not be applied: {e}. Proposal {id} is still pending."
             ));
         }
     }

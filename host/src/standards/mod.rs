@@ -123,6 +123,98 @@ fn check_content(content: &str) -> Result<(), StandardsError> {
     Ok(())
 }
 
+/// Checks a reviewer's edit as a proposal is checked: size, secrets, the template.
+pub fn check_edit(text: &str) -> Result<(), StandardsError> {
+    check_content(text)?;
+    let missing = template::missing_sections(text);
+    if !missing.is_empty() {
+        return Err(StandardsError::Template(missing));
+    }
+    Ok(())
+}
+
+/// Longest reviewer name written to front matter.
+pub const MAX_REVIEWER_CHARS: usize = 100;
+
+/// A reviewer's name as written to front matter: one trimmed line with no
+/// control or invisible characters.
+fn clean_reviewer(name: &str) -> Result<String, StandardsError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(StandardsError::Invalid("the reviewer's name is empty".into()));
+    }
+    if name.chars().count() > MAX_REVIEWER_CHARS {
+        return Err(StandardsError::Invalid(format!(
+            "the reviewer's name may be at most {MAX_REVIEWER_CHARS} characters"
+        )));
+    }
+    if name.chars().any(crate::text::is_deceptive) {
+        return Err(StandardsError::Invalid(format!(
+            "the reviewer's name '{}' holds control or invisible characters",
+            crate::text::escape(name)
+        )));
+    }
+    Ok(name.to_string())
+}
+
+/// The person running this process: the login name of the effective user
+/// (from the password database), else `$USER` / `$USERNAME`, else "human".
+pub fn os_user() -> String {
+    #[cfg(unix)]
+    if let Some(name) = passwd_name() {
+        return name;
+    }
+    std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .ok()
+        .map(|u| u.trim().to_string())
+        .filter(|u| !u.is_empty() && !u.chars().any(crate::text::is_deceptive))
+        .unwrap_or_else(|| "human".into())
+}
+
+#[cfg(unix)]
+fn passwd_name() -> Option<String> {
+    let mut buf = vec![0 as libc::c_char; 4096];
+    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
+    let mut result: *mut libc::passwd = std::ptr::null_mut();
+    // SAFETY: every pointer is to a live local of the right size; the name
+    // is copied out of `buf` before it goes out of scope.
+    let rc = unsafe { libc::getpwuid_r(libc::geteuid(), &mut pwd, buf.as_mut_ptr(), buf.len(), &mut result) };
+    if rc != 0 || result.is_null() || pwd.pw_name.is_null() {
+        return None;
+    }
+    let name = unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) }.to_str().ok()?.trim().to_string();
+    (!name.is_empty() && !name.chars().any(crate::text::is_deceptive)).then_some(name)
+}
+
+/// The whole file an approved (or approving) proposal writes, from what is
+/// recorded: the same text on every attempt.
+fn render_approved(p: &Proposal) -> String {
+    let created_by = p.persona.clone().unwrap_or_else(|| "agent".into());
+    let created_at = crate::mcp::iso8601(p.created_at);
+    let approved_at = crate::mcp::iso8601(p.reviewed_at.unwrap_or_else(now_secs));
+    let fm = write::FrontMatter {
+        title: &p.title,
+        domain: &p.domain,
+        topic: &p.topic,
+        tags: &p.tags,
+        created_by: &created_by,
+        approved_by: p.approved_by.as_deref().unwrap_or("human"),
+        created_at: &created_at,
+        approved_at: &approved_at,
+        proposal_id: &p.id,
+    };
+    write::render(&fm, p.edited_content.as_deref().unwrap_or(&p.content))
+}
+
+/// Whether `path` is a regular file whose front matter names proposal `id`.
+fn written_by(path: &Path, id: &str) -> bool {
+    match crate::fsx::read_text_bounded(path, (MAX_CONTENT_BYTES * 2) as u64) {
+        Ok(text) => front_matter(&text).iter().any(|(k, v)| k == "proposal_id" && v == id),
+        Err(_) => false,
+    }
+}
+
 fn clean_tags(tags: &[String]) -> Result<Vec<String>, StandardsError> {
     let mut out: Vec<String> = Vec::new();
     for t in tags {
@@ -194,9 +286,9 @@ impl Standards {
             .filter(|t| !t.is_empty())
             .or_else(|| template::title(&p.content))
             .unwrap_or_else(|| p.topic.replace(['-', '_'], " "));
-        if title.chars().count() > MAX_TITLE_CHARS || title.contains('\n') {
+        if title.chars().count() > MAX_TITLE_CHARS || title.chars().any(crate::text::is_deceptive) {
             return Err(StandardsError::Invalid(format!(
-                "title must be one line of at most {MAX_TITLE_CHARS} characters"
+                "title must be one line of at most {MAX_TITLE_CHARS} characters, without control or invisible characters"
             )));
         }
         if let Some(f) = secrets::scan(&title).into_iter().next() {
@@ -221,6 +313,8 @@ impl Standards {
             approved_by: None,
             written_path: None,
             revision_job_id: None,
+            edited_content: None,
+            overwrite: false,
         };
         let row = proposal.clone();
         self.blocking(move |s| {
@@ -269,9 +363,16 @@ impl Standards {
         .await
     }
 
-    /// Writes the standard (the reviewer's edit when given) and marks the
-    /// proposal approved. Refused when the text holds a secret or the file
-    /// exists and `overwrite` is false; then nothing changes.
+    /// Approves a pending proposal in the name of `reviewer`, a person (the
+    /// answer to an approval form, or the CLI's user): writes the standard
+    /// (the reviewer's edit when given) and marks the proposal approved.
+    ///
+    /// The decision is recorded first (status `approving`, with the path),
+    /// then the file is written atomically, then the proposal is marked
+    /// approved; so a written file always has its record, and after a crash
+    /// the next start (or approving it again) completes the write. A refusal
+    /// (a secret, an edit off the template, an existing file without
+    /// `overwrite`) changes nothing.
     pub async fn approve(
         &self,
         id: &str,
@@ -280,49 +381,109 @@ impl Standards {
         overwrite: bool,
     ) -> Result<Proposal, StandardsError> {
         let _guard = self.review_lock.lock().await;
-        let p = self.pending(id).await?;
-        let body = edited.clone().unwrap_or_else(|| p.content.clone());
-        check_content(&body)?;
+        let p = self.get(id).await?;
+        match p.status {
+            ProposalStatus::Pending => {}
+            // A person's decision is already recorded: finish writing it.
+            ProposalStatus::Approving => return self.finish_approval(p).await,
+            status => return Err(StandardsError::NotPending { id: p.id, status }),
+        }
+        let reviewer = clean_reviewer(reviewer)?;
+        match &edited {
+            Some(text) => check_edit(text)?,
+            None => check_content(&p.content)?,
+        }
         // Re-checked: a proposal stored by an older version was not validated the same way.
         slug::validate("domain", &p.domain)?;
         slug::validate("topic", &p.topic)?;
-        let now = now_secs();
-        let created_by = p.persona.clone().unwrap_or_else(|| "agent".into());
-        let created_at = crate::mcp::iso8601(p.created_at);
-        let approved_at = crate::mcp::iso8601(now);
-        let fm = write::FrontMatter {
-            title: &p.title,
-            domain: &p.domain,
-            topic: &p.topic,
-            tags: &p.tags,
-            created_by: &created_by,
+        if !overwrite && self.target_exists(&p.domain, &p.topic) {
+            let path = self.project.standards_dir().join(&p.domain).join(format!("{}.md", p.topic));
+            return Err(write::WriteError::Exists { path: path.display().to_string() }.into());
+        }
+        let approval = store::Approval {
             approved_by: reviewer,
-            created_at: &created_at,
-            approved_at: &approved_at,
-            proposal_id: &p.id,
+            written_path: Self::target_path(&p.domain, &p.topic),
+            edited_content: edited,
+            overwrite,
+            at: now_secs(),
         };
-        let text = write::render(&fm, &body);
+        let key = p.id.clone();
+        let recorded = self
+            .blocking(move |s| {
+                if !s.begin_approval(&key, &approval)? {
+                    let p = s.get(&key)?.ok_or_else(|| StandardsError::NotFound(key.clone()))?;
+                    return Err(StandardsError::NotPending { id: key, status: p.status });
+                }
+                s.get(&key)?.ok_or(StandardsError::NotFound(key))
+            })
+            .await?;
+        tracing::info!(id = %recorded.id, path = ?recorded.written_path, by = ?recorded.approved_by, "approval recorded; writing the standard");
+        self.finish_approval(recorded).await
+    }
+
+    /// Writes the file of a proposal whose approval is recorded, then marks
+    /// it approved. A file that already carries this proposal's id was
+    /// written by an earlier attempt and is kept. When the write is refused
+    /// the approval is taken back (the proposal is pending again).
+    async fn finish_approval(&self, p: Proposal) -> Result<Proposal, StandardsError> {
+        let text = render_approved(&p);
         let root = self.project.standards_dir();
-        let (domain, topic) = (p.domain.clone(), p.topic.clone());
-        let written =
-            tokio::task::spawn_blocking(move || write::write_atomic(&root, &domain, &topic, &text, overwrite))
-                .await
-                .map_err(|e| StandardsError::Join(e.to_string()))??;
-        let rel = Self::target_path(&p.domain, &p.topic);
-        tracing::info!(id = %p.id, path = %written.display(), by = reviewer, "standard approved and written");
-        self.record(
-            id,
-            Review {
-                status: ProposalStatus::Approved,
-                feedback: None,
-                approved_by: Some(reviewer.to_string()),
-                written_path: Some(rel),
-                content: edited,
-                revision_job_id: None,
-                at: now,
-            },
-        )
+        let (id, domain, topic, overwrite) = (p.id.clone(), p.domain.clone(), p.topic.clone(), p.overwrite);
+        let written = tokio::task::spawn_blocking(move || {
+            let target = root.join(&domain).join(format!("{topic}.md"));
+            if written_by(&target, &id) {
+                return Ok(target);
+            }
+            match write::write_atomic(&root, &domain, &topic, &text, overwrite) {
+                // Another process finished the same approval first.
+                Err(write::WriteError::Exists { .. }) if written_by(&target, &id) => Ok(target),
+                other => other,
+            }
+        })
         .await
+        .map_err(|e| StandardsError::Join(e.to_string()))?;
+        let key = p.id.clone();
+        match written {
+            Ok(path) => {
+                tracing::info!(id = %p.id, path = %path.display(), by = ?p.approved_by, "standard approved and written");
+                self.blocking(move |s| {
+                    s.finish_approval(&key)?;
+                    s.get(&key)?.ok_or(StandardsError::NotFound(key))
+                })
+                .await
+            }
+            Err(e) => {
+                tracing::warn!(id = %p.id, "approval not written, the proposal is pending again: {e}");
+                self.blocking(move |s| Ok(s.abandon_approval(&key)?)).await?;
+                Err(e.into())
+            }
+        }
+    }
+
+    /// Completes approvals a crash interrupted between recording the
+    /// decision and writing the file; returns how many were completed.
+    pub async fn finish_interrupted(&self) -> usize {
+        let _guard = self.review_lock.lock().await;
+        let ids = match self.blocking(|s| Ok(s.unfinished_approvals()?)).await {
+            Ok(ids) => ids,
+            Err(e) => {
+                tracing::warn!("could not look for interrupted approvals: {e}");
+                return 0;
+            }
+        };
+        let mut done = 0;
+        for id in ids {
+            let finished = match self.get(&id).await {
+                Ok(p) if p.status == ProposalStatus::Approving => self.finish_approval(p).await.map(|_| ()),
+                Ok(_) => continue,
+                Err(e) => Err(e),
+            };
+            match finished {
+                Ok(()) => done += 1,
+                Err(e) => tracing::warn!(id = %id, "an interrupted approval could not be completed: {e}"),
+            }
+        }
+        done
     }
 
     /// Stores the reviewer's reasons; writes nothing.
@@ -517,4 +678,111 @@ fn collect_md(root: &Path, dir: &Path, out: &mut Vec<String>) {
     out.extend(
         files.iter().filter_map(|p| p.strip_prefix(root).ok()).map(|rel| rel.to_string_lossy().replace('\\', "/")),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BODY: &str = "# Retries\n\n## Context\nCalls fail.\n\n## Pattern\nRetry with backoff.\n\n## Examples\nThree tries.\n\n## Anti-patterns\nRetry forever.\n";
+
+    async fn proposed(dir: &Path) -> (Standards, Proposal) {
+        let s = Standards::open(&Project::new(dir)).unwrap();
+        let p = s
+            .propose(NewProposal {
+                domain: "ops".into(),
+                topic: "retries".into(),
+                content: BODY.into(),
+                ..NewProposal::default()
+            })
+            .await
+            .unwrap();
+        (s, p)
+    }
+
+    fn target(dir: &Path) -> std::path::PathBuf {
+        dir.join(".agent-os/standards/ops/retries.md")
+    }
+
+    fn record(s: &Standards, id: &str, by: &str) {
+        let a = store::Approval {
+            approved_by: by.into(),
+            written_path: Standards::target_path("ops", "retries"),
+            edited_content: None,
+            overwrite: false,
+            at: now_secs(),
+        };
+        assert!(s.store.begin_approval(id, &a).unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_crash_before_the_write_is_completed_at_the_next_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let (s, p) = proposed(dir.path()).await;
+        // The decision was recorded, then the process died before writing.
+        record(&s, &p.id, "alice");
+        assert!(!target(dir.path()).exists());
+        assert_eq!(s.get(&p.id).await.unwrap().status, ProposalStatus::Approving);
+        drop(s);
+        let s = Standards::open(&Project::new(dir.path())).unwrap();
+        assert_eq!(s.finish_interrupted().await, 1);
+        let text = std::fs::read_to_string(target(dir.path())).unwrap();
+        assert!(text.contains("approved_by: \"alice\"") && text.contains(&format!("proposal_id: {}", p.id)), "{text}");
+        let done = s.get(&p.id).await.unwrap();
+        assert_eq!(done.status, ProposalStatus::Approved);
+        assert_eq!(s.finish_interrupted().await, 0, "nothing left to do");
+    }
+
+    #[tokio::test]
+    async fn a_crash_after_the_write_keeps_the_file_and_approving_again_completes() {
+        let dir = tempfile::tempdir().unwrap();
+        let (s, p) = proposed(dir.path()).await;
+        record(&s, &p.id, "alice");
+        // The file was written (by the recorded decision), then the process died.
+        let recorded = s.get(&p.id).await.unwrap();
+        let text = render_approved(&recorded);
+        write::write_atomic(&dir.path().join(".agent-os/standards"), "ops", "retries", &text, false).unwrap();
+        // A retry, even naming someone else, completes the recorded decision.
+        let done = s.approve(&p.id, "mallory", None, false).await.unwrap();
+        assert_eq!((done.status, done.approved_by.as_deref()), (ProposalStatus::Approved, Some("alice")));
+        assert_eq!(std::fs::read_to_string(target(dir.path())).unwrap(), text, "the file is not rewritten");
+    }
+
+    #[tokio::test]
+    async fn a_refused_write_takes_the_approval_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let (s, p) = proposed(dir.path()).await;
+        record(&s, &p.id, "alice");
+        // Someone else's file appeared at the path meanwhile; no overwrite was approved.
+        std::fs::create_dir_all(target(dir.path()).parent().unwrap()).unwrap();
+        std::fs::write(target(dir.path()), "# Theirs\n").unwrap();
+        assert_eq!(s.finish_interrupted().await, 0);
+        assert_eq!(std::fs::read_to_string(target(dir.path())).unwrap(), "# Theirs\n");
+        let back = s.get(&p.id).await.unwrap();
+        assert_eq!((back.status, back.approved_by), (ProposalStatus::Pending, None));
+    }
+
+    #[tokio::test]
+    async fn an_edit_is_checked_like_a_proposal_and_the_reviewer_is_one_clean_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let (s, p) = proposed(dir.path()).await;
+        let e = s.approve(&p.id, "alice", Some("# Short\n\nNo sections.\n".into()), false).await.unwrap_err();
+        assert!(matches!(e, StandardsError::Template(_)), "{e}");
+        let e = s.approve(&p.id, "alice\u{202E}", None, false).await.unwrap_err();
+        assert!(e.to_string().contains("\\u{202e}"), "{e}");
+        let e = s.approve(&p.id, "  ", None, false).await.unwrap_err();
+        assert!(e.to_string().contains("empty"), "{e}");
+        assert!(!target(dir.path()).exists());
+        assert_eq!(s.get(&p.id).await.unwrap().status, ProposalStatus::Pending);
+        let done = s.approve(&p.id, " alice ", Some(BODY.replace("Three tries", "Five tries")), false).await.unwrap();
+        assert_eq!(done.approved_by.as_deref(), Some("alice"));
+        assert!(done.content.contains("Five tries"), "the edit is kept as the content");
+        assert!(std::fs::read_to_string(target(dir.path())).unwrap().contains("Five tries"));
+    }
+
+    #[test]
+    fn the_os_user_is_a_clean_name() {
+        let u = os_user();
+        assert!(!u.is_empty() && !u.chars().any(crate::text::is_deceptive), "{u:?}");
+    }
 }
