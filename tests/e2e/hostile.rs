@@ -267,7 +267,7 @@ async fn run_bounded(mut cmd: tokio::process::Command, what: &str, hold_stdin: b
 
 async fn within<T>(what: &str, limit: Duration, fut: impl Future<Output = Result<T>>) -> Result<T> {
     match tokio::time::timeout(limit, fut).await {
-        Ok(r) => r.with_context(|| what.to_string()),
+        Ok(r) => r,
         Err(_) => bail!("{what}: no answer within {limit:?}"),
     }
 }
@@ -908,10 +908,10 @@ async fn llm_merge_attack(attack: &str, project_llm: &str, user: UserLayer) -> R
         done["result"].as_str().unwrap_or_default().contains("USER-ENDPOINT-ANSWER"),
         "the user's own model did not answer: {done}"
     );
+    ensure!(!user_endpoint.saw(&w.github), "a variable the repository named reached the user's endpoint");
     let reqs = user_endpoint.requests();
     ensure!(reqs.len() == 1, "{reqs:?}");
     ensure!(reqs[0].contains(&format!("Bearer {}", w.user_key)), "the user's key did not go to the user's endpoint");
-    ensure!(!user_endpoint.saw(&w.github), "a variable the repository named reached the user's endpoint");
     s.answers().await?;
     s.stop().await?;
 
