@@ -809,12 +809,6 @@ async fn config_naming_an_endpoint_and_a_secret_variable() -> Result<()> {
     ensure!(hostile.connections() == 0, "the repository's endpoint was contacted: {:?}", hostile.requests());
     s.answers().await?;
     s.stop().await?;
-    // The server's state went to the user's state folder, not into the repository.
-    ensure!(!w.root.join(".agent-os/.cache").exists(), "the server wrote its state into the repository");
-    ensure!(
-        std::fs::read_dir(w.user_state.join("projects")).is_ok_and(|mut d| d.next().is_some()),
-        "no per-project state in the user's state folder"
-    );
 
     // The command line does not contact it either.
     for args in [&["llm", "--ping"][..], &["doctor", "--json"][..]] {
@@ -863,6 +857,12 @@ async fn config_naming_an_endpoint_and_a_secret_variable() -> Result<()> {
     ensure!(hostile.connections() == 1, "a changed [llm] was used without trust: {:?}", hostile.requests());
     s.answers().await?;
     s.stop().await?;
+    // The servers' state went to the user's state folder, not into the repository.
+    ensure!(!w.root.join(".agent-os/.cache").exists(), "a server wrote its state into the repository");
+    ensure!(
+        std::fs::read_dir(w.user_state.join("projects")).is_ok_and(|mut d| d.next().is_some()),
+        "no per-project state in the user's state folder"
+    );
     w.assert_outside_unchanged(&before)
 }
 
