@@ -282,7 +282,7 @@ fn snapshot(root: &Path, skip: &[PathBuf]) -> Snapshot {
         let Ok(rd) = std::fs::read_dir(dir) else { return };
         for e in rd.flatten() {
             let p = e.path();
-            if skip.iter().any(|s| s == &p) {
+            if skip.contains(&p) {
                 continue;
             }
             let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
