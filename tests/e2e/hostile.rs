@@ -1724,6 +1724,9 @@ async fn init_does_not_write_through_symlinks() -> Result<()> {
         let link = std::fs::read_link(w.root.join(rel)).with_context(|| format!("{rel} is no longer a link"))?;
         ensure!(link == target, "{rel} now points at {}", link.display());
     }
+    let s = w.serve().await?;
+    s.answers().await?;
+    s.stop().await?;
     w.assert_outside_unchanged(&before)
 }
 
@@ -1889,5 +1892,10 @@ async fn doctor_and_the_command_line_do_not_act_on_untrusted_content() -> Result
     }
     ensure!(hostile.connections() == 0 && !hostile.saw(&w.aws), "a command contacted the repository's endpoint");
     ensure!(compiled(&sha).is_empty(), "a command compiled the untrusted persona");
+    let s = w.serve().await?;
+    assert_not_runnable(&s, "probe").await?;
+    s.answers().await?;
+    s.stop().await?;
+    ensure!(hostile.connections() == 0, "the server contacted the repository's endpoint");
     w.assert_outside_unchanged(&before)
 }
