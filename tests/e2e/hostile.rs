@@ -863,6 +863,19 @@ async fn config_naming_an_endpoint_and_a_secret_variable() -> Result<()> {
         std::fs::read_dir(w.user_state.join("projects")).is_ok_and(|mut d| d.next().is_some()),
         "no per-project state in the user's state folder"
     );
+    // `agent-os paths --json` names the same places.
+    let paths = w.cli(&["paths", "--json"]).await?;
+    ensure!(paths.ok, "{}", paths.all());
+    let v: Value = serde_json::from_str(&paths.out).context("paths --json prints JSON")?;
+    for name in ["state_dir", "jobs_db", "index_dir", "proposals_db"] {
+        let p = v[name]["path"].as_str().unwrap_or_default();
+        ensure!(Path::new(p).starts_with(&w.user_state), "{name} is not in the user's state folder: {v}");
+    }
+    ensure!(
+        v["trust_record"]["path"].as_str().map(PathBuf::from) == Some(records[0].clone()),
+        "paths names another trust record than the one `agent-os trust` wrote ({}): {v}",
+        records[0].display()
+    );
     w.assert_outside_unchanged(&before)
 }
 
