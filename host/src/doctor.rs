@@ -58,14 +58,31 @@ fn fail(name: &'static str, detail: impl Into<String>, fix: impl Into<String>) -
 
 /// Runs every check, in the order a user would fix things.
 pub async fn run(project: &Project) -> Vec<Check> {
-    let paths = ModelPaths::from_env();
-    let mut out = vec![model_files(&paths), onnx_runtime(&paths)];
-    let (load, model) = load_model(&paths).await;
-    out.push(load);
+    let mut out = Vec::new();
+    let model = match ModelPaths::from_env() {
+        Ok(paths) => {
+            out.extend([model_files(&paths), onnx_runtime(&paths)]);
+            let (load, model) = load_model(&paths).await;
+            out.push(load);
+            model
+        }
+        Err(e) => {
+            out.push(warn("model files", e.to_string(), "set HOME, or AGENT_OS_MODELS_DIR to an absolute path"));
+            None
+        }
+    };
     out.push(index(project, model).await);
-    out.extend(personas(project).await);
-    out.push(llm(project).await);
-    out.push(jobs_db(&project.jobs_db()));
+    // What the project ships is looked at once; untrusted content is never
+    // compiled, run or connected to.
+    let trust = crate::trust::check(project);
+    out.push(trust_check(&trust));
+    let llm_check = llm(&trust).await;
+    out.extend(personas(trust).await);
+    out.push(llm_check);
+    out.push(match project.state_path() {
+        Ok(d) => jobs_db(&d.join(crate::project::JOBS_DB)),
+        Err(e) => fail("jobs database", e.to_string(), "set HOME (or AGENT_OS_STATE_DIR) for the server"),
+    });
     out.push(clients(project));
     out
 }
@@ -85,7 +102,10 @@ fn model_files(paths: &ModelPaths) -> Check {
 
 fn onnx_runtime(paths: &ModelPaths) -> Check {
     if paths.ort_lib.is_file() {
-        ok("onnx runtime", paths.ort_lib.display().to_string())
+        match crate::rag::embed::check_library(&paths.ort_lib) {
+            Ok(()) => ok("onnx runtime", paths.ort_lib.display().to_string()),
+            Err(e) => fail("onnx runtime", e.to_string(), "reinstall with scripts/setup-models.sh"),
+        }
     } else {
         warn(
             "onnx runtime",
@@ -126,9 +146,15 @@ async fn load_model(paths: &ModelPaths) -> (Check, Option<Embedder>) {
 async fn index(project: &Project, model: Option<Embedder>) -> Check {
     const NAME: &str = "standards index";
     let model = model.ok_or_else(|| crate::rag::embed::EmbedError::Load("not loaded".into()));
-    let index = match Index::open(&project.index_dir(), IndexCell::sources(project), model).await {
+    let dir = match project.index_dir() {
+        Ok(d) => d,
+        Err(e) => return fail(NAME, e.to_string(), "set HOME (or AGENT_OS_STATE_DIR) for agent-os"),
+    };
+    let index = match Index::open(&dir, IndexCell::sources(project), model).await {
         Ok(i) => i,
-        Err(e) => return fail(NAME, e.to_string(), "delete .agent-os/.cache/standards-index and run `agent-os index`"),
+        Err(e) => {
+            return fail(NAME, e.to_string(), format!("delete {} and run `agent-os index`", dir.display()));
+        }
     };
     match index.staleness().await {
         Ok(s) if !s.built => warn(
@@ -153,9 +179,43 @@ async fn index(project: &Project, model: Option<Embedder>) -> Check {
     }
 }
 
-async fn personas(project: &Project) -> Vec<Check> {
+/// One sentence on what the project ships that is not trusted, and the command.
+fn trust_check(trust: &crate::trust::ProjectTrust) -> Check {
+    const NAME: &str = "trust";
+    let untrusted: Vec<String> = trust.untrusted().map(crate::trust::ProjectTrust::describe).collect();
+    let unreadable: Vec<String> = trust
+        .items()
+        .iter()
+        .filter(|i| i.status == crate::trust::Status::Unreadable)
+        .map(|i| crate::text::escape_short(&i.key, 60))
+        .collect();
+    if !untrusted.is_empty() {
+        let why = trust.problem.as_deref().map(|p| format!(" ({p})")).unwrap_or_default();
+        return warn(
+            NAME,
+            format!("not used until you trust it: {}{why}", untrusted.join(", ")),
+            format!("review and trust it with `{}`", trust.command()),
+        );
+    }
+    if !unreadable.is_empty() {
+        return warn(
+            NAME,
+            format!("never used, it cannot be read safely: {}", unreadable.join(", ")),
+            "see `agent-os trust` for the reason, then fix or remove those files",
+        );
+    }
+    let n = trust.items().len();
+    if n == 0 {
+        ok(NAME, "the project ships no personas and no [llm] settings; nothing needs trust")
+    } else {
+        ok(NAME, format!("everything the project ships that can run or spend is trusted ({n} item(s))"))
+    }
+}
+
+async fn personas(trust: crate::trust::ProjectTrust) -> Vec<Check> {
     const NAME: &str = "personas";
-    let (registry, errors) = Registry::load_scopes(&crate::personas::install::scopes(project));
+    let project = Project::new(trust.root.clone());
+    let (registry, errors) = Registry::from_trust(crate::personas::install::user_dir().as_deref(), trust);
     let mut out = Vec::new();
     for e in errors {
         out.push(fail(NAME, e.to_string(), "fix or remove that persona (`agent-os persona remove ID`)"));
@@ -192,9 +252,9 @@ async fn personas(project: &Project) -> Vec<Check> {
     out
 }
 
-async fn llm(project: &Project) -> Check {
+async fn llm(trust: &crate::trust::ProjectTrust) -> Check {
     const NAME: &str = "llm provider";
-    let loaded = crate::llm::config::load(project.root());
+    let loaded = crate::llm::config::load(trust);
     if matches!(loaded, Ok(None)) {
         return ok(NAME, "none configured: personas return delegated briefs for your assistant to finish");
     }
@@ -202,7 +262,7 @@ async fn llm(project: &Project) -> Check {
         crate::llm::LlmAccess::Unavailable(why) => fail(
             NAME,
             why,
-            "fix [llm] in .agent-os/config.toml or the AGENT_OS_LLM_* variables (README: LLM providers)",
+            "fix [llm] in your config.toml (or the trusted .agent-os/config.toml) or the AGENT_OS_LLM_* variables (README: LLM providers)",
         ),
         crate::llm::LlmAccess::Ready(client) => {
             let url = client.endpoint();
@@ -214,9 +274,11 @@ async fn llm(project: &Project) -> Check {
                         client.describe()
                     ),
                 ),
-                Err(e) => {
-                    fail(NAME, format!("{url}: {e}"), "start the provider or correct base_url in .agent-os/config.toml")
-                }
+                Err(e) => fail(
+                    NAME,
+                    format!("{url}: {e}"),
+                    format!("start the provider or correct base_url ({})", client.config().base_url_from),
+                ),
             }
         }
     }
@@ -267,7 +329,7 @@ fn clients(project: &Project) -> Check {
     let wired: Vec<&str> = [(".cursor/mcp.json", "Cursor"), (".mcp.json", "Claude Code")]
         .into_iter()
         .filter(|(p, _)| {
-            std::fs::read_to_string(project.root().join(p))
+            crate::fsx::read_text_bounded(&project.root().join(p), crate::init::MAX_READ_BYTES)
                 .ok()
                 .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
                 .is_some_and(|v| v["mcpServers"].get(crate::init::SERVER_NAME).is_some())

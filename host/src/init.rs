@@ -26,7 +26,17 @@ pub enum InitError {
     BadJson { path: PathBuf, reason: String },
     #[error("{path}: {what}; fix or move it, then run `agent-os init` again")]
     Shape { path: PathBuf, what: &'static str },
+    #[error(
+        "{path} is a symbolic link to {points_to}; `agent-os init` never writes through a link, which would change what it points to (perhaps your own settings outside this project). Replace it with a real file or folder, then run `agent-os init` again. Nothing was written"
+    )]
+    Link { path: PathBuf, points_to: String },
+    #[error("{path}: {reason}; move it aside, then run `agent-os init` again. Nothing was written")]
+    Unreadable { path: PathBuf, reason: String },
 }
+
+/// Largest file `init` reads to merge or compare (an MCP client config is a
+/// few hundred bytes).
+pub const MAX_READ_BYTES: u64 = 1 << 20;
 
 /// What happened to one file or folder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -113,7 +123,7 @@ const CONFIG: &str = r#"# Agent OS Personas: project configuration. Everything h
 # model = "qwen2.5-coder:7b"
 "#;
 
-const GITIGNORE: &str = "# Index, compiled components and the jobs database: rebuilt on demand.\n.cache/\n";
+const GITIGNORE: &str = "# agent-os keeps this project's index and jobs in your own state folder\n# (`agent-os paths` shows where), never here. Older versions used .cache/.\n.cache/\n";
 
 const CURSOR_RULE: &str = r#"---
 description: Project standards and specialist reviewers from Agent OS
@@ -137,24 +147,78 @@ them through the `agent-os` MCP server.
 /// per path, in order.
 pub fn init(project: &Project, opts: &Options) -> Result<Vec<Step>, InitError> {
     let root = project.root();
-    let mut steps = Vec::new();
-    for d in DOMAINS {
-        let keep = project.standards_dir().join(d).join(".gitkeep");
-        steps.push(write_if_absent_or_same(root, &keep, "", false)?);
+    let keeps: Vec<PathBuf> = DOMAINS.iter().map(|d| project.standards_dir().join(d).join(".gitkeep")).collect();
+    let config = project.agent_dir().join("config.toml");
+    let gitignore = project.agent_dir().join(".gitignore");
+    let cursor = root.join(".cursor").join("mcp.json");
+    let claude = root.join(".mcp.json");
+    let rule = root.join(".cursor").join("rules").join("agent-os.mdc");
+
+    // Every path is checked before anything is written: a planted link
+    // (`.mcp.json` -> ~/.claude.json, `.cursor` -> ~/.cursor) stops the whole
+    // run, so the user's own files outside the project are never changed.
+    for p in keeps.iter().chain([&config, &gitignore, &cursor, &claude, &rule]) {
+        refuse_links(root, p)?;
     }
-    steps.push(write_if_absent_or_same(root, &project.agent_dir().join("config.toml"), CONFIG, false)?);
-    steps.push(write_if_absent_or_same(root, &project.agent_dir().join(".gitignore"), GITIGNORE, false)?);
+
+    let mut steps = Vec::new();
+    for keep in &keeps {
+        steps.push(write_if_absent_or_same(root, keep, "", false)?);
+    }
+    steps.push(write_if_absent_or_same(root, &config, CONFIG, false)?);
+    steps.push(write_if_absent_or_same(root, &gitignore, GITIGNORE, false)?);
 
     // Cursor starts servers from its own folder; name the project explicitly.
     let cursor_entry = entry(&opts.command, &["--project", "${workspaceFolder}"]);
-    steps.push(merge_server(root, &root.join(".cursor").join("mcp.json"), cursor_entry, opts.force)?);
+    steps.push(merge_server(root, &cursor, cursor_entry, opts.force)?);
     // Claude Code starts project servers in the project folder.
     let claude_entry = entry(&opts.command, &[]);
-    steps.push(merge_server(root, &root.join(".mcp.json"), claude_entry, opts.force)?);
+    steps.push(merge_server(root, &claude, claude_entry, opts.force)?);
 
-    let rule = root.join(".cursor").join("rules").join("agent-os.mdc");
     steps.push(write_if_absent_or_same(root, &rule, CURSOR_RULE, opts.force)?);
     Ok(steps)
+}
+
+/// Refuses `path` when it, or a folder on the way to it below `root`, is a
+/// symbolic link, or when an existing part is not what it should be.
+fn refuse_links(root: &Path, path: &Path) -> Result<(), InitError> {
+    use crate::project::PathError;
+    match crate::project::check_no_links(root, path) {
+        Ok(()) => {}
+        Err(PathError::Symlink(link)) => {
+            let link = PathBuf::from(link);
+            let points_to = std::fs::read_link(&link).map(|t| t.display().to_string()).unwrap_or_else(|_| "?".into());
+            return Err(InitError::Link { path: link, points_to: crate::text::escape(&points_to).into_owned() });
+        }
+        Err(PathError::NotDir(p)) => {
+            return Err(InitError::Unreadable { path: p.into(), reason: "is a file where a folder belongs".into() });
+        }
+        Err(e) => return Err(InitError::Unreadable { path: path.to_path_buf(), reason: e.to_string() }),
+    }
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if !m.is_file() => {
+            Err(InitError::Unreadable { path: path.to_path_buf(), reason: "is not a regular file".into() })
+        }
+        Ok(m) if m.len() > MAX_READ_BYTES => Err(InitError::Unreadable {
+            path: path.to_path_buf(),
+            reason: format!("is {} bytes, over the {MAX_READ_BYTES}-byte limit for a file init reads", m.len()),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The bytes of `path`, or `None` when it does not exist: a regular file,
+/// not a link, of at most [`MAX_READ_BYTES`].
+fn read_existing(path: &Path) -> Result<Option<Vec<u8>>, InitError> {
+    match crate::fsx::read_bounded(path, MAX_READ_BYTES) {
+        Ok(b) => Ok(Some(b)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(crate::fsx::ReadError::Symlink { .. }) => {
+            let points_to = std::fs::read_link(path).map(|t| t.display().to_string()).unwrap_or_else(|_| "?".into());
+            Err(InitError::Link { path: path.to_path_buf(), points_to: crate::text::escape(&points_to).into_owned() })
+        }
+        Err(e) => Err(InitError::Unreadable { path: path.to_path_buf(), reason: e.to_string() }),
+    }
 }
 
 fn entry(command: &str, args: &[&str]) -> Value {
@@ -178,18 +242,17 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> InitError + '_ {
 /// other content is kept unless `replace`.
 fn write_if_absent_or_same(root: &Path, path: &Path, content: &str, replace: bool) -> Result<Step, InitError> {
     let step = |outcome, note: Option<&str>| Step { path: rel(root, path), outcome, note: note.map(str::to_string) };
-    match std::fs::read(path) {
-        Ok(old) if old == content.as_bytes() => Ok(step(Outcome::Unchanged, None)),
-        Ok(_) if !replace => Ok(step(Outcome::Kept, Some("has your own content; left as is (--force replaces it)"))),
-        Ok(_) => {
-            write_atomic(path, content.as_bytes())?;
+    match read_existing(path)? {
+        Some(old) if old == content.as_bytes() => Ok(step(Outcome::Unchanged, None)),
+        Some(_) if !replace => Ok(step(Outcome::Kept, Some("has your own content; left as is (--force replaces it)"))),
+        Some(_) => {
+            write_atomic(root, path, content.as_bytes())?;
             Ok(step(Outcome::Updated, None))
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            write_atomic(path, content.as_bytes())?;
+        None => {
+            write_atomic(root, path, content.as_bytes())?;
             Ok(step(Outcome::Created, None))
         }
-        Err(e) => Err(InitError::Io { path: path.to_path_buf(), source: e }),
     }
 }
 
@@ -197,10 +260,12 @@ fn write_if_absent_or_same(root: &Path, path: &Path, content: &str, replace: boo
 /// other key and server (and their order) as they were.
 fn merge_server(root: &Path, path: &Path, ours: Value, replace: bool) -> Result<Step, InitError> {
     let step = |outcome, note: Option<&str>| Step { path: rel(root, path), outcome, note: note.map(str::to_string) };
-    let existing = match std::fs::read_to_string(path) {
-        Ok(text) => Some(text),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(InitError::Io { path: path.to_path_buf(), source: e }),
+    let existing = match read_existing(path)? {
+        Some(bytes) => Some(
+            String::from_utf8(bytes)
+                .map_err(|_| InitError::BadJson { path: path.to_path_buf(), reason: "not UTF-8 text".into() })?,
+        ),
+        None => None,
     };
     let mut doc = match &existing {
         Some(text) if !text.trim().is_empty() => serde_json::from_str::<Value>(text)
@@ -231,21 +296,25 @@ fn merge_server(root: &Path, path: &Path, ours: Value, replace: bool) -> Result<
             Ok(step(Outcome::Kept, note))
         }
         Some(_) => {
-            write_atomic(path, text.as_bytes())?;
+            write_atomic(root, path, text.as_bytes())?;
             Ok(step(Outcome::Updated, note))
         }
         None => {
-            write_atomic(path, text.as_bytes())?;
+            write_atomic(root, path, text.as_bytes())?;
             Ok(step(Outcome::Created, None))
         }
     }
 }
 
 /// Writes through a temporary file in the same folder and renames it, so a
-/// crash never leaves half a file.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), InitError> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(io(dir))?;
+/// crash never leaves half a file. Folders are made one by one below `root`
+/// and never through a link; the path is checked again just before (a link
+/// would have been replaced by the rename, never written through).
+fn write_atomic(root: &Path, path: &Path, bytes: &[u8]) -> Result<(), InitError> {
+    let dir = path.parent().unwrap_or(root);
+    crate::project::create_dir_confined(root, dir)
+        .map_err(|e| InitError::Unreadable { path: dir.to_path_buf(), reason: e.to_string() })?;
+    refuse_links(root, path)?;
     let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io(dir))?;
     std::io::Write::write_all(&mut tmp, bytes).map_err(io(path))?;
     tmp.as_file().sync_all().map_err(io(path))?;
@@ -318,6 +387,61 @@ mod tests {
         init(&project, &Options { force: true, ..opts() }).unwrap();
         let v: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
         assert_eq!(v["mcpServers"]["agent-os"]["command"], "agent-os");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_are_refused_and_their_targets_left_alone() {
+        use std::os::unix::fs::symlink;
+        let home = tempfile::tempdir().unwrap();
+        let own = home.path().join("claude.json");
+        std::fs::write(&own, r#"{"mcpServers": {"mine": {"command": "x", "env": {"TOKEN": "s3cret"}}}}"#).unwrap();
+        // .mcp.json -> the user's own config.
+        let dir = tempfile::tempdir().unwrap();
+        symlink(&own, dir.path().join(".mcp.json")).unwrap();
+        let err = init(&Project::new(dir.path()), &opts()).unwrap_err();
+        assert!(matches!(err, InitError::Link { .. }) && err.to_string().contains("symbolic link"), "{err}");
+        assert!(std::fs::read_to_string(&own).unwrap().contains("s3cret"));
+        assert!(!dir.path().join(".agent-os").exists(), "nothing is written when one path is refused");
+        assert!(fsx_is_link(&dir.path().join(".mcp.json")), "the link is not replaced by a file");
+        // .cursor -> a folder outside.
+        let dir = tempfile::tempdir().unwrap();
+        let cursor = home.path().join("cursor");
+        std::fs::create_dir(&cursor).unwrap();
+        symlink(&cursor, dir.path().join(".cursor")).unwrap();
+        assert!(matches!(init(&Project::new(dir.path()), &opts()), Err(InitError::Link { .. })));
+        assert_eq!(std::fs::read_dir(&cursor).unwrap().count(), 0);
+        // .cursor/mcp.json -> a file outside.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join(".cursor")).unwrap();
+        symlink(&own, dir.path().join(".cursor/mcp.json")).unwrap();
+        assert!(matches!(init(&Project::new(dir.path()), &opts()), Err(InitError::Link { .. })));
+        // .agent-os -> a folder outside.
+        let dir = tempfile::tempdir().unwrap();
+        symlink(home.path(), dir.path().join(".agent-os")).unwrap();
+        assert!(matches!(init(&Project::new(dir.path()), &opts()), Err(InitError::Link { .. })));
+        assert!(!home.path().join("standards").exists() && !home.path().join("config.toml").exists());
+    }
+
+    fn fsx_is_link(p: &Path) -> bool {
+        crate::fsx::is_symlink(p)
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_huge_or_special_client_config_is_refused_quickly() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = std::fs::File::create(dir.path().join(".mcp.json")).unwrap();
+        f.set_len(1 << 30).unwrap();
+        let err = init(&Project::new(dir.path()), &opts()).unwrap_err();
+        assert!(err.to_string().contains("limit"), "{err}");
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join(".mcp.json");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let err = init(&Project::new(dir.path()), &opts()).unwrap_err();
+        assert!(err.to_string().contains("not a regular file"), "{err}");
     }
 
     #[test]

@@ -21,3 +21,4 @@ pub mod scaffold;
 pub mod secrets;
 pub mod standards;
 pub mod text;
+pub mod trust;

@@ -46,6 +46,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Where this project's state, your trust record, settings and caches are.
+    Paths {
+        /// Print them as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Check the installation: model, ONNX Runtime, index, personas, LLM provider, jobs database.
     Doctor {
         /// Print the checks as JSON.
@@ -57,14 +63,16 @@ enum Command {
         #[command(subcommand)]
         action: JobsCmd,
     },
-    /// List the personas this project has.
+    /// List the personas this project has (and the ones it ships that you have not trusted).
     Personas,
+    /// Review what this repository ships that can run or spend (personas, [llm]) and trust exactly that.
+    Trust(agent_os::trust::cli::TrustArgs),
     /// The project's standards: metadata and search usage.
     Standards {
         #[command(subcommand)]
         action: StandardsCmd,
     },
-    /// Show the configured language model ([llm] in .agent-os/config.toml).
+    /// Show the language model in use (your config.toml [llm], AGENT_OS_LLM_*, or a trusted project's).
     Llm {
         /// Send a one-word prompt and print the answer, tokens and time.
         #[arg(long)]
@@ -215,10 +223,14 @@ async fn run(project: Project, command: Command) -> Result<()> {
     if let Command::Persona { action } = command {
         return Ok(agent_os::personas::cli::run(&project, action).await?);
     }
+    if let Command::Trust(args) = command {
+        return Ok(agent_os::trust::cli::run(&project, args)?);
+    }
     // These two must work on a project whose state is missing or damaged.
     match command {
         Command::Init { force, json } => return init(&project, force, json),
         Command::Doctor { json } => return doctor(&project, json).await,
+        Command::Paths { json } => return paths(&project, json),
         // Refuse a bad address/token pair before opening anything.
         Command::Serve { http: Some(addr), ref token, .. } => {
             agent_os::mcp::http::check(addr, token.as_deref().filter(|t| !t.is_empty()))?;
@@ -246,20 +258,23 @@ async fn run(project: Project, command: Command) -> Result<()> {
             }
         }
         Command::Personas => {
-            for p in app.registry().all() {
+            use agent_os::text::escape;
+            let registry = app.registry();
+            for p in registry.all() {
                 let m = &p.manifest;
                 let source = if p.builtin { "built-in" } else { "installed" };
-                println!("{:<12} {:<28} {:<13} {source}", m.id, m.name, m.domain);
+                println!("{:<12} {:<28} {:<13} {source}", escape(&m.id), escape(&m.name), escape(&m.domain));
             }
+            agent_os::personas::cli::print_untrusted(&project, &registry);
             for e in &errors {
-                println!("error: {e}");
+                println!("error: {}", escape(&e.to_string()));
             }
             Ok(())
         }
         Command::Jobs { action } => jobs(&app, action).await,
-        Command::Persona { .. } => unreachable!("handled before the app opens"),
+        Command::Persona { .. } | Command::Trust(_) => unreachable!("handled before the app opens"),
         Command::Index { rebuild, json } => index(&app, rebuild, json).await,
-        Command::Init { .. } | Command::Doctor { .. } => unreachable!("handled above"),
+        Command::Init { .. } | Command::Doctor { .. } | Command::Paths { .. } => unreachable!("handled above"),
         Command::Standards { action: StandardsCmd::List { json } } => standards_list(&app, json).await,
         Command::Standards { action: StandardsCmd::Proposals { status, limit, json } } => {
             proposals(&app, status, limit, json).await
@@ -287,6 +302,7 @@ async fn llm(app: &App, ping: bool) -> Result<()> {
     };
     let c = client.config();
     println!("provider: {}\nmodel:    {}\nendpoint: {}", c.provider, c.model, client.endpoint());
+    println!("from:     {} ({})", c.base_url_from, c.layer.as_str());
     println!("key:      {}", c.api_key_env.as_deref().map(|v| format!("from ${v}")).unwrap_or_else(|| "none".into()));
     println!("timeout:  {} s, {} retries", c.timeout.as_secs(), c.max_retries);
     if ping {
@@ -317,6 +333,25 @@ fn init(project: &Project, force: bool, json: bool) -> Result<()> {
         }
     }
     println!("next: `agent-os doctor` checks the set-up; restart Cursor or Claude Code to pick up the server");
+    Ok(())
+}
+
+fn paths(project: &Project, json: bool) -> Result<()> {
+    let all = agent_os::project::paths::locations(project);
+    if json {
+        let mut map = serde_json::Map::new();
+        for l in &all {
+            map.insert(l.name.into(), serde_json::to_value(l)?);
+        }
+        println!("{}", serde_json::to_string_pretty(&map)?);
+        return Ok(());
+    }
+    for l in &all {
+        match (&l.path, &l.unavailable) {
+            (Some(p), _) => println!("{:<15} {}", l.name, agent_os::text::escape(&p.display().to_string())),
+            (None, why) => println!("{:<15} unavailable: {}", l.name, why.as_deref().unwrap_or("unknown")),
+        }
+    }
     Ok(())
 }
 
@@ -553,7 +588,7 @@ async fn review(
     match decision {
         "approve" => {
             let edited = match edited {
-                Some(f) => Some(std::fs::read_to_string(&f).with_context(|| format!("reading {}", f.display()))?),
+                Some(f) => Some(read_edited(&f)?),
                 None => None,
             };
             let reviewer = reviewer.filter(|r| !r.trim().is_empty()).unwrap_or_else(|| "human".into());
@@ -583,6 +618,15 @@ async fn review(
         other => bail!("unknown decision '{other}': use approve, revise or reject"),
     }
     Ok(())
+}
+
+/// The reviewer's edited standard: a regular file of at most twice the
+/// largest standard (links the reviewer named are followed; the file itself
+/// must be a regular file).
+fn read_edited(f: &std::path::Path) -> Result<String> {
+    let real = f.canonicalize().with_context(|| format!("reading {}", f.display()))?;
+    let limit = 2 * agent_os::standards::MAX_CONTENT_BYTES as u64;
+    agent_os::fsx::read_text_bounded(&real, limit).with_context(|| format!("reading {}", f.display()))
 }
 
 async fn jobs(app: &App, action: JobsCmd) -> Result<()> {

@@ -112,6 +112,7 @@ async fn http_needs_the_bearer_token_and_speaks_mcp() -> Result<()> {
     let port = free_port();
     let log = std::fs::File::create(dir.path().join("server.log"))?;
     let mut child = tokio::process::Command::new(BIN)
+        .env("AGENT_OS_STATE_DIR", crate::support::STATE_DIR)
         .arg("--project")
         .arg(dir.path())
         .args(["serve", "--http", &format!("127.0.0.1:{port}")])

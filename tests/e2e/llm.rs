@@ -23,9 +23,11 @@ fn write_standard(root: &Path) {
     std::fs::write(p, QUEUES_MD).unwrap();
 }
 
+/// Writes the project's [llm] and trusts it (an untrusted one is ignored).
 fn write_config(root: &Path, llm: &str) {
     std::fs::create_dir_all(root.join(".agent-os")).unwrap();
     std::fs::write(root.join(".agent-os/config.toml"), format!("[llm]\n{llm}")).unwrap();
+    crate::support::trust(root, &[]);
 }
 
 /// Debug logs of the plugin host carry every progress report.
@@ -350,6 +352,7 @@ async fn a_job_running_when_the_stdio_client_leaves_finishes_before_the_server_e
     assert!(waited >= Duration::from_millis(500), "the server did not wait for the job: {waited:?}");
 
     let out = tokio::process::Command::new(crate::support::BIN)
+        .env("AGENT_OS_STATE_DIR", crate::support::STATE_DIR)
         .arg("--project")
         .arg(dir.path())
         .args(["jobs", "show", &id])

@@ -12,7 +12,7 @@ use crate::support::{Server, install_guest, project};
 const CORE: [&str; 6] = ["architect", "engineer", "data", "qa", "security", "sre"];
 
 fn db(dir: &std::path::Path) -> rusqlite::Connection {
-    rusqlite::Connection::open(dir.join(".agent-os/.cache/jobs.db")).unwrap()
+    rusqlite::Connection::open(crate::support::state_path(dir, "jobs_db")).unwrap()
 }
 
 #[tokio::test]

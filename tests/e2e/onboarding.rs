@@ -10,6 +10,7 @@ use crate::support::{BIN, project};
 
 fn agent_os(dir: &Path, args: &[&str]) -> std::process::Output {
     std::process::Command::new(BIN)
+        .env("AGENT_OS_STATE_DIR", crate::support::STATE_DIR)
         .arg("--project")
         .arg(dir)
         .args(args)
@@ -108,7 +109,7 @@ fn doctor_reports_each_check_and_fails_on_a_damaged_jobs_db() -> Result<()> {
     assert!(checks.iter().all(|c| c["level"] != "fail"), "{checks:?}");
     assert!(out.status.success());
 
-    let db = dir.path().join(".agent-os/.cache/jobs.db");
+    let db = crate::support::state_path(dir.path(), "jobs_db");
     std::fs::create_dir_all(db.parent().unwrap())?;
     std::fs::write(&db, vec![0x42u8; 16384])?;
     let out = agent_os(dir.path(), &["doctor"]);

@@ -90,6 +90,7 @@ impl Live {
 /// Runs the agent-os command line; returns (success, stdout, stderr).
 async fn cli(project: &Path, config: &Path, args: &[&str], env: &[(&str, &Path)]) -> Result<(bool, String, String)> {
     let out = tokio::process::Command::new(BIN)
+        .env("AGENT_OS_STATE_DIR", crate::support::STATE_DIR)
         .arg("--project")
         .arg(project)
         .args(args)
@@ -440,11 +441,18 @@ async fn bad_personas_are_refused_with_reasons_and_nothing_is_lost() -> Result<(
     let (ok, _, err) = cli(dir.path(), config.path(), &["persona", "remove", "nobody"], &[]).await?;
     assert!(!ok && err.contains("no persona 'nobody' is installed"), "{err}");
 
-    // At load: a component changed after install is refused, and the server leaves it out.
+    // At load: a component changed after install is untrusted (listed, never
+    // loaded); trusting the changed bytes still does not load it, since the
+    // manifest's pin refuses them. The server leaves it out either way.
     let component = installed.join("hostile/hostile.wasm");
     let mut bytes = std::fs::read(&component)?;
     bytes.extend_from_slice(b"tampered");
     std::fs::write(&component, &bytes)?;
+    let (ok, out, _) = cli(dir.path(), config.path(), &["persona", "list"], &[]).await?;
+    assert!(ok, "{out}");
+    assert!(out.contains("untrusted: changed since you trusted it") && out.contains("agent-os --project"), "{out}");
+    let (ok, _, err) = cli(dir.path(), config.path(), &["trust", "--yes"], &[]).await?;
+    assert!(ok, "{err}");
     let (ok, out, _) = cli(dir.path(), config.path(), &["persona", "list"], &[]).await?;
     assert!(ok, "{out}");
     assert!(out.contains("not loaded") && out.contains("the manifest pins"), "{out}");

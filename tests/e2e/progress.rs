@@ -28,6 +28,7 @@ async fn waiting_on_a_job_streams_progress_notifications() -> Result<()> {
     install_guest(dir.path(), "spin", 3, 64);
     // A client that records progress notifications.
     let mut child = tokio::process::Command::new(BIN)
+        .env("AGENT_OS_STATE_DIR", crate::support::STATE_DIR)
         .arg("--project")
         .arg(dir.path())
         .args(["serve", "--workers", "1"])

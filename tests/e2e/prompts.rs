@@ -9,7 +9,7 @@ const BUDGET: usize = 1_500;
 
 #[test]
 fn core_persona_prompts_fit_in_1500_tokens() {
-    let file = ModelPaths::from_env().model_dir.join("tokenizer.json");
+    let file = ModelPaths::from_env().expect("a models folder").model_dir.join("tokenizer.json");
     if !file.is_file() {
         eprintln!(
             "SKIPPED core_persona_prompts_fit_in_1500_tokens: no tokenizer at {}; run scripts/setup-models.sh",

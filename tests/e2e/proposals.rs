@@ -41,6 +41,7 @@ fn standards_dir(root: &Path) -> PathBuf {
 /// `agent-os standards list --json` on the project.
 fn standards_list(root: &Path) -> Result<Vec<Value>> {
     let out = std::process::Command::new(BIN)
+        .env("AGENT_OS_STATE_DIR", crate::support::STATE_DIR)
         .arg("--project")
         .arg(root)
         .args(["standards", "list", "--json"])
@@ -300,7 +301,8 @@ async fn refusals_and_rejections_leave_nothing_on_disk() -> Result<()> {
     s.stop().await
 }
 
-/// Installs the proposing test guest as persona `id`, with or without `propose`.
+/// Installs the proposing test guest as persona `id`, with or without
+/// `propose`, and trusts it.
 fn install_proposer(root: &Path, id: &str, propose: bool) {
     let wasm = std::fs::read(Path::new(GUESTS).join("agent_os_test_proposer.wasm"))
         .expect("test guest built by host/build.rs");
@@ -315,6 +317,7 @@ fn install_proposer(root: &Path, id: &str, propose: bool) {
         ),
     )
     .unwrap();
+    crate::support::trust(root, &[]);
 }
 
 #[tokio::test]
@@ -425,6 +428,7 @@ async fn a_client_with_elicitation_approves_in_the_same_call() -> Result<()> {
     let dir = project();
     let log = std::fs::File::create(dir.path().join("server.log"))?;
     let mut child = tokio::process::Command::new(BIN)
+        .env("AGENT_OS_STATE_DIR", crate::support::STATE_DIR)
         .arg("--project")
         .arg(dir.path())
         .arg("serve")
@@ -463,7 +467,13 @@ async fn a_client_with_elicitation_approves_in_the_same_call() -> Result<()> {
 }
 
 fn cli(root: &Path, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(BIN).arg("--project").arg(root).args(args).output().expect("running agent-os")
+    std::process::Command::new(BIN)
+        .env("AGENT_OS_STATE_DIR", crate::support::STATE_DIR)
+        .arg("--project")
+        .arg(root)
+        .args(args)
+        .output()
+        .expect("running agent-os")
 }
 
 #[tokio::test]

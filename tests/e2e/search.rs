@@ -20,7 +20,7 @@ fn write(root: &Path, rel: &str, text: &[u8]) {
 
 /// Whether the embedding model is installed where the server looks for it.
 fn model_installed() -> bool {
-    agent_os::rag::ModelPaths::from_env().check().is_ok()
+    agent_os::rag::ModelPaths::from_env().is_ok_and(|p| p.check().is_ok())
 }
 
 async fn search(s: &Server, query: &str) -> Result<Value> {
@@ -166,7 +166,7 @@ async fn a_deleted_or_corrupted_index_is_rebuilt() -> Result<()> {
     let s = Server::start(dir.path()).await?;
     let found = |v: &Value| paths(v).iter().any(|p| p.ends_with("security/secrets.md"));
     search_until(&s, "rotate API keys", Duration::from_secs(60), found).await?;
-    let index = dir.path().join(".agent-os/.cache/standards-index");
+    let index = crate::support::state_path(dir.path(), "index_dir");
     assert!(index.is_dir());
 
     std::fs::remove_dir_all(&index)?;
@@ -217,6 +217,7 @@ async fn without_a_model_search_is_full_text_and_says_so() -> Result<()> {
 
     // The CLI says so too.
     let out = std::process::Command::new(BIN)
+        .env("AGENT_OS_STATE_DIR", crate::support::STATE_DIR)
         .args(["--project", dir.path().to_str().unwrap(), "search", "rotate database passwords"])
         .envs(env)
         .output()
@@ -232,8 +233,15 @@ async fn without_a_model_search_is_full_text_and_says_so() -> Result<()> {
 async fn cli_search_prints_json_and_refuses_an_empty_query() -> Result<()> {
     let dir = project();
     write(dir.path(), "security/secrets.md", SECRETS_MD.as_bytes());
-    let run =
-        |args: &[&str]| std::process::Command::new(BIN).arg("--project").arg(dir.path()).args(args).output().unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(BIN)
+            .env("AGENT_OS_STATE_DIR", crate::support::STATE_DIR)
+            .arg("--project")
+            .arg(dir.path())
+            .args(args)
+            .output()
+            .unwrap()
+    };
     let out = run(&["search", "--json", "rotate API keys"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: Value = serde_json::from_slice(&out.stdout)?;

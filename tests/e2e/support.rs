@@ -14,6 +14,25 @@ use sha2::{Digest, Sha256};
 pub const BIN: &str = env!("CARGO_BIN_EXE_agent-os");
 /// Where host/build.rs put the test guest components.
 pub const GUESTS: &str = env!("AGENT_OS_TEST_GUESTS_DIR");
+/// The state folder (AGENT_OS_STATE_DIR) the tests give agent-os: each
+/// project's jobs and index go to a folder of their own in it, not into the
+/// real `~/.local/state`.
+pub const STATE_DIR: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/e2e-state");
+
+/// Where `agent-os paths --json` puts location `name` (e.g. `jobs_db`,
+/// `index_dir`, `state_dir`) for `project`, with the tests' state folder.
+pub fn state_path(project: &Path, name: &str) -> PathBuf {
+    let out = std::process::Command::new(BIN)
+        .env("AGENT_OS_STATE_DIR", STATE_DIR)
+        .arg("--project")
+        .arg(project)
+        .args(["paths", "--json"])
+        .output()
+        .expect("running agent-os paths");
+    assert!(out.status.success(), "agent-os paths: {}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).expect("paths --json prints JSON");
+    PathBuf::from(v[name]["path"].as_str().unwrap_or_else(|| panic!("no path for {name}: {v}")))
+}
 
 /// Spawns `agent-os serve` for `project` with piped stdio (for an MCP
 /// client) and its log appended to `project/server.log`.
@@ -24,6 +43,7 @@ pub fn spawn_server(project: &Path, extra: &[&str], env: &[(&str, &str)]) -> Res
         .arg(project)
         .arg("serve")
         .args(extra)
+        .env("AGENT_OS_STATE_DIR", STATE_DIR)
         .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -158,8 +178,36 @@ pub fn project() -> tempfile::TempDir {
     tempfile::Builder::new().prefix("agent-os-e2e").tempdir().unwrap()
 }
 
-/// Installs a test guest as a project persona with the given limits.
+/// Trusts everything `project` ships (its personas and its [llm]) through
+/// the command line, as a person would: `agent-os --project P trust --yes`.
+/// Pass the environment the server gets (AGENT_OS_DATA_DIR in particular).
+pub fn trust(project: &Path, env: &[(&str, &str)]) {
+    let out = std::process::Command::new(BIN)
+        .arg("--project")
+        .arg(project)
+        .args(["trust", "--yes"])
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .expect("running agent-os trust");
+    assert!(
+        out.status.success(),
+        "agent-os trust failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Installs a test guest as a project persona with the given limits, and
+/// trusts it (`agent-os trust --yes`).
 pub fn install_guest(project: &Path, id: &str, timeout_s: u64, memory_mb: u32) -> PathBuf {
+    let dir = write_guest(project, id, timeout_s, memory_mb);
+    trust(project, &[]);
+    dir
+}
+
+/// Writes a test guest into the project's personas folder, untrusted.
+pub fn write_guest(project: &Path, id: &str, timeout_s: u64, memory_mb: u32) -> PathBuf {
     let wasm = std::fs::read(Path::new(GUESTS).join(format!("agent_os_test_{id}.wasm")))
         .expect("test guest built by host/build.rs");
     let dir = project.join(".agent-os/personas").join(id);

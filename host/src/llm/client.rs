@@ -88,6 +88,9 @@ impl LlmClient {
     /// Builds the client; reads the API key from the variable the
     /// configuration names, through `env`.
     pub fn new(config: LlmConfig, env: impl Fn(&str) -> Option<String>) -> Result<Self, LlmError> {
+        let allow_http = env(super::config::ALLOW_HTTP_VAR).is_some_and(|v| matches!(v.trim(), "1" | "true" | "yes"));
+        super::config::check_base_url(&config.base_url, allow_http)
+            .map_err(|why| LlmError::Client(format!("the base URL {why}")))?;
         let mut headers = HeaderMap::new();
         if let Some(var) = &config.api_key_env {
             let key = env(var).map(|k| k.trim().to_string()).filter(|k| !k.is_empty());
@@ -106,6 +109,7 @@ impl LlmClient {
             headers.insert("anthropic-version", HeaderValue::from_static(anthropic::API_VERSION));
         }
         let http = reqwest::Client::builder()
+            .redirect(same_origin_redirects())
             .timeout(config.timeout)
             .connect_timeout(CONNECT_TIMEOUT.min(config.timeout))
             .user_agent(concat!("agent-os/", env!("CARGO_PKG_VERSION")))
@@ -125,10 +129,7 @@ impl LlmClient {
 
     /// The URL requests go to.
     pub fn endpoint(&self) -> String {
-        match self.config.provider {
-            ProviderKind::OpenAi => openai::endpoint(&self.config.base_url),
-            ProviderKind::Anthropic => anthropic::endpoint(&self.config.base_url),
-        }
+        self.config.endpoint()
     }
 
     /// Asks the model, retrying transient failures up to `max_retries` times.
@@ -242,6 +243,29 @@ impl LlmClient {
     }
 }
 
+/// Follows a redirect only to the same scheme, host and port (at most 3):
+/// the key header never travels to another host, and never over a
+/// downgrade to plain HTTP. Any other redirect ends the request with the
+/// 3xx status, reported as an error.
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let same = attempt.previous().first().is_some_and(|first| {
+            let next = attempt.url();
+            first.scheme() == next.scheme()
+                && first.host_str() == next.host_str()
+                && first.port_or_known_default() == next.port_or_known_default()
+        });
+        if attempt.previous().len() > 3 {
+            attempt.error("too many redirects")
+        } else if same {
+            attempt.follow()
+        } else {
+            tracing::warn!("the LLM provider redirected to another host; not following it with the API key");
+            attempt.stop()
+        }
+    })
+}
+
 /// The error and its causes, e.g. "error sending request: connection refused".
 fn chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut parts = vec![e.to_string()];
@@ -306,6 +330,8 @@ mod tests {
             api_key_env: key_env.map(str::to_string),
             timeout: Duration::from_secs(2),
             max_retries: 0,
+            base_url_from: "test".into(),
+            layer: crate::llm::config::Layer::User,
         }
     }
 
@@ -335,6 +361,55 @@ mod tests {
         assert_eq!(error_detail(s, br#"{"error":"model 'x' not found"}"#), "Too Many Requests: model 'x' not found");
         assert_eq!(error_detail(s, b"<html>\n  busy </html>"), "Too Many Requests: <html> busy </html>");
         assert_eq!(error_detail(s, b""), "Too Many Requests");
+    }
+
+    #[tokio::test]
+    async fn a_redirect_to_another_host_is_not_followed_with_the_key() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        // Where the redirect points: counts connections.
+        let other = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let other_port = other.local_addr().unwrap().port();
+        let hits = Arc::new(AtomicUsize::new(0));
+        let h = hits.clone();
+        tokio::spawn(async move {
+            while let Ok((_s, _)) = other.accept().await {
+                h.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        // The provider: answers every request with a redirect there.
+        let provider = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = provider.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = provider.accept().await {
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 16384];
+                    let _ = s.read(&mut buf).await;
+                    let answer = format!(
+                        "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://127.0.0.1:{other_port}/v1/chat/completions\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    );
+                    let _ = s.write_all(answer.as_bytes()).await;
+                });
+            }
+        });
+        let mut c = cfg(ProviderKind::OpenAi, Some("K"));
+        c.base_url = format!("http://127.0.0.1:{port}/v1");
+        let client = LlmClient::new(c, |_| Some("sk-redirect-secret".into())).unwrap();
+        let e = client.complete(&[ChatMessage::new(Role::User, "hi")], 10).await.unwrap_err();
+        assert!(matches!(e, LlmError::Status { status: 307, .. }), "{e}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(hits.load(Ordering::SeqCst), 0, "the request (and its key) followed the redirect");
+    }
+
+    #[test]
+    fn a_base_url_with_credentials_or_remote_http_is_refused() {
+        for url in ["https://u:p@x.example/v1", "http://x.example/v1"] {
+            let mut c = cfg(ProviderKind::OpenAi, None);
+            c.base_url = url.into();
+            let e = LlmClient::new(c, |_| None).unwrap_err().to_string();
+            assert!(!e.contains("u:p"), "{e}");
+        }
     }
 
     #[tokio::test]

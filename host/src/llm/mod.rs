@@ -3,8 +3,9 @@
 //! One [`LlmClient`] speaks either OpenAI-compatible chat completions (OpenAI,
 //! Ollama, vLLM, llama.cpp, LM Studio) or Anthropic's Messages API, with a
 //! request timeout and retries with backoff on rate limits, server errors and
-//! connection failures. Configuration comes from `[llm]` in
-//! `.agent-os/config.toml` and `AGENT_OS_LLM_*` variables ([`config`]).
+//! connection failures. Configuration comes from `[llm]` in your own
+//! `config.toml`, `AGENT_OS_LLM_*` variables and, once you trust it, the
+//! project's `.agent-os/config.toml` ([`config`]).
 //! With no provider configured, personas return a delegated brief instead.
 
 mod anthropic;
@@ -68,18 +69,29 @@ pub enum LlmAccess {
 }
 
 /// The sentence a delegated brief carries when nothing is configured.
-pub const NOT_CONFIGURED: &str = "no LLM provider is configured; add an [llm] table to .agent-os/config.toml \
-     or set AGENT_OS_LLM_PROVIDER and AGENT_OS_LLM_MODEL (README: LLM providers)";
+pub const NOT_CONFIGURED: &str = "no LLM provider is configured; add an [llm] table to your own config.toml \
+     (~/.config/agent-os/config.toml, or $AGENT_OS_CONFIG_DIR/config.toml), set AGENT_OS_LLM_PROVIDER and \
+     AGENT_OS_LLM_MODEL, or trust the project's .agent-os/config.toml with `agent-os trust` (README: LLM providers)";
 
 impl LlmAccess {
-    /// Reads the project's configuration and builds the client. Never
-    /// fails: a configuration problem becomes the reason the model is
-    /// unavailable, and is logged.
-    pub fn from_project(root: &std::path::Path) -> Self {
-        Self::from_config(config::load(root), |k| std::env::var(k).ok())
+    /// Reads your configuration (and the project's, when `trust` says it
+    /// is trusted) and builds the client. Never fails: a configuration
+    /// problem becomes the reason the model is unavailable, and is logged.
+    pub fn for_project(trust: &crate::trust::ProjectTrust) -> Self {
+        if let Some(item) = trust.config()
+            && item.status != crate::trust::Status::Trusted
+        {
+            tracing::warn!(
+                "the project's [llm] in {} is {}; it is ignored (your own settings apply) until you run `{}`",
+                item.path.display(),
+                item.status.as_str(),
+                trust.command()
+            );
+        }
+        Self::from_config(config::load(trust), |k| std::env::var(k).ok())
     }
 
-    /// [`Self::from_project`] from an already loaded configuration.
+    /// [`Self::for_project`] from an already loaded configuration.
     pub fn from_config(loaded: Result<Option<LlmConfig>, ConfigError>, env: impl Fn(&str) -> Option<String>) -> Self {
         match loaded {
             Ok(None) => LlmAccess::Unavailable(NOT_CONFIGURED.to_string()),

@@ -24,10 +24,22 @@ it answers at once with a job_id. Poll check_persona_job(job_id) every few secon
 A result labelled 'delegated brief' means no language model is configured on the server: finish the review yourself from it. \
 To record a pattern as a project standard, call propose_standard; only the user decides, through review_standard_proposal (or a form the server shows).";
 
+/// The server instructions, plus a sentence when the project ships content
+/// the user has not trusted.
+fn with_trust_notice(instructions: &str, app: &App) -> String {
+    match app.registry().trust_notice() {
+        Some(notice) => format!("{instructions} {notice}"),
+        None => instructions.to_string(),
+    }
+}
+
 /// The MCP server for one project.
 #[derive(Clone)]
 pub struct PersonaServer {
     app: App,
+    /// Whether this session's search_standards / invoke_* results have
+    /// already carried the untrusted-content sentence.
+    trust_told: std::sync::Arc<[std::sync::atomic::AtomicBool; 2]>,
 }
 
 /// How long a stdio server whose client has gone waits for running jobs.
@@ -68,7 +80,24 @@ pub async fn shutdown_signal() -> &'static str {
 
 impl PersonaServer {
     pub fn new(app: App) -> Self {
-        Self { app }
+        Self { app, trust_told: Default::default() }
+    }
+
+    /// Adds the untrusted-content sentence to the first search_standards
+    /// and the first invoke_* result of the session.
+    fn tell_trust(&self, tool: &str, value: &mut serde_json::Value) {
+        let slot = match tool {
+            "search_standards" => 0,
+            t if t.starts_with("invoke_") => 1,
+            _ => return,
+        };
+        let Some(notice) = self.app.registry().trust_notice().map(str::to_string) else { return };
+        if self.trust_told[slot].swap(true, std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
+        if let Some(obj) = value.as_object_mut() {
+            obj.insert("untrusted_project_content".into(), serde_json::Value::String(notice));
+        }
     }
 
     /// Serves MCP over this process's stdin/stdout until the client
@@ -95,7 +124,7 @@ impl ServerHandler for PersonaServer {
             .with_server_info(
                 Implementation::new("agent-os", env!("CARGO_PKG_VERSION")).with_title("Agent OS Personas"),
             )
-            .with_instructions(INSTRUCTIONS)
+            .with_instructions(with_trust_notice(INSTRUCTIONS, &self.app))
     }
 
     async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
@@ -138,6 +167,7 @@ impl ServerHandler for PersonaServer {
                 if request.name == "propose_standard" {
                     standards_tools::ask_reviewer(&self.app, &context.peer, &mut value).await;
                 }
+                self.tell_trust(&request.name, &mut value);
                 let text = serde_json::to_string_pretty(&value).unwrap_or_default();
                 let mut r = CallToolResult::success(vec![ContentBlock::text(text)]);
                 r.structured_content = Some(value);

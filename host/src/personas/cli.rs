@@ -8,6 +8,7 @@ use super::{Registry, Scope};
 use crate::plugins::{PluginError, Runtime};
 use crate::project::Project;
 use crate::scaffold::{self, ScaffoldError, SdkDep};
+use crate::text::escape;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum PersonaCmd {
@@ -66,6 +67,10 @@ pub enum CliError {
     Declined,
     #[error("no persona '{id}'; this project has {}", .known.join(", "))]
     Unknown { id: String, known: Vec<String> },
+    #[error(
+        "persona '{id}' ships with this project but you have not trusted its current content; review and trust it with `{command}`"
+    )]
+    Untrusted { id: String, command: String },
     #[error("{0}")]
     Io(#[from] std::io::Error),
 }
@@ -110,43 +115,72 @@ pub async fn run(project: &Project, cmd: PersonaCmd) -> Result<(), CliError> {
             }
             let dir = install::commit(&candidate, &root)?;
             println!("installed {} as {} in {}", candidate.manifest.id, candidate.manifest.tool_name(), dir.display());
+            if scope == Scope::Project {
+                // The person installing consented to these grants: trust this content.
+                match crate::trust::record_persona(project, &dir) {
+                    Ok(_) => println!("trusted {} for this project (its grants as shown above)", candidate.manifest.id),
+                    Err(e) => println!(
+                        "note: could not record your trust ({e}); it does not run until you run `agent-os trust`"
+                    ),
+                }
+            }
             Ok(())
         }
         PersonaCmd::List => {
-            let (reg, errors) = Registry::load_scopes(&install::scopes(project));
+            let (reg, errors) = Registry::load_project(project);
             println!("{:<16} {:<8} {:<30} {:<14} source", "id", "version", "name", "domain");
             for p in reg.all() {
                 let m = &p.manifest;
                 let source = match &p.installed {
                     None => "built-in".to_string(),
-                    Some((scope, dir)) => format!("{} ({})", scope.as_str(), dir.display()),
+                    Some((scope, dir)) => format!("{} ({})", scope.as_str(), escape(&dir.display().to_string())),
                 };
-                println!("{:<16} {:<8} {:<30} {:<14} {source}", m.id, m.version, m.name, m.domain);
+                println!(
+                    "{:<16} {:<8} {:<30} {:<14} {source}",
+                    escape(&m.id),
+                    escape(&m.version),
+                    escape(&m.name),
+                    escape(&m.domain)
+                );
             }
+            print_untrusted(project, &reg);
             for e in &errors {
-                println!("not loaded: {e}");
+                println!("not loaded: {}", escape(&e.to_string()));
             }
             Ok(())
         }
         PersonaCmd::Info { id } => {
-            let (reg, _) = Registry::load_scopes(&install::scopes(project));
+            let (reg, _) = Registry::load_project(project);
             let Some(p) = reg.get(&id) else {
-                return Err(CliError::Unknown { id, known: reg.ids() });
+                if reg.untrusted().iter().any(|u| u.id == id) {
+                    return Err(CliError::Untrusted { id: escape(&id).into_owned(), command: trust_command(project) });
+                }
+                return Err(CliError::Unknown { id: escape(&id).into_owned(), known: reg.ids() });
             };
             let m = &p.manifest;
             let source = match &p.installed {
                 None => "built into agent-os".to_string(),
                 Some((scope, dir)) => format!("{} scope, {}", scope.as_str(), dir.display()),
             };
-            println!("{} {} — {} ({})", m.id, m.version, m.name, m.kind.as_str());
-            println!("  {}", m.description);
+            let source = escape(&source);
+            println!("{} {} — {} ({})", m.id, escape(&m.version), escape(&m.name), m.kind.as_str());
+            println!("  {}", escape(&m.description));
             println!("  tool        {}", m.tool_name());
             println!("  domain      {}", m.domain);
             println!("  source      {source}");
-            println!("  component   {} ({} KiB, sha256 {})", m.component, p.component.len().div_ceil(1024), p.sha256);
-            println!("  api         {}", m.api);
+            println!(
+                "  component   {} ({} KiB, sha256 {})",
+                escape(&m.component),
+                p.component.len().div_ceil(1024),
+                p.sha256
+            );
+            println!("  api         {}", escape(&m.api));
             let c = &m.capabilities;
-            let files = if c.read_files.is_empty() { "none".to_string() } else { c.read_files.join(", ") };
+            let files = if c.read_files.is_empty() {
+                "none".to_string()
+            } else {
+                escape(&c.read_files.join(", ")).into_owned()
+            };
             println!("  grants      search={} propose={} llm={} read-files={files}", c.search, c.propose, c.llm);
             println!("  limits      {} MB, {} s", m.limits.memory_mb, m.limits.timeout_s);
             Ok(())
@@ -154,9 +188,32 @@ pub async fn run(project: &Project, cmd: PersonaCmd) -> Result<(), CliError> {
         PersonaCmd::Remove { id, user } => {
             let scope = if user { Scope::User } else { Scope::Project };
             let dir = install::remove(project, scope, &id)?;
+            if scope == Scope::Project
+                && let Err(e) = crate::trust::forget(project, &crate::trust::persona_item(&id))
+            {
+                tracing::debug!("could not update the trust record: {e}");
+            }
             println!("removed {id} from {}", dir.display());
             Ok(())
         }
+    }
+}
+
+/// The command that reviews and trusts this project.
+fn trust_command(project: &Project) -> String {
+    format!("agent-os --project {} trust", crate::trust::shell_word(&project.root().to_string_lossy()))
+}
+
+/// Lists the project personas left out because they are not trusted.
+pub fn print_untrusted(project: &Project, reg: &Registry) {
+    for u in reg.untrusted() {
+        println!(
+            "{:<16} untrusted: {} in {}; not loaded until you review and trust it with `{}`",
+            escape(&u.id),
+            if u.changed { "changed since you trusted it" } else { "never trusted" },
+            escape(&u.folder.display().to_string()),
+            trust_command(project)
+        );
     }
 }
 

@@ -16,7 +16,7 @@ use crate::plugins::{HostServices, Runtime};
 use crate::project::Project;
 
 /// Largest prompt.md an installed persona may carry.
-pub const MAX_PROMPT_BYTES: u64 = 64 << 10;
+pub const MAX_PROMPT_BYTES: u64 = super::MAX_PROMPT_BYTES;
 /// How long the trial `describe` at install may take.
 const TRIAL_TIMEOUT_S: u64 = 10;
 
@@ -42,6 +42,10 @@ pub enum InstallError {
     TrialFailed { id: String, reason: String },
     #[error("cannot tell where your config folder is; set AGENT_OS_CONFIG_DIR or HOME")]
     NoUserDir,
+    #[error("not installed: {0}")]
+    Unsafe(#[from] crate::project::PathError),
+    #[error("not installed: {0}")]
+    Read(#[from] crate::fsx::ReadError),
     #[error("'{0}' is a core persona built into agent-os; it cannot be removed")]
     CoreRemoval(String),
     #[error("no persona '{id}' is installed in the {scope} scope ({dir}){hint}")]
@@ -72,14 +76,26 @@ pub fn scopes(project: &Project) -> Vec<(Scope, PathBuf)> {
     if let Some(d) = user_dir() {
         out.push((Scope::User, d));
     }
-    out.push((Scope::Project, project.personas_dir()));
+    // Not through a planted `.agent-os` (or `personas`) link: that would
+    // load personas from anywhere on the disk.
+    let dir = project.personas_dir();
+    match crate::project::check_no_links(project.root(), &dir) {
+        Ok(()) => out.push((Scope::Project, dir)),
+        Err(e) => tracing::warn!("the project's personas are not loaded: {e}"),
+    }
     out
 }
 
 /// The folder of one scope.
 pub fn scope_dir(project: &Project, scope: Scope) -> Result<PathBuf, InstallError> {
     match scope {
-        Scope::Project => Ok(project.personas_dir()),
+        Scope::Project => {
+            // Installing or removing through a planted link would write or
+            // delete outside the project.
+            let dir = project.personas_dir();
+            crate::project::check_no_links(project.root(), &dir)?;
+            Ok(dir)
+        }
         Scope::User => user_dir().ok_or(InstallError::NoUserDir),
     }
 }
@@ -112,31 +128,34 @@ pub fn prepare(path: &Path, manifest: Option<&Path>) -> Result<Candidate, Instal
         let beside = path.parent().unwrap_or(Path::new(".")).join("persona.toml");
         (manifest.map(Path::to_path_buf).unwrap_or(beside), Some(path.to_path_buf()))
     };
-    if !manifest_path.is_file() {
-        return Err(InstallError::NoManifest(manifest_path.display().to_string()));
-    }
-    let text = std::fs::read(&manifest_path).map_err(io(&manifest_path))?;
+    // Each file is read once, as a regular file that is not a symbolic link
+    // (a link would copy whatever it points to into the install) and bounded.
+    let text = match crate::fsx::read_bounded(&manifest_path, super::MAX_MANIFEST_BYTES) {
+        Ok(t) => t,
+        Err(e) if e.is_not_found() => return Err(InstallError::NoManifest(manifest_path.display().to_string())),
+        Err(e) => return Err(e.into()),
+    };
     let text = String::from_utf8_lossy(&text);
     let mut m = Manifest::parse(&manifest_path.display().to_string(), &text).map_err(PersonaError::from)?;
     let component_path = match component_file {
         Some(f) => f,
         None => find_component(path, &manifest_path, &m.component)?,
     };
-    let wasm = std::fs::read(&component_path).map_err(io(&component_path))?;
+    let wasm = crate::fsx::read_bounded(&component_path, super::MAX_COMPONENT_BYTES)?;
     let surface = super::verify(&m, &wasm)?;
     let sha256 = sha256_hex(&wasm);
     let pinned_by_author = m.sha256.is_some();
     m.sha256 = Some(sha256.clone());
     let prompt_path = manifest_path.parent().unwrap_or(Path::new(".")).join("prompt.md");
-    let prompt = match std::fs::metadata(&prompt_path) {
-        Ok(meta) if meta.len() > MAX_PROMPT_BYTES => {
+    let prompt = match crate::fsx::read_bounded(&prompt_path, MAX_PROMPT_BYTES) {
+        Ok(bytes) => {
+            Some(String::from_utf8(bytes).map_err(|_| InstallError::BadPrompt(prompt_path.display().to_string()))?)
+        }
+        Err(e) if e.is_not_found() => None,
+        Err(crate::fsx::ReadError::TooLarge { .. }) => {
             return Err(InstallError::BadPrompt(prompt_path.display().to_string()));
         }
-        Ok(_) => Some(
-            std::fs::read_to_string(&prompt_path)
-                .map_err(|_| InstallError::BadPrompt(prompt_path.display().to_string()))?,
-        ),
-        Err(_) => None,
+        Err(e) => return Err(e.into()),
     };
     Ok(Candidate { manifest: m, wasm, sha256, pinned_by_author, prompt, surface, manifest_path, component_path })
 }
@@ -155,9 +174,12 @@ fn find_component(dir: &Path, manifest_path: &Path, name: &str) -> Result<PathBu
         candidates.push(t.join("wasm32-wasip2/release").join(name));
     }
     candidates.dedup();
-    candidates.iter().find(|c| c.is_file()).cloned().ok_or_else(|| InstallError::NoComponent {
-        name: name.to_string(),
-        looked: candidates.iter().map(|c| c.display().to_string()).collect(),
+    // `symlink_metadata`: a link is found here and then refused when read.
+    candidates.iter().find(|c| std::fs::symlink_metadata(c).is_ok_and(|m| !m.is_dir())).cloned().ok_or_else(|| {
+        InstallError::NoComponent {
+            name: name.to_string(),
+            looked: candidates.iter().map(|c| c.display().to_string()).collect(),
+        }
     })
 }
 
@@ -223,7 +245,7 @@ pub fn commit(candidate: &Candidate, root: &Path) -> Result<PathBuf, InstallErro
         }
         let target = root.join(id);
         let old = root.join(format!(".replaced-{id}-{pid}"));
-        let had_old = target.exists();
+        let had_old = std::fs::symlink_metadata(&target).is_ok();
         if had_old {
             std::fs::rename(&target, &old).map_err(io(&target))?;
         }
@@ -279,22 +301,37 @@ pub fn remove(project: &Project, scope: Scope, id: &str) -> Result<PathBuf, Inst
 impl std::fmt::Display for Candidate {
     /// What the person installing is asked to approve.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use crate::text::escape;
         let m = &self.manifest;
         let yes_no = |b: bool| if b { "yes" } else { "no" };
-        writeln!(f, "{} {} — {} ({}, domain {})", m.id, m.version, m.name, m.kind.as_str(), m.domain)?;
-        writeln!(f, "  {}", m.description)?;
-        writeln!(f, "  manifest   {}", self.manifest_path.display())?;
-        writeln!(f, "  component  {} ({} KiB)", self.component_path.display(), self.wasm.len().div_ceil(1024))?;
+        writeln!(
+            f,
+            "{} {} — {} ({}, domain {})",
+            m.id,
+            escape(&m.version),
+            escape(&m.name),
+            m.kind.as_str(),
+            m.domain
+        )?;
+        writeln!(f, "  {}", escape(&m.description))?;
+        writeln!(f, "  manifest   {}", escape(&self.manifest_path.display().to_string()))?;
+        writeln!(
+            f,
+            "  component  {} ({} KiB)",
+            escape(&self.component_path.display().to_string()),
+            self.wasm.len().div_ceil(1024)
+        )?;
         let pin = if self.pinned_by_author { "matches the manifest" } else { "computed now; it will be pinned" };
         writeln!(f, "  sha256     {} ({pin})", self.sha256)?;
-        writeln!(f, "  api        {} (this agent-os provides {HOST_API})", m.api)?;
+        writeln!(f, "  api        {} (this agent-os provides {HOST_API})", escape(&m.api))?;
         writeln!(f, "  tool       {}", m.tool_name())?;
         writeln!(f, "Capabilities requested (everything else is denied):")?;
         let c = &m.capabilities;
         writeln!(f, "  search standards        {}", yes_no(c.search))?;
         writeln!(f, "  propose standards       {}", yes_no(c.propose))?;
         writeln!(f, "  ask the language model  {}", yes_no(c.llm))?;
-        let files = if c.read_files.is_empty() { "no".to_string() } else { c.read_files.join(", ") };
+        let files =
+            if c.read_files.is_empty() { "no".to_string() } else { escape(&c.read_files.join(", ")).into_owned() };
         writeln!(f, "  read project files      {files}")?;
         writeln!(f, "Limits: {} MB memory, {} s per review", m.limits.memory_mb, m.limits.timeout_s)?;
         let wasi: Vec<&str> = self
@@ -309,5 +346,44 @@ impl std::fmt::Display for Candidate {
             "Imports: agent-os persona host; WASI {}",
             if wasi.is_empty() { "none".into() } else { wasi.join(", ") }
         )
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    fn guest_folder(dir: &Path) {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(dir.join("persona.toml"), "id = \"x\"").unwrap();
+    }
+
+    #[test]
+    fn a_linked_project_personas_folder_is_neither_loaded_nor_written() {
+        let outside = tempfile::tempdir().unwrap();
+        guest_folder(&outside.path().join("personas/x"));
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path(), dir.path().join(".agent-os")).unwrap();
+        let project = Project::new(dir.path());
+        assert!(scopes(&project).iter().all(|(s, _)| *s != Scope::Project));
+        let e = scope_dir(&project, Scope::Project).unwrap_err().to_string();
+        assert!(e.contains("symbolic link"), "{e}");
+        assert!(remove(&project, Scope::Project, "x").is_err());
+        assert!(outside.path().join("personas/x/persona.toml").exists(), "nothing removed through the link");
+    }
+
+    #[test]
+    fn install_reads_no_link_from_its_source() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret"), "id = \"x\"").unwrap();
+        let src = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path().join("secret"), src.path().join("persona.toml")).unwrap();
+        let e = prepare(src.path(), None).unwrap_err().to_string();
+        assert!(e.contains("symbolic link"), "{e}");
+        // A manifest of 1 GiB (sparse): refused by its size, not read.
+        let src = tempfile::tempdir().unwrap();
+        std::fs::File::create(src.path().join("persona.toml")).unwrap().set_len(1 << 30).unwrap();
+        let e = prepare(src.path(), None).unwrap_err().to_string();
+        assert!(e.contains("limit"), "a 1 GiB manifest is refused by its size: {e}");
     }
 }

@@ -2,6 +2,7 @@
 //! the ones installed into the project (`.agent-os/personas/<id>/`).
 
 pub mod cli;
+pub mod files;
 pub mod install;
 pub mod manifest;
 pub mod verify;
@@ -13,6 +14,7 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
+pub use files::PersonaFiles;
 pub use manifest::{Capabilities, Kind, Limits, Manifest, ManifestError};
 pub use verify::VerifyError;
 
@@ -48,6 +50,27 @@ pub enum PersonaError {
     Verify { id: String, source: VerifyError },
     #[error("{file}: the manifest id '{id}' does not match its folder '{folder}'")]
     FolderMismatch { file: String, id: String, folder: String },
+    #[error(transparent)]
+    Read(#[from] crate::fsx::ReadError),
+    #[error(
+        "{id}: the project's persona {folder} has the id of your user-scope persona '{id}'; the project's copy is not loaded (a project persona never replaces yours): rename it in the project"
+    )]
+    ClashesWithUser { id: String, folder: String },
+    #[error("{folder}: {reason}")]
+    Unreadable { folder: String, reason: String },
+}
+
+/// Largest `persona.toml` read.
+pub const MAX_MANIFEST_BYTES: u64 = 64 << 10;
+/// Largest `prompt.md` read.
+pub const MAX_PROMPT_BYTES: u64 = 64 << 10;
+/// Largest component read.
+pub const MAX_COMPONENT_BYTES: u64 = 32 << 20;
+
+/// Reads a file of an installed persona: a regular file (never through a
+/// symlink, never a device or FIFO) of at most `limit` bytes.
+pub fn read_persona_file(path: &Path, limit: u64) -> Result<Vec<u8>, PersonaError> {
+    Ok(crate::fsx::read_bounded(path, limit)?)
 }
 
 /// One persona ready to run.
@@ -84,6 +107,21 @@ impl Scope {
 #[derive(Debug, Default, Clone)]
 pub struct Registry {
     personas: BTreeMap<String, Arc<PersonaDef>>,
+    /// Project personas left out because their current content is not trusted.
+    untrusted: Vec<Untrusted>,
+    /// One sentence for the agent when the project ships untrusted content.
+    trust_notice: Option<String>,
+}
+
+/// A project persona that is not loaded, compiled or run because the user
+/// has not trusted its current content (`agent-os trust`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Untrusted {
+    /// The folder name (the id it would have).
+    pub id: String,
+    pub folder: PathBuf,
+    /// Trusted once, changed since.
+    pub changed: bool,
 }
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -114,32 +152,78 @@ impl Registry {
                 }),
             );
         }
-        Self { personas }
+        Self { personas, ..Self::default() }
     }
 
-    /// Built-ins plus every persona installed under `dir`. A persona that
-    /// fails to load is skipped and its error returned beside the registry.
-    pub fn load(dir: &Path) -> (Self, Vec<PersonaError>) {
-        Self::load_scopes(&[(Scope::Project, dir.to_path_buf())])
+    /// Built-ins, the user's personas, and the project's personas whose
+    /// current content the user has trusted.
+    pub fn load_project(project: &crate::project::Project) -> (Self, Vec<PersonaError>) {
+        Self::from_trust(install::user_dir().as_deref(), crate::trust::check(project))
     }
 
-    /// Built-ins plus the personas installed in each folder, in order (a
-    /// later scope replaces an earlier one's persona of the same id).
-    pub fn load_scopes(scopes: &[(Scope, PathBuf)]) -> (Self, Vec<PersonaError>) {
+    /// Built-ins, the personas in `user_dir`, and the trusted project
+    /// personas of `trust`. A project persona never replaces a core or
+    /// user-scope persona of the same id; an untrusted one is listed in
+    /// [`Self::untrusted`] and nothing of it is compiled or run.
+    pub fn from_trust(user_dir: Option<&Path>, trust: crate::trust::ProjectTrust) -> (Self, Vec<PersonaError>) {
         let mut reg = Self::builtin();
         let mut errors = Vec::new();
-        for (scope, dir) in scopes {
+        reg.trust_notice = trust.notice();
+        if let Some(dir) = user_dir {
             for folder in installed_folders(dir) {
                 match load_installed(&folder) {
                     Ok(mut def) => {
-                        def.installed = Some((*scope, folder));
+                        def.installed = Some((Scope::User, folder));
                         reg.personas.insert(def.manifest.id.clone(), Arc::new(def));
                     }
                     Err(e) => errors.push(e),
                 }
             }
         }
+        for item in trust.into_items() {
+            let files = match item.content {
+                crate::trust::Content::Persona(files) => files,
+                crate::trust::Content::Unreadable(reason) if item.kind == crate::trust::ItemKind::Persona => {
+                    errors.push(PersonaError::Unreadable { folder: item.path.display().to_string(), reason });
+                    continue;
+                }
+                _ => continue,
+            };
+            let id = files.manifest.id.clone();
+            let folder = files.folder.clone();
+            if CORE_IDS.contains(&id.as_str()) {
+                errors.push(PersonaError::ClashesWithCore { id });
+                continue;
+            }
+            if reg.personas.contains_key(&id) {
+                errors.push(PersonaError::ClashesWithUser { id, folder: folder.display().to_string() });
+                continue;
+            }
+            match item.status {
+                crate::trust::Status::Trusted => match (*files).into_def() {
+                    Ok(mut def) => {
+                        def.installed = Some((Scope::Project, folder));
+                        reg.personas.insert(id, Arc::new(def));
+                    }
+                    Err(e) => errors.push(e),
+                },
+                status => {
+                    reg.untrusted.push(Untrusted { id, folder, changed: status == crate::trust::Status::Changed })
+                }
+            }
+        }
         (reg, errors)
+    }
+
+    /// Project personas not loaded because they are not trusted.
+    pub fn untrusted(&self) -> &[Untrusted] {
+        &self.untrusted
+    }
+
+    /// The sentence that tells an agent the project ships untrusted content
+    /// and how the human trusts it; `None` when there is none.
+    pub fn trust_notice(&self) -> Option<&str> {
+        self.trust_notice.as_deref()
     }
 
     /// What an installed persona set looks like, to tell whether a reload changed it.
@@ -164,16 +248,22 @@ impl Registry {
 }
 
 /// The persona folders under `dir`, sorted; hidden folders (an install or
-/// removal in progress) are skipped.
+/// removal in progress) and symbolic links are skipped, and so is `dir`
+/// itself when it is a link.
 pub fn installed_folders(dir: &Path) -> Vec<PathBuf> {
+    if crate::fsx::is_symlink(dir) {
+        tracing::warn!("{} is a symbolic link; personas are not loaded through links", dir.display());
+        return Vec::new();
+    }
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
     let mut folders: Vec<_> = entries
         .flatten()
         .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        // The entry's own type: a link to a folder is not a folder here.
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
         .map(|e| e.path())
-        .filter(|p| p.is_dir())
         .collect();
     folders.sort();
     folders
@@ -200,26 +290,9 @@ pub fn verify(manifest: &Manifest, wasm: &[u8]) -> Result<verify::Surface, Perso
     verify::check(wasm).map_err(|source| PersonaError::Verify { id, source })
 }
 
-/// Loads and verifies one installed persona folder.
+/// Loads and verifies one installed persona folder (bounded reads, no links).
 pub fn load_installed(folder: &Path) -> Result<PersonaDef, PersonaError> {
-    let file = folder.join("persona.toml");
-    let file_name = file.display().to_string();
-    let read = |p: &Path| std::fs::read(p).map_err(|source| PersonaError::Io { file: p.display().to_string(), source });
-    let text = String::from_utf8_lossy(&read(&file)?).into_owned();
-    let manifest = Manifest::parse(&file_name, &text)?;
-    let folder_name = folder.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
-    if folder_name != manifest.id {
-        return Err(PersonaError::FolderMismatch { file: file_name, id: manifest.id, folder: folder_name });
-    }
-    let wasm = read(&folder.join(&manifest.component))?;
-    if manifest.sha256.is_none() {
-        return Err(PersonaError::HashMissing { id: manifest.id, actual: sha256_hex(&wasm) });
-    }
-    verify(&manifest, &wasm)?;
-    let actual = sha256_hex(&wasm);
-    let prompt = std::fs::read_to_string(folder.join("prompt.md"))
-        .unwrap_or_else(|_| format!("# {}\n\n{}", manifest.name, manifest.description));
-    Ok(PersonaDef { manifest, prompt, component: Arc::from(wasm), sha256: actual, builtin: false, installed: None })
+    PersonaFiles::read(folder)?.into_def()
 }
 
 #[cfg(test)]

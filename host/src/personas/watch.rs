@@ -1,17 +1,21 @@
-//! Keeps a running server's personas in line with what is installed: the
-//! persona folders are watched, each burst of changes reloads the registry,
-//! and when the set of personas changed every connected MCP client is told
-//! (`notifications/tools/list_changed`).
+//! Keeps a running server's personas in line with what is installed and
+//! trusted: the persona folders and the user's trust records are watched,
+//! each burst of changes reloads the registry (re-checking trust, so a pulled
+//! commit that changes a project persona drops its tool until it is trusted
+//! again), and when the set of personas changed every connected MCP client
+//! is told (`notifications/tools/list_changed`).
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use notify::{EventKind, RecursiveMode};
+use notify::EventKind;
 use notify_debouncer_full::{DebounceEventResult, new_debouncer};
 
 use super::{Registry, Scope};
 use crate::plugins::Runtime;
+use crate::project::Project;
+use crate::rag::watch::{FolderWatch, WatchRoot, create_root};
 
 /// Quiet time after the last file event before the personas are reloaded.
 pub const DEBOUNCE: Duration = Duration::from_millis(300);
@@ -39,15 +43,15 @@ impl PersonaEvents {
 /// What the watcher keeps current.
 pub struct Watched {
     pub registry: Arc<RwLock<Registry>>,
-    pub scopes: Vec<(Scope, PathBuf)>,
+    pub project: Project,
     pub runtime: Arc<Runtime>,
     pub events: PersonaEvents,
 }
 
 /// Reloads the personas from disk; returns whether the set changed.
 pub async fn reload(w: &Watched) -> bool {
-    let scopes = w.scopes.clone();
-    let Ok((next, errors)) = tokio::task::spawn_blocking(move || Registry::load_scopes(&scopes)).await else {
+    let project = w.project.clone();
+    let Ok((next, errors)) = tokio::task::spawn_blocking(move || Registry::load_project(&project)).await else {
         return false;
     };
     for e in &errors {
@@ -56,6 +60,10 @@ pub async fn reload(w: &Watched) -> bool {
     let (added, removed, changed) = {
         let mut current = w.registry.write().unwrap_or_else(|p| p.into_inner());
         if current.fingerprint() == next.fingerprint() {
+            // The same tools; what is untrusted (and the sentence about it) may differ.
+            if current.untrusted() != next.untrusted() || current.trust_notice() != next.trust_notice() {
+                *current = next;
+            }
             return false;
         }
         let before = current.ids();
@@ -80,7 +88,7 @@ pub async fn reload(w: &Watched) -> bool {
 /// Watches the persona folders (creating the project's) until aborted.
 pub fn spawn(w: Watched) -> Result<tokio::task::JoinHandle<()>, notify::Error> {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<()>();
-    let mut debouncer = new_debouncer(DEBOUNCE, None, move |res: DebounceEventResult| match res {
+    let debouncer = new_debouncer(DEBOUNCE, None, move |res: DebounceEventResult| match res {
         Ok(events) => {
             if events.iter().any(|e| !matches!(e.kind, EventKind::Access(_))) {
                 let _ = tx.send(());
@@ -93,22 +101,31 @@ pub fn spawn(w: Watched) -> Result<tokio::task::JoinHandle<()>, notify::Error> {
             let _ = tx.send(());
         }
     })?;
-    for (scope, dir) in &w.scopes {
-        if *scope == Scope::Project {
-            let _ = std::fs::create_dir_all(dir);
-        }
-        // One folder that cannot be watched must not stop the others.
-        if dir.is_dir() {
-            match debouncer.watch(dir, RecursiveMode::Recursive) {
-                Ok(()) => tracing::debug!(dir = %dir.display(), "watching installed personas"),
-                Err(e) => tracing::warn!(dir = %dir.display(), "cannot watch for persona installs: {e}"),
-            }
-        }
+    // Each scope folder and the persona folders in it, one level deep, never
+    // through a link; the project's is created (and confined to the project:
+    // `<root>/.agent-os/personas`).
+    let mut roots: Vec<WatchRoot> = crate::personas::install::scopes(&w.project)
+        .iter()
+        .map(|(scope, dir)| WatchRoot {
+            root: dir.clone(),
+            confine: (*scope == Scope::Project).then(|| dir.ancestors().nth(2).map(Path::to_path_buf)).flatten(),
+            depth: 1,
+        })
+        .collect();
+    roots.iter().filter(|r| r.confine.is_some()).for_each(create_root);
+    // `agent-os trust` in a terminal takes effect at once: the records are watched too.
+    if let Ok(store) = crate::trust::Store::user()
+        && crate::dirs::ensure(crate::dirs::Kind::Data).is_ok()
+        && crate::dirs::ensure_private(store.dir(), crate::dirs::Kind::Data).is_ok()
+    {
+        roots.push(WatchRoot { root: store.dir().to_path_buf(), confine: None, depth: 0 });
     }
+    let mut folders = FolderWatch::new(debouncer, roots);
+    tracing::debug!(folders = folders.count(), "watching installed personas and trust records");
     Ok(tokio::spawn(async move {
-        let _keep = debouncer;
         while rx.recv().await.is_some() {
             while rx.try_recv().is_ok() {}
+            folders.refresh();
             reload(&w).await;
         }
     }))

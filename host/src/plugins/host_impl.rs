@@ -245,7 +245,13 @@ async fn propose(job: &super::JobCtl, domain: String, topic: String, content: St
 }
 
 /// Reads `rel` if it stays inside the project (after resolving symlinks),
-/// matches one of `globs`, is not in the private cache, and is small text.
+/// matches one of `globs`, is not host-private, and is small text.
+///
+/// The file is opened once, by its resolved path, without following a link
+/// in its last part and without blocking (a FIFO or device is refused on
+/// the opened handle); the opened file's own path is then checked again
+/// (Linux: `/proc/self/fd`), so a folder swapped for a link between the
+/// check and the open is caught, and at most [`MAX_READ_BYTES`] are read.
 pub fn read_project_file(project: &Project, globs: &[String], rel: &str) -> Result<String, types::Error> {
     let mut builder = globset::GlobSetBuilder::new();
     for g in globs {
@@ -271,9 +277,16 @@ pub fn read_project_file(project: &Project, globs: &[String], rel: &str) -> Resu
             globs.join(", ")
         )));
     }
-    let meta = std::fs::metadata(&real).map_err(|e| types::Error::NotFound(format!("'{rel}': {e}")))?;
-    if !meta.is_file() {
-        return Err(types::Error::InvalidInput(format!("'{rel}' is not a file")));
+    let (file, meta) = crate::fsx::open_regular(&real).map_err(|e| match e {
+        crate::fsx::ReadError::NotFound { .. } => types::Error::NotFound(format!("'{rel}' was not found")),
+        crate::fsx::ReadError::Symlink { .. } => {
+            types::Error::AccessDenied(format!("'{rel}' changed while it was opened"))
+        }
+        crate::fsx::ReadError::NotRegular { .. } => types::Error::InvalidInput(format!("'{rel}' is not a file")),
+        other => types::Error::NotFound(format!("'{rel}': {other}")),
+    })?;
+    if !opened_at(&file, &real) {
+        return Err(types::Error::AccessDenied(format!("'{rel}' changed while it was opened")));
     }
     if meta.len() > MAX_READ_BYTES {
         return Err(types::Error::InvalidInput(format!(
@@ -281,6 +294,34 @@ pub fn read_project_file(project: &Project, globs: &[String], rel: &str) -> Resu
             meta.len()
         )));
     }
-    let bytes = std::fs::read(&real).map_err(|e| types::Error::NotFound(format!("'{rel}': {e}")))?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    std::io::Read::read_to_end(&mut std::io::Read::take(file, MAX_READ_BYTES + 1), &mut bytes)
+        .map_err(|e| types::Error::NotFound(format!("'{rel}': {e}")))?;
+    if bytes.len() as u64 > MAX_READ_BYTES {
+        return Err(types::Error::InvalidInput(format!("'{rel}' grew past the limit of {MAX_READ_BYTES} bytes")));
+    }
     String::from_utf8(bytes).map_err(|_| types::Error::InvalidInput(format!("'{rel}' is not UTF-8 text")))
+}
+
+/// Whether the opened `file` is the file at `expected` (a path with no links).
+#[cfg(target_os = "linux")]
+fn opened_at(file: &std::fs::File, expected: &std::path::Path) -> bool {
+    use std::os::fd::AsRawFd;
+    std::fs::read_link(format!("/proc/self/fd/{}", file.as_raw_fd())).is_ok_and(|p| p == expected)
+}
+
+/// Elsewhere: the opened file must be the one the resolved path names now
+/// (same device and inode), which a swap after the open would change.
+#[cfg(all(unix, not(target_os = "linux")))]
+fn opened_at(file: &std::fs::File, expected: &std::path::Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (file.metadata(), std::fs::metadata(expected)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn opened_at(_file: &std::fs::File, _expected: &std::path::Path) -> bool {
+    true
 }

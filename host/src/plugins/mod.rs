@@ -132,7 +132,8 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    pub fn new(cache_dir: std::path::PathBuf) -> Result<Arc<Self>, PluginError> {
+    /// `cache_dir`: where compiled components are kept; `None` keeps them in memory only.
+    pub fn new(cache_dir: impl Into<Option<std::path::PathBuf>>) -> Result<Arc<Self>, PluginError> {
         let mut config = Config::new();
         config.wasm_component_model(true);
         config.epoch_interruption(true);
@@ -142,7 +143,7 @@ impl Runtime {
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| PluginError::Engine(e.to_string()))?;
         PersonaWorld::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)
             .map_err(|e| PluginError::Engine(e.to_string()))?;
-        let cache = CompileCache::new(cache_dir, &engine);
+        let cache = CompileCache::new(cache_dir.into(), &engine);
         start_ticker(&engine);
         Ok(Arc::new(Self { engine, linker, cache }))
     }

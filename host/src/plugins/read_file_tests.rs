@@ -97,3 +97,21 @@ fn only_the_granted_globs_and_never_host_files() {
     assert!(matches!(read(&p, &["**"], "src/missing.rs"), Err(Error::NotFound(_))));
     assert!(matches!(read(&p, &["**"], "src"), Err(Error::InvalidInput(_))));
 }
+
+#[cfg(unix)]
+#[test]
+fn fifos_devices_and_big_files_are_refused_without_hanging() {
+    let (_t, p) = fixture();
+    let fifo = p.root().join("src/pipe.rs");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    assert!(matches!(read(&p, &["**"], "src/pipe.rs"), Err(Error::InvalidInput(_))), "a FIFO is not read");
+    // A link to a device leaves the project and is refused before any open.
+    std::os::unix::fs::symlink("/dev/zero", p.root().join("src/zero.rs")).unwrap();
+    denied(read(&p, &["**"], "src/zero.rs"));
+    let big = std::fs::File::create(p.root().join("src/big.rs")).unwrap();
+    big.set_len(1 << 30).unwrap();
+    let e = read(&p, &["**"], "src/big.rs");
+    assert!(matches!(&e, Err(Error::InvalidInput(m)) if m.contains("limit")), "{e:?}");
+}

@@ -1,6 +1,50 @@
 //! Where a project's state lives, and confinement of paths to its root.
+//!
+//! A project's mutable state (job database, standards index, proposals) is
+//! the user's, not the repository's: it lives in the user's state folder
+//! under [`project_key`], never in the checkout, so nothing a repository
+//! ships is opened as a database.
+
+pub mod paths;
 
 use std::path::{Component, Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::dirs::{self, DirsError, Kind};
+
+/// The name of a project's folder in the user's state and data folders:
+/// `<basename>-<first 16 hex digits of sha256(canonical root)>`, the basename
+/// cut to `[A-Za-z0-9._-]` and 32 characters. Two checkouts of the same
+/// repository get different keys; the same folder always gets the same one.
+/// Helper code that records per-project data (trust records) uses it too.
+pub fn project_key(root: &Path) -> String {
+    let canonical = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    #[cfg(unix)]
+    let bytes = std::os::unix::ffi::OsStrExt::as_bytes(canonical.as_os_str()).to_vec();
+    #[cfg(not(unix))]
+    let bytes = canonical.to_string_lossy().as_bytes().to_vec();
+    let digest = hex::encode(Sha256::digest(&bytes));
+    let base: String = canonical
+        .file_name()
+        .map(|n| {
+            n.to_string_lossy()
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+                .take(32)
+                .collect()
+        })
+        .unwrap_or_default();
+    let base = if base.is_empty() { "project" } else { &base };
+    format!("{base}-{}", &digest[..16])
+}
+
+/// The job database's file name in a project's state folder.
+pub const JOBS_DB: &str = "jobs.db";
+/// The standards index's folder name in a project's state folder.
+pub const INDEX_DIR: &str = "standards-index";
+/// The proposals database's file name in a project's state folder.
+pub const PROPOSALS_DB: &str = "standards.db";
 
 /// The directories of one project (the folder the server runs for).
 #[derive(Debug, Clone)]
@@ -16,6 +60,69 @@ pub enum PathError {
     Escapes(String),
     #[error("'{path}': {source}")]
     Io { path: String, source: std::io::Error },
+    #[error(
+        "{0} is a symbolic link; agent-os does not follow links in folders a repository controls (replace it with a real folder or file)"
+    )]
+    Symlink(String),
+    #[error("{0} is not a folder")]
+    NotDir(String),
+}
+
+/// Checks that no part of `path` below `base` (which `path` must start
+/// with) is a symbolic link, and that every part but the last is a folder.
+/// Parts that do not exist yet are fine. `base` itself is not checked: it is
+/// the project root the user chose.
+pub fn check_no_links(base: &Path, path: &Path) -> Result<(), PathError> {
+    let rel = path.strip_prefix(base).map_err(|_| PathError::Escapes(path.display().to_string()))?;
+    let mut at = base.to_path_buf();
+    let parts: Vec<_> = rel.components().collect();
+    for (i, c) in parts.iter().enumerate() {
+        match c {
+            Component::Normal(s) => at.push(s),
+            Component::CurDir => continue,
+            _ => return Err(PathError::Escapes(path.display().to_string())),
+        }
+        match std::fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_symlink() => return Err(PathError::Symlink(at.display().to_string())),
+            Ok(m) if i + 1 < parts.len() && !m.is_dir() => return Err(PathError::NotDir(at.display().to_string())),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(source) => return Err(PathError::Io { path: at.display().to_string(), source }),
+        }
+    }
+    Ok(())
+}
+
+/// Creates the folder `dir` (below `base`) and the folders between, one at a
+/// time, refusing when an existing part is a symbolic link or a file: no
+/// folder is ever created through a link a repository planted.
+pub fn create_dir_confined(base: &Path, dir: &Path) -> Result<(), PathError> {
+    let rel = dir.strip_prefix(base).map_err(|_| PathError::Escapes(dir.display().to_string()))?;
+    let mut at = base.to_path_buf();
+    for c in rel.components() {
+        match c {
+            Component::Normal(s) => at.push(s),
+            Component::CurDir => continue,
+            _ => return Err(PathError::Escapes(dir.display().to_string())),
+        }
+        match std::fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_symlink() => return Err(PathError::Symlink(at.display().to_string())),
+            Ok(m) if !m.is_dir() => return Err(PathError::NotDir(at.display().to_string())),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => match std::fs::create_dir(&at) {
+                Ok(()) => {}
+                // Made by someone else meanwhile: checked again on the next turn.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    if std::fs::symlink_metadata(&at).map(|m| !m.is_dir()).unwrap_or(true) {
+                        return Err(PathError::NotDir(at.display().to_string()));
+                    }
+                }
+                Err(source) => return Err(PathError::Io { path: at.display().to_string(), source }),
+            },
+            Err(source) => return Err(PathError::Io { path: at.display().to_string(), source }),
+        }
+    }
+    Ok(())
 }
 
 impl Project {
@@ -42,17 +149,49 @@ impl Project {
         self.agent_dir().join("personas")
     }
 
-    pub fn cache_dir(&self) -> PathBuf {
-        self.agent_dir().join(".cache")
+    /// This project's key in the user's folders: see [`project_key`].
+    pub fn key(&self) -> String {
+        project_key(&self.root)
     }
 
-    pub fn jobs_db(&self) -> PathBuf {
-        self.cache_dir().join("jobs.db")
+    /// Where this project's mutable state lives:
+    /// `<user state folder>/projects/<key>`. Only the path; it may not exist.
+    pub fn state_path(&self) -> Result<PathBuf, DirsError> {
+        Ok(dirs::dir(Kind::State)?.join("projects").join(self.key()))
     }
 
-    /// The LanceDB standards index (a cache: safe to delete).
-    pub fn index_dir(&self) -> PathBuf {
-        self.cache_dir().join("standards-index")
+    /// [`Project::state_path`], created (mode 0700) when missing and checked
+    /// to be a real folder of this user that nobody else can write.
+    pub fn state_dir(&self) -> Result<PathBuf, DirsError> {
+        let base = dirs::ensure(Kind::State)?;
+        let projects = base.join("projects");
+        dirs::ensure_private(&projects, Kind::State)?;
+        let d = projects.join(self.key());
+        dirs::ensure_private(&d, Kind::State)?;
+        Ok(d)
+    }
+
+    /// The job database, in the state folder (created when missing).
+    pub fn jobs_db(&self) -> Result<PathBuf, DirsError> {
+        Ok(self.state_dir()?.join(JOBS_DB))
+    }
+
+    /// The LanceDB standards index (rebuilt from the standards when deleted),
+    /// in the state folder (created when missing).
+    pub fn index_dir(&self) -> Result<PathBuf, DirsError> {
+        Ok(self.state_dir()?.join(INDEX_DIR))
+    }
+
+    /// The database of standard proposals and decisions, in the state folder
+    /// (created when missing).
+    pub fn proposals_db(&self) -> Result<PathBuf, DirsError> {
+        Ok(self.state_dir()?.join(PROPOSALS_DB))
+    }
+
+    /// Where the user's trust record for this project is kept:
+    /// `<user data folder>/trust/<key>.toml`. Only the path.
+    pub fn trust_record_path(&self) -> Result<PathBuf, DirsError> {
+        Ok(dirs::dir(Kind::Data)?.join("trust").join(format!("{}.toml", self.key())))
     }
 
     /// Resolves `rel` inside the root, following symlinks, and refuses any
@@ -114,18 +253,43 @@ mod tests {
 
     #[cfg(unix)]
     #[test]
+    fn confined_folders_never_go_through_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        create_dir_confined(root, &root.join("a/b/c")).unwrap();
+        assert!(root.join("a/b/c").is_dir());
+        check_no_links(root, &root.join("a/b/c/missing/x.md")).unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.join("a/link")).unwrap();
+        assert!(matches!(create_dir_confined(root, &root.join("a/link/x")), Err(PathError::Symlink(_))));
+        assert!(matches!(check_no_links(root, &root.join("a/link/x.md")), Err(PathError::Symlink(_))));
+        assert!(matches!(check_no_links(root, &root.join("a/link")), Err(PathError::Symlink(_))));
+        assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0, "nothing made outside");
+        std::fs::write(root.join("a/file"), "x").unwrap();
+        assert!(matches!(create_dir_confined(root, &root.join("a/file/x")), Err(PathError::NotDir(_))));
+        assert!(matches!(check_no_links(root, &outside.path().join("x")), Err(PathError::Escapes(_))));
+    }
+
+    #[test]
+    fn project_keys_are_stable_safe_and_distinct() {
+        let a = tempfile::Builder::new().prefix("my proj\u{202e}ect.$(x)").tempdir().unwrap();
+        let b = tempfile::tempdir().unwrap();
+        let k = project_key(a.path());
+        assert_eq!(k, project_key(a.path()));
+        assert_ne!(k, project_key(b.path()));
+        let (base, hash) = k.rsplit_once('-').unwrap();
+        assert_eq!(hash.len(), 16);
+        assert!(base.starts_with("myproject.x"), "{k}");
+        assert!(base.len() <= 32 && k.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)), "{k}");
+        assert!(project_key(Path::new("/")).starts_with("project-"));
+    }
+
+    #[cfg(unix)]
+    #[test]
     fn refuses_symlinks_out_of_the_root() {
         let dir = tempfile::tempdir().unwrap();
         let p = Project::new(dir.path());
         std::os::unix::fs::symlink("/etc", dir.path().join("etc")).unwrap();
         assert!(matches!(p.resolve_existing("etc/hostname"), Err(PathError::Escapes(_)) | Err(PathError::Io { .. })));
     }
-}
-
-/// The user's cache folder: `$AGENT_OS_CACHE_DIR`, default `~/.cache/agent-os`.
-pub fn user_cache_dir() -> PathBuf {
-    std::env::var_os("AGENT_OS_CACHE_DIR").map(PathBuf::from).unwrap_or_else(|| {
-        let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
-        home.join(".cache/agent-os")
-    })
 }

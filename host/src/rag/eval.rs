@@ -151,7 +151,7 @@ pub async fn run(
 ) -> Result<EvalReport, super::SearchError> {
     use super::{Index, Mode, Query, Source};
     let model = Index::load_model().await;
-    let sources = vec![Source::Dir { root: corpus.to_path_buf(), prefix: String::new() }];
+    let sources = vec![Source::Dir { root: corpus.to_path_buf(), prefix: String::new(), confine: None }];
     let index = Index::open(index_dir, sources, model).await?;
     let report = index.sync().await?;
     let degraded = index.degraded().map(str::to_string);

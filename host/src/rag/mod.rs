@@ -11,7 +11,7 @@ pub mod chunker;
 pub mod embed;
 pub mod eval;
 pub mod fusion;
-mod sources;
+pub mod sources;
 pub mod store;
 pub mod vectors;
 pub mod watch;
@@ -94,6 +94,8 @@ pub enum SearchError {
     Embed(#[from] EmbedError),
     #[error("{0}")]
     Io(String),
+    #[error(transparent)]
+    State(#[from] crate::dirs::DirsError),
 }
 
 /// One query.
@@ -247,7 +249,7 @@ impl Index {
         };
         let chunks = store.count().await.unwrap_or(0);
         let vectors = embedder.as_ref().and_then(|_| {
-            let path = vectors::default_path();
+            let path = vectors::default_path()?;
             vectors::VectorCache::open(&path)
                 .map_err(|e| tracing::warn!("embedding cache {} unusable ({e}); embedding without it", path.display()))
                 .ok()
@@ -271,7 +273,7 @@ impl Index {
 
     /// Loads the model in the usual places, saying why when it cannot.
     pub async fn load_model() -> Result<Embedder, EmbedError> {
-        let paths = ModelPaths::from_env();
+        let paths = ModelPaths::from_env()?;
         tokio::task::spawn_blocking(move || Embedder::load(&paths))
             .await
             .unwrap_or_else(|e| Err(EmbedError::Load(format!("model loader crashed: {e}"))))

@@ -13,9 +13,18 @@ pub struct VectorCache {
     conn: Mutex<Connection>,
 }
 
-/// `$AGENT_OS_CACHE_DIR/embeddings.db`, default `~/.cache/agent-os/embeddings.db`.
-pub fn default_path() -> PathBuf {
-    crate::project::user_cache_dir().join("embeddings.db")
+/// `embeddings.db` in the user's cache folder (see [`crate::dirs`]); `None`
+/// when no cache folder is known, and then nothing is cached.
+pub fn default_path() -> Option<PathBuf> {
+    crate::dirs::dir(crate::dirs::Kind::Cache).ok().map(|d| d.join("embeddings.db"))
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    #[error(transparent)]
+    Unsafe(#[from] crate::dirs::DirsError),
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
 }
 
 pub fn key(model: &str, text: &str) -> [u8; 32] {
@@ -27,9 +36,16 @@ pub fn key(model: &str, text: &str) -> [u8; 32] {
 }
 
 impl VectorCache {
-    pub fn open(path: &Path) -> Result<Self, rusqlite::Error> {
+    /// Opens (or creates) the cache at `path`. Its folder is created private
+    /// when missing; a folder or file another user could write is refused,
+    /// so no one else can feed vectors into this user's search.
+    pub fn open(path: &Path) -> Result<Self, CacheError> {
+        use crate::dirs::{Kind, check_private, ensure_private};
         if let Some(dir) = path.parent() {
-            let _ = std::fs::create_dir_all(dir);
+            ensure_private(dir, Kind::Cache)?;
+        }
+        if std::fs::symlink_metadata(path).is_ok() {
+            check_private(path, Kind::Cache)?;
         }
         let conn = Connection::open(path)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
@@ -89,5 +105,19 @@ mod tests {
         drop(cache);
         std::fs::write(&path, b"garbage").unwrap();
         assert!(VectorCache::open(&path).is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_cache_others_can_write_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c/e.db");
+        drop(VectorCache::open(&path).unwrap());
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
+        assert!(matches!(VectorCache::open(&path), Err(CacheError::Unsafe(_))));
+        let link = dir.path().join("c/link.db");
+        std::os::unix::fs::symlink(&path, &link).unwrap();
+        assert!(matches!(VectorCache::open(&link), Err(CacheError::Unsafe(_))));
     }
 }

@@ -7,7 +7,8 @@
 //! `.agent-os/standards/{domain}/{topic}.md`, where the index watcher picks
 //! it up. Search usage of every standard is counted beside the proposals.
 //!
-//! State lives in its own SQLite file, `.agent-os/.cache/standards.db`, not
+//! State lives in its own SQLite file, `standards.db` in the project's state
+//! folder (see [`crate::project::Project::state_dir`]), not
 //! in the jobs database: jobs are pruned, reset and retried on their own
 //! schedule, and a proposal must outlive the job that made it. Approved
 //! standards never depend on it; their metadata is in their front matter.
@@ -66,6 +67,8 @@ pub enum StandardsError {
     Jobs(#[from] JobsError),
     #[error("standards worker stopped unexpectedly: {0}")]
     Join(String),
+    #[error(transparent)]
+    State(#[from] crate::dirs::DirsError),
 }
 
 fn secret_message(findings: &[SecretFinding]) -> String {
@@ -153,7 +156,7 @@ pub struct Standards {
 
 impl Standards {
     pub fn open(project: &Project) -> Result<Self, StandardsError> {
-        let store = Store::open(&project.cache_dir().join("standards.db"))?;
+        let store = Store::open(&project.proposals_db()?)?;
         Ok(Self { store: Arc::new(store), project: project.clone(), review_lock: tokio::sync::Mutex::new(()) })
     }
 
@@ -426,16 +429,21 @@ impl Standards {
     /// Every markdown standard in the project, with front matter and usage.
     pub async fn catalogue(&self) -> Result<Vec<StandardInfo>, StandardsError> {
         let root = self.project.standards_dir();
+        // A linked standards folder (or .agent-os) is not read: see rag::sources.
+        let readable = crate::rag::sources::check_root(&root, Some(self.project.root())).is_ok();
         self.blocking(move |s| {
             let usage: std::collections::HashMap<String, Usage> = s.usage()?.into_iter().collect();
             let mut files = Vec::new();
-            collect_md(&root, &root, &mut files);
+            if readable {
+                collect_md(&root, &root, &mut files);
+            }
             files.sort();
             Ok(files
                 .into_iter()
                 .map(|rel| {
                     let full = root.join(&rel);
-                    let text = std::fs::read_to_string(&full).unwrap_or_default();
+                    let text =
+                        crate::fsx::read_text_bounded(&full, crate::rag::sources::MAX_FILE_BYTES).unwrap_or_default();
                     let fm = front_matter(&text);
                     let get =
                         |k: &str| fm.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()).filter(|v| !v.is_empty());

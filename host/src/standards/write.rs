@@ -9,8 +9,12 @@ use std::path::{Path, PathBuf};
 pub enum WriteError {
     #[error("{path} already exists; pass overwrite=true to replace it, or propose a different topic")]
     Exists { path: String },
-    #[error("{path} resolves outside the standards directory (a symlink?); refusing to write there")]
+    #[error(
+        "{path} is a symbolic link; approving writes only into real folders of the project (replace the link with a folder, then approve again)"
+    )]
     Escapes { path: String },
+    #[error("{path} is not a folder; move it aside, then approve again")]
+    NotDir { path: String },
     #[error("writing {path}: {source}")]
     Io { path: String, source: std::io::Error },
 }
@@ -88,9 +92,28 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> WriteError + '_ {
     move |source| WriteError::Io { path: path.display().to_string(), source }
 }
 
-/// Writes `text` to `{root}/{domain}/{topic}.md` atomically. Refuses an
-/// existing file unless `overwrite`; on any failure nothing new is left
-/// behind (a folder it created is removed again).
+/// A real folder at `p`, created when missing: never a symbolic link (it
+/// could point anywhere) and never followed.
+fn real_dir(p: &Path) -> Result<bool, WriteError> {
+    match std::fs::symlink_metadata(p) {
+        Ok(m) if m.file_type().is_symlink() => Err(WriteError::Escapes { path: p.display().to_string() }),
+        Ok(m) if !m.is_dir() => Err(WriteError::NotDir { path: p.display().to_string() }),
+        Ok(_) => Ok(false),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => match std::fs::create_dir(p) {
+            Ok(()) => Ok(true),
+            Err(e) => Err(io(p)(e)),
+        },
+        Err(e) => Err(io(p)(e)),
+    }
+}
+
+/// Writes `text` to `{root}/{domain}/{topic}.md` atomically. `root` is the
+/// project's `.agent-os/standards`: it, its parent (`.agent-os`) and the
+/// domain folder are checked one by one (lstat) to be real folders, created
+/// when missing, never followed when they are links; the file is created
+/// new beside the target and renamed over it, so no link is written
+/// through. Refuses an existing file unless `overwrite`; on any failure
+/// nothing new is left behind (a folder it created is removed again).
 pub fn write_atomic(
     root: &Path,
     domain: &str,
@@ -98,22 +121,20 @@ pub fn write_atomic(
     text: &str,
     overwrite: bool,
 ) -> Result<PathBuf, WriteError> {
-    std::fs::create_dir_all(root).map_err(io(root))?;
+    if let Some(agent_dir) = root.parent() {
+        real_dir(agent_dir)?;
+    }
+    real_dir(root)?;
     let dir = root.join(domain);
     let target = dir.join(format!("{topic}.md"));
-    let created_dir = !dir.exists();
+    let created_dir = real_dir(&dir)?;
     let result = (|| {
-        if !overwrite && std::fs::symlink_metadata(&target).is_ok() {
-            return Err(WriteError::Exists { path: target.display().to_string() });
-        }
-        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-        let real_root = root.canonicalize().map_err(io(root))?;
-        let real_dir = dir.canonicalize().map_err(io(&dir))?;
-        if !real_dir.starts_with(&real_root) {
-            return Err(WriteError::Escapes { path: dir.display().to_string() });
-        }
-        if std::fs::symlink_metadata(&target).is_ok_and(|m| m.file_type().is_symlink()) {
-            return Err(WriteError::Escapes { path: target.display().to_string() });
+        match std::fs::symlink_metadata(&target) {
+            Ok(m) if m.file_type().is_symlink() => {
+                return Err(WriteError::Escapes { path: target.display().to_string() });
+            }
+            Ok(_) if !overwrite => return Err(WriteError::Exists { path: target.display().to_string() }),
+            _ => {}
         }
         let mut tmp =
             tempfile::Builder::new().prefix(".proposal-").suffix(".tmp").tempfile_in(&dir).map_err(io(&dir))?;
@@ -184,6 +205,33 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&p).unwrap(), "two\n");
         let names: Vec<_> = std::fs::read_dir(root.join("ops")).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names, vec![std::ffi::OsString::from("retries.md")], "no temporary file is left");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn refuses_a_linked_agent_os_or_standards_folder_and_a_linked_file() {
+        use std::os::unix::fs::symlink;
+        let outside = tempfile::tempdir().unwrap();
+        // .agent-os as a link.
+        let p1 = tempfile::tempdir().unwrap();
+        symlink(outside.path(), p1.path().join(".agent-os")).unwrap();
+        let e = write_atomic(&p1.path().join(".agent-os/standards"), "ops", "x", "t", false).unwrap_err();
+        assert!(matches!(e, WriteError::Escapes { .. }), "{e}");
+        // .agent-os/standards as a link.
+        let p2 = tempfile::tempdir().unwrap();
+        std::fs::create_dir(p2.path().join(".agent-os")).unwrap();
+        symlink(outside.path(), p2.path().join(".agent-os/standards")).unwrap();
+        let e = write_atomic(&p2.path().join(".agent-os/standards"), "ops", "x", "t", true).unwrap_err();
+        assert!(e.to_string().contains("symbolic link"), "{e}");
+        // The target file as a link, even with overwrite.
+        let p3 = tempfile::tempdir().unwrap();
+        let root = p3.path().join(".agent-os/standards");
+        std::fs::create_dir_all(root.join("ops")).unwrap();
+        std::fs::write(outside.path().join("victim.md"), "mine").unwrap();
+        symlink(outside.path().join("victim.md"), root.join("ops/x.md")).unwrap();
+        assert!(matches!(write_atomic(&root, "ops", "x", "t", true), Err(WriteError::Escapes { .. })));
+        assert_eq!(std::fs::read_to_string(outside.path().join("victim.md")).unwrap(), "mine");
+        assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 1, "nothing written outside");
     }
 
     #[cfg(unix)]
