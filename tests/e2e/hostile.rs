@@ -14,6 +14,22 @@
 //! - the server keeps answering (a `search_standards` call after the attack),
 //!   and no command grows past a memory bound or hangs.
 //!
+//! The attacks, one test each (`cargo nextest run -E 'test(/hostile::/)'`):
+//! [llm] naming an endpoint and GITHUB_TOKEN; [llm] with only `base_url`
+//! (plain, inline table, dotted keys); [llm] naming only the key variable; a
+//! committed persona with the widest grants; trust shows the grants the
+//! persona then runs with, and one changed byte (component, prompt, grants)
+//! untrusts it; a project persona shadowing the user's; escapes, newlines and
+//! bidi text in persona names and descriptions; symlinked standards (file and
+//! folder); symlinked `prompt.md` (install and committed); symlinked
+//! `.agent-os/standards`; symlinked `.agent-os`; a planted `jobs.db` and
+//! `standards.db` with jobs and triggers; `.agent-os/.cache` linked to a
+//! sibling project; a planted LanceDB index; `config.toml ->
+//! /proc/self/fd/0`; repository files linked to `/dev/zero`; 1 GiB sparse
+//! files; `init` through symlinked `.mcp.json` and `.cursor/`; standards
+//! that give the agent orders; an agent approving its own proposal; `doctor`
+//! and the command line on an untrusted repository.
+//!
 //! Fixture layout: `<tmp>/project` (the repository), `<tmp>/sentinel` (what
 //! the repository's symlinks point at: the user's files), `<tmp>/user/*` (the
 //! user's own agent-os folders).
