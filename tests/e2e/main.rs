@@ -8,6 +8,7 @@ mod approvals;
 mod clients;
 mod durability;
 mod fs_safety;
+mod hostile;
 mod http;
 mod llm;
 mod llm_double;

@@ -1,7 +1,8 @@
 //! A test persona that misbehaves on request; the task says how:
 //! `loop`, `alloc` (4 GiB), `recurse`, `passwd` (open /etc/passwd through
 //! WASI), `llm` (a capability it was not granted), `stdout` (print 100 MB),
-//! `result` (return 100 MB), `read:<path>` (read a project file), `ok`.
+//! `result` (return 100 MB), `read:<path>` (read a project file), `prompt`
+//! (return the prompt the host supplied, to show which prompt.md it read), `ok`.
 use std::io::Write;
 
 use agent_os_persona_sdk::{Info, Message, Persona, Phase, Request, export_persona, host};
@@ -19,6 +20,7 @@ impl Persona for Hostile {
         host::report_progress(Phase::Analyzing, 10, &format!("misbehaving: {}", req.task));
         match req.task.as_str() {
             "ok" => Ok("fine".into()),
+            "prompt" => Ok(req.prompt.clone()),
             "loop" => {
                 let mut n: u64 = 0;
                 loop {
