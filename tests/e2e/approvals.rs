@@ -175,6 +175,7 @@ async fn an_agent_without_a_person_is_refused_with_the_command_and_nothing_is_wr
 
     // The person runs the command; without --reviewer the name is their login.
     let out = std::process::Command::new(BIN)
+        .env("AGENT_OS_STATE_DIR", crate::support::STATE_DIR)
         .arg("--project")
         .arg(dir.path())
         .args(["standards", "review", &id, "approve"])
