@@ -91,12 +91,8 @@ pub fn ensure_private(d: &Path, kind: Kind) -> Result<(), DirsError> {
 /// or can be written by group or others: what is loaded from it (native
 /// code, a shared library, trust records) must be the user's own.
 pub fn check_private(p: &Path, kind: Kind) -> Result<(), DirsError> {
-    let unsafe_because = |why: String| DirsError::Unsafe {
-        kind: kind.vars().3,
-        path: p.display().to_string(),
-        why,
-        var: kind.var(),
-    };
+    let unsafe_because =
+        |why: String| DirsError::Unsafe { kind: kind.vars().3, path: p.display().to_string(), why, var: kind.var() };
     let meta = std::fs::symlink_metadata(p).map_err(|e| unsafe_because(e.to_string()))?;
     if meta.file_type().is_symlink() {
         return Err(unsafe_because("it is a symbolic link".into()));

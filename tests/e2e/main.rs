@@ -6,6 +6,7 @@ mod support;
 mod analyses;
 mod clients;
 mod durability;
+mod hardening;
 mod http;
 mod llm;
 mod llm_double;
