@@ -243,7 +243,7 @@ impl Gate {
         headers
             .get_all(hyper::header::ORIGIN)
             .iter()
-            .all(|v| v.to_str().ok().and_then(normalise_origin).is_some_and(|o| self.origins.iter().any(|a| *a == o)))
+            .all(|v| v.to_str().ok().and_then(normalise_origin).is_some_and(|o| self.origins.contains(&o)))
     }
 
     /// `None` when the request may go on; otherwise the refusal.

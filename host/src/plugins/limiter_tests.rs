@@ -74,12 +74,12 @@ fn many_memories_share_one_budget() {
     // The most memories allowed, each a slice of the budget: exactly fits.
     let mut s = store(&engine);
     let slice = BUDGET / PAGE / MAX_MEMORIES;
-    assert!(instantiate(&engine, &mut s, &[], &vec![slice; MAX_MEMORIES]));
+    assert!(instantiate(&engine, &mut s, &[], &[slice; MAX_MEMORIES]));
     assert_eq!(s.data().used, BUDGET);
     assert!(!s.data().memory_denied);
     // 16 memories of twice that: the old per-memory limit let this take 8 MiB.
     let mut s = store(&engine);
-    assert!(!instantiate(&engine, &mut s, &[], &vec![slice * 2; MAX_MEMORIES]));
+    assert!(!instantiate(&engine, &mut s, &[], &[slice * 2; MAX_MEMORIES]));
 }
 
 #[test]
