@@ -21,9 +21,20 @@ fn free_port() -> u16 {
 /// `agent-os serve --http 127.0.0.1:PORT` with `extra` arguments and `env`,
 /// its log in `project/server.log`, once it listens.
 async fn http_server(project: &Path, port: u16, extra: &[&str], env: &[(&str, &str)]) -> Result<tokio::process::Child> {
+    http_server_with_fds(project, port, extra, env, None).await
+}
+
+/// [`http_server`], with at most `max_fds` open files when given.
+async fn http_server_with_fds(
+    project: &Path,
+    port: u16,
+    extra: &[&str],
+    env: &[(&str, &str)],
+    max_fds: Option<u64>,
+) -> Result<tokio::process::Child> {
     let log = std::fs::OpenOptions::new().create(true).append(true).open(project.join("server.log"))?;
-    let mut child = tokio::process::Command::new(BIN)
-        .arg("--project")
+    let mut cmd = tokio::process::Command::new(BIN);
+    cmd.arg("--project")
         .arg(project)
         .args(["serve", "--http", &format!("127.0.0.1:{port}")])
         .args(extra)
@@ -32,8 +43,20 @@ async fn http_server(project: &Path, port: u16, extra: &[&str], env: &[(&str, &s
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::from(log))
-        .kill_on_drop(true)
-        .spawn()?;
+        .kill_on_drop(true);
+    if let Some(n) = max_fds {
+        // SAFETY: setrlimit is async-signal-safe; nothing else runs between fork and exec.
+        unsafe {
+            cmd.pre_exec(move || {
+                let lim = libc::rlimit { rlim_cur: n, rlim_max: n };
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+    let mut child = cmd.spawn()?;
     let start = Instant::now();
     while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
         if let Some(status) = child.try_wait()? {
@@ -271,6 +294,55 @@ async fn half_open_connections_without_a_token_do_not_lock_out_a_team_member() -
     }
     eprintln!("hardening: the remaining half-open connections were closed {:.1} s later", t1.elapsed().as_secs_f64());
     assert!(child.try_wait()?.is_none(), "the server died: {}", log_of(dir.path()));
+    Ok(())
+}
+
+/// CPU seconds (user + system) a process has used.
+fn cpu_seconds(pid: u32) -> Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    let fields: Vec<&str> = stat[stat.rfind(')').context("stat")? + 1..].split_whitespace().collect();
+    // utime and stime are fields 14 and 15, in clock ticks (100 per second on Linux).
+    let ticks: u64 = fields[11].parse::<u64>()? + fields[12].parse::<u64>()?;
+    Ok(ticks as f64 / 100.0)
+}
+
+#[tokio::test]
+async fn out_of_file_descriptors_the_accept_loop_backs_off_instead_of_spinning() -> Result<()> {
+    let dir = project();
+    let port = free_port();
+    let child = http_server_with_fds(dir.path(), port, &[], &[("AGENT_OS_HTTP_TOKEN", TOKEN)], Some(128)).await?;
+    let pid = child.id().context("pid")?;
+    // Let start-up work (indexing, watchers) finish before measuring.
+    Session::open(port, Some(TOKEN)).await?.close().await?;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    // More connections than the server has descriptors for, none authorised.
+    let mut idle = Vec::new();
+    for _ in 0..300 {
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+        s.write_all(b"POST /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\n").await?;
+        idle.push(s);
+    }
+    let cpu0 = cpu_seconds(pid)?;
+    let t0 = Instant::now();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let busy = (cpu_seconds(pid)? - cpu0) / t0.elapsed().as_secs_f64();
+    // A team member still gets in: each failed accept sheds an unauthorised connection.
+    let t1 = Instant::now();
+    let s = Session::open(port, Some(TOKEN)).await?;
+    s.rpc(2, "tools/list", json!({})).await?;
+    let took = t1.elapsed();
+    s.close().await?;
+    let log = log_of(dir.path());
+    eprintln!(
+        "hardening: with 300 connections against a 128-descriptor limit the server used {:.0}% of a core; \
+         an authorised client then listed tools in {:.0} ms",
+        busy * 100.0,
+        took.as_secs_f64() * 1000.0
+    );
+    assert!(log.contains("backing off"), "accept never failed, so nothing was tested: {log}");
+    assert!(busy < 0.5, "the server used {:.0}% of a core while out of descriptors", busy * 100.0);
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    drop(idle);
     Ok(())
 }
 
