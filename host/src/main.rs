@@ -35,9 +35,16 @@ enum Command {
         /// Serve MCP over streamable HTTP on this address (e.g. 127.0.0.1:7411) instead of stdio.
         #[arg(long, value_name = "ADDR")]
         http: Option<std::net::SocketAddr>,
-        /// Bearer token HTTP clients must send; required unless ADDR is loopback.
+        /// Bearer token HTTP clients must send; required unless ADDR is loopback. On the command
+        /// line it is visible to other users in `ps`: prefer --token-file or AGENT_OS_HTTP_TOKEN.
         #[arg(long, env = "AGENT_OS_HTTP_TOKEN", hide_env_values = true)]
         token: Option<String>,
+        /// Read the bearer token from this file (its first line, trimmed).
+        #[arg(long, value_name = "PATH")]
+        token_file: Option<PathBuf>,
+        /// Also accept browser requests from this Origin (e.g. https://app.example.com); repeatable.
+        #[arg(long = "allow-origin", value_name = "ORIGIN")]
+        allow_origin: Vec<String>,
     },
     /// Set up .agent-os/ here and wire Cursor (.cursor/mcp.json, a rule) and Claude Code (.mcp.json).
     Init {
@@ -213,7 +220,14 @@ fn main() -> Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     let out = rt.block_on(run(
         project,
-        cli.command.unwrap_or(Command::Serve { workers: 3, retention_days: 30.0, http: None, token: None }),
+        cli.command.unwrap_or(Command::Serve {
+            workers: 3,
+            retention_days: 30.0,
+            http: None,
+            token: None,
+            token_file: None,
+            allow_origin: Vec::new(),
+        }),
     ));
     // Jobs have been drained and their outcomes stored; do not wait long for
     // background work (an index build, a watcher) that is safe to abandon.
@@ -233,29 +247,37 @@ async fn run(project: Project, command: Command) -> Result<()> {
         Command::Init { force, json } => return init(&project, force, json),
         Command::Doctor { json } => return doctor(&project, json).await,
         Command::Paths { json } => return paths(&project, json),
-        // Refuse a bad address/token pair before opening anything.
-        Command::Serve { http: Some(addr), ref token, .. } => {
-            agent_os::mcp::http::check(addr, token.as_deref().filter(|t| !t.is_empty()))?;
-        }
         _ => {}
     }
+    // Refuse a bad address/token/origin before opening anything.
+    let http_options = match &command {
+        Command::Serve { http: Some(addr), token, token_file, allow_origin, .. } => {
+            Some(agent_os::mcp::http::Options::from_flags(
+                *addr,
+                token.clone(),
+                token_file.as_deref(),
+                token_on_command_line(),
+                allow_origin,
+            )?)
+        }
+        _ => None,
+    };
     let (app, errors) = App::open(project.clone())?;
     for e in &errors {
         tracing::warn!("skipped an installed persona: {e}");
     }
     match command {
-        Command::Serve { workers, retention_days, http, token } => {
+        Command::Serve { workers, retention_days, http, .. } => {
             if !(retention_days > 0.0) {
                 bail!("--retention-days must be more than 0, got {retention_days}");
             }
-            let token = token.filter(|t| !t.is_empty());
             if http.is_none() {
                 tracing::info!(root = %project.root().display(), "agent-os serving MCP on stdio");
             }
             let retention = Retention { days: retention_days, ..Retention::default() };
             app.start(&Settings { workers, retention, ..Settings::default() }).await?;
-            match http {
-                Some(addr) => Ok(agent_os::mcp::http::serve(app, addr, token).await?),
+            match http_options {
+                Some(options) => Ok(agent_os::mcp::http::serve(app, options).await?),
                 None => PersonaServer::new(app).serve_stdio().await,
             }
         }
@@ -294,6 +316,12 @@ async fn run(project: Project, command: Command) -> Result<()> {
         }
         Command::Eval { corpus, queries, index_dir, misses } => eval(corpus, queries, index_dir, misses).await,
     }
+}
+
+/// Whether `--token` was typed on the command line (rather than coming from
+/// AGENT_OS_HTTP_TOKEN): then every user of the machine can read it in `ps`.
+fn token_on_command_line() -> bool {
+    std::env::args_os().any(|a| a == "--token" || a.to_string_lossy().starts_with("--token="))
 }
 
 async fn llm(app: &App, ping: bool) -> Result<()> {

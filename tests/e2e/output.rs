@@ -17,7 +17,11 @@ const FORGING: [char; 8] = ['\u{1b}', '\u{9b}', '\u{7f}', '\u{202E}', '\u{2028}'
 fn run(root: &Path, args: &[&str]) -> String {
     let out = std::process::Command::new(BIN)
         .env("AGENT_OS_STATE_DIR", crate::support::STATE_DIR)
-        .arg("--project").arg(root).args(args).output().expect("running agent-os");
+        .arg("--project")
+        .arg(root)
+        .args(args)
+        .output()
+        .expect("running agent-os");
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 

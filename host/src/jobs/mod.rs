@@ -2,6 +2,7 @@
 //! take jobs by priority and hand them to a [`Runner`].
 
 mod model;
+mod owner;
 mod store;
 
 use std::collections::HashMap;
@@ -13,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub use model::{Job, ListFilter, NewJob, Outcome, Priority, Progress, Status, now_secs};
+pub use owner::Owner;
 use store::Store;
 pub use store::{Recovery, Stats, StoreError};
 use tokio::sync::Notify;
@@ -21,6 +23,13 @@ use tokio::sync::Notify;
 const IDLE_POLL: Duration = Duration::from_millis(500);
 /// A job interrupted by this many restarts is failed instead of re-queued.
 pub const MAX_ATTEMPTS: i64 = 2;
+/// How often a server looks whether a job it runs was cancelled by another
+/// process (the CLI, another server): a cancel stops the component within this.
+const WATCH_EVERY: Duration = Duration::from_millis(250);
+/// The heartbeat of running jobs is renewed every this many watches (1 s).
+const BEAT_EVERY: u64 = 4;
+/// Jobs of servers that are gone are taken back every this many watches (15 s).
+const RECOVER_EVERY: u64 = 60;
 
 #[derive(Debug, thiserror::Error)]
 pub enum JobsError {
@@ -159,10 +168,12 @@ impl Jobs {
         self.store.path()
     }
 
-    /// Restart recovery; call once before starting workers.
+    /// Takes back jobs left running by servers that are gone (re-queued, or
+    /// failed after [`MAX_ATTEMPTS`]); jobs a live server runs are left to it.
+    /// Call before starting workers; the workers then repeat it now and then.
     pub async fn recover(&self) -> Result<Recovery, JobsError> {
         let store = self.store.clone();
-        blocking(move || store.recover(MAX_ATTEMPTS)).await
+        blocking(move || store.recover(MAX_ATTEMPTS, Owner::current())).await
     }
 
     pub async fn submit(&self, job: NewJob) -> Result<Job, JobsError> {
@@ -195,7 +206,9 @@ impl Jobs {
     }
 
     /// Cancels a pending or running job; a running component is interrupted
-    /// at its next epoch tick. Returns the job and whether it changed.
+    /// at its next epoch tick, or, when another process runs it, once that
+    /// process's watch sees the record (within [`WATCH_EVERY`]). Returns the
+    /// job and whether it changed.
     pub async fn cancel(&self, id: &str) -> Result<(Job, bool), JobsError> {
         if let Some(flag) = self.running.lock().unwrap_or_else(|p| p.into_inner()).get(id) {
             flag.store(true, Ordering::Relaxed);
@@ -230,12 +243,59 @@ impl Jobs {
         blocking(move || store.integrity_check()).await
     }
 
-    /// Starts `count` workers that run jobs until the process ends.
+    /// Starts `count` workers that run jobs until the process ends, and the
+    /// watch over the jobs they run.
     pub fn start_workers(&self, count: usize, runner: Arc<dyn Runner>) {
         for n in 0..count.max(1) {
             let jobs = self.clone();
             let runner = runner.clone();
             tokio::spawn(async move { jobs.worker(n, runner).await });
+        }
+        let jobs = self.clone();
+        tokio::spawn(async move { jobs.watch().await });
+    }
+
+    /// Every [`WATCH_EVERY`]: stops the jobs running here whose record says
+    /// they should not be (cancelled by another process, deleted, taken
+    /// over), renews their heartbeat, and now and then takes back the jobs of
+    /// servers that are gone.
+    async fn watch(self) {
+        let mut every = tokio::time::interval(WATCH_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        for tick in 1u64.. {
+            every.tick().await;
+            let ids: Vec<String> = self.running.lock().unwrap_or_else(|p| p.into_inner()).keys().cloned().collect();
+            if !ids.is_empty() {
+                let store = self.store.clone();
+                let refresh = tick % BEAT_EVERY == 0;
+                match blocking(move || store.beat(Owner::current(), &ids, refresh)).await {
+                    Ok(lost) => {
+                        let running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+                        for id in lost {
+                            if let Some(flag) = running.get(&id)
+                                && !flag.swap(true, Ordering::Relaxed)
+                            {
+                                tracing::info!(job = %id, "job cancelled from elsewhere; stopping it");
+                            }
+                        }
+                    }
+                    Err(e) => tracing::debug!("could not check the running jobs: {e}"),
+                }
+            }
+            if tick % RECOVER_EVERY == 0 && !self.stopping.load(Ordering::SeqCst) {
+                match self.recover().await {
+                    Ok(r) if r.requeued + r.failed > 0 => {
+                        tracing::info!(
+                            requeued = r.requeued,
+                            failed = r.failed,
+                            "took back jobs of a server that is gone"
+                        );
+                        self.wake.notify_waiters();
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::debug!("recovery skipped: {e}"),
+                }
+            }
         }
     }
 
@@ -261,7 +321,7 @@ impl Jobs {
                 return;
             }
             let store = self.store.clone();
-            let claimed = blocking(move || store.claim_next()).await;
+            let claimed = blocking(move || store.claim_next(Owner::current())).await;
             let job = match claimed {
                 Ok(Some(job)) => job,
                 Ok(None) => {
@@ -298,7 +358,7 @@ impl Jobs {
         let store = self.store.clone();
         let key = id.clone();
         let finished = outcome.clone();
-        match blocking(move || store.finish(&key, &finished)).await {
+        match blocking(move || store.finish(&key, &finished, Some(Owner::current()))).await {
             Ok(true) => tracing::info!(job = %id, "job finished: {}", outcome_name(&outcome)),
             Ok(false) => tracing::info!(job = %id, "job was already finished (cancelled)"),
             Err(e) => tracing::error!(job = %id, "could not record the outcome: {e}"),

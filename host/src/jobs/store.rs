@@ -4,9 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, named_params, params};
 
 use super::model::{Job, ListFilter, NewJob, Outcome, Priority, Progress, Status, now_secs};
+use super::owner::Owner;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -18,7 +19,21 @@ pub enum StoreError {
     Corrupt { path: PathBuf, detail: String },
 }
 
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
+
+/// Schema changes after version 1, each applied once, in order, to a
+/// database older than its version; existing rows keep working.
+const MIGRATIONS: &[(i64, &str)] = &[(
+    2,
+    // Who runs a job (see `owner.rs`) and when it last said it is alive.
+    "ALTER TABLE jobs ADD COLUMN owner_pid INTEGER;
+     ALTER TABLE jobs ADD COLUMN owner_start TEXT;
+     ALTER TABLE jobs ADD COLUMN owner_host TEXT;
+     ALTER TABLE jobs ADD COLUMN heartbeat_at REAL;",
+)];
+
+/// Matches rows owned by the owner in the named parameters :pid, :start, :host.
+const OWNED_BY: &str = "owner_pid = :pid AND owner_start = :start AND owner_host = :host";
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS jobs (
@@ -95,8 +110,9 @@ impl Store {
                 detail: format!("schema version {version} is newer than this agent-os understands ({SCHEMA_VERSION})"),
             });
         }
-        conn.execute_batch(SCHEMA).map_err(corrupt)?;
-        conn.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(corrupt)?;
+        if version < SCHEMA_VERSION {
+            migrate(&conn).map_err(corrupt)?;
+        }
         Ok(Self { conn: Mutex::new(conn), path: path.to_path_buf() })
     }
 
@@ -159,17 +175,53 @@ impl Store {
     }
 
     /// Atomically takes the next pending job (highest priority, oldest first)
-    /// and marks it running.
-    pub fn claim_next(&self) -> Result<Option<Job>, StoreError> {
+    /// and marks it running, owned by `owner`.
+    pub fn claim_next(&self, owner: &Owner) -> Result<Option<Job>, StoreError> {
         let conn = self.conn();
         let mut stmt = conn.prepare_cached(&format!(
-            "UPDATE jobs SET status = 'running', started_at = ?1, attempts = attempts + 1,
-                 progress_message = 'Starting'
+            "UPDATE jobs SET status = 'running', started_at = :now, heartbeat_at = :now, attempts = attempts + 1,
+                 progress_message = 'Starting', owner_pid = :pid, owner_start = :start, owner_host = :host
              WHERE id = (SELECT id FROM jobs WHERE status = 'pending'
                          ORDER BY priority DESC, rowid ASC LIMIT 1)
              RETURNING {COLUMNS}"
         ))?;
-        Ok(stmt.query_row([now_secs()], row_to_job).optional()?)
+        let now = now_secs();
+        Ok(stmt
+            .query_row(
+                named_params! {":now": now, ":pid": owner.pid, ":start": owner.start, ":host": owner.host},
+                row_to_job,
+            )
+            .optional()?)
+    }
+
+    /// Of `ids`, the jobs that are no longer running as `owner`'s (cancelled
+    /// by another process, deleted, or taken over). With `refresh`, also
+    /// renews the heartbeat of every job `owner` runs.
+    pub fn beat(&self, owner: &Owner, ids: &[String], refresh: bool) -> Result<Vec<String>, StoreError> {
+        let conn = self.conn();
+        if refresh {
+            conn.prepare_cached(&format!(
+                "UPDATE jobs SET heartbeat_at = :now WHERE status = 'running' AND {OWNED_BY}"
+            ))?
+            .execute(named_params! {
+                ":now": now_secs(), ":pid": owner.pid, ":start": owner.start, ":host": owner.host
+            })?;
+        }
+        let mut stmt =
+            conn.prepare_cached(&format!("SELECT 1 FROM jobs WHERE id = :id AND status = 'running' AND {OWNED_BY}"))?;
+        let mut lost = Vec::new();
+        for id in ids {
+            let mine = stmt
+                .query_row(
+                    named_params! {":id": id, ":pid": owner.pid, ":start": owner.start, ":host": owner.host},
+                    |_| Ok(()),
+                )
+                .optional()?;
+            if mine.is_none() {
+                lost.push(id.clone());
+            }
+        }
+        Ok(lost)
     }
 
     pub fn update_progress(&self, id: &str, progress: &Progress, eta_seconds: Option<i64>) -> Result<(), StoreError> {
@@ -200,8 +252,9 @@ impl Store {
     }
 
     /// Records how a running job ended. A job that is no longer running
-    /// (cancelled meanwhile) keeps its state; returns whether it changed.
-    pub fn finish(&self, id: &str, outcome: &Outcome) -> Result<bool, StoreError> {
+    /// (cancelled meanwhile), or with `owner` no longer run by that owner,
+    /// keeps its state; returns whether it changed.
+    pub fn finish(&self, id: &str, outcome: &Outcome, owner: Option<&Owner>) -> Result<bool, StoreError> {
         let now = now_secs();
         let (status, result, error, partial) = match outcome {
             Outcome::Complete { result } => (Status::Complete, Some(result.as_str()), None, None),
@@ -216,16 +269,27 @@ impl Store {
                      progress_percent = CASE WHEN ?2 = 'complete' THEN 100 ELSE progress_percent END,
                      progress_eta_seconds = NULL,
                      progress_message = CASE ?2 WHEN 'complete' THEN 'Done' WHEN 'failed' THEN 'Failed' ELSE 'Cancelled' END
-                 WHERE id = ?1 AND status IN ('pending', 'running')",
+                 WHERE id = ?1 AND status IN ('pending', 'running')
+                   AND (?7 IS NULL OR (owner_pid = ?7 AND owner_start = ?8 AND owner_host = ?9))",
             )?
-            .execute(params![id, status.as_str(), result, error, partial, now])?;
+            .execute(params![
+                id,
+                status.as_str(),
+                result,
+                error,
+                partial,
+                now,
+                owner.map(|o| o.pid),
+                owner.map(|o| o.start.as_str()),
+                owner.map(|o| o.host.as_str())
+            ])?;
         Ok(changed == 1)
     }
 
-    /// Marks a pending or running job cancelled. Returns the job after the
-    /// change, or `None` when no such job exists.
+    /// Marks a pending or running job cancelled, whoever runs it. Returns the
+    /// job after the change, or `None` when no such job exists.
     pub fn cancel(&self, id: &str) -> Result<Option<(Job, bool)>, StoreError> {
-        let changed = self.finish(id, &Outcome::Cancelled { partial: None })?;
+        let changed = self.finish(id, &Outcome::Cancelled { partial: None }, None)?;
         Ok(self.get(id)?.map(|j| (j, changed)))
     }
 
@@ -257,26 +321,53 @@ impl Store {
         Ok(mean)
     }
 
-    /// Restart recovery: jobs left running by a process that died are
-    /// re-queued once, then failed with a reason.
-    pub fn recover(&self, max_attempts: i64) -> Result<Recovery, StoreError> {
-        let conn = self.conn();
-        let requeued = conn.execute(
-            "UPDATE jobs SET status = 'pending', progress_message = 'Re-queued after a server restart',
-                 progress_percent = 0, progress_phase = 'initializing'
-             WHERE status = 'running' AND attempts < ?1",
-            [max_attempts],
-        )?;
+    /// Recovery: jobs left running by a server that is gone (see
+    /// [`Owner::is_gone`]; rows from before owners were recorded count as
+    /// gone) are re-queued once, then failed with a reason. Jobs another live
+    /// server runs are left alone.
+    pub fn recover(&self, max_attempts: i64, me: &Owner) -> Result<Recovery, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let now = now_secs();
-        let failed = conn.execute(
-            "UPDATE jobs SET status = 'failed', completed_at = ?2,
-                 duration_seconds = ?2 - COALESCE(started_at, created_at),
-                 error = 'interrupted by a server restart ' || attempts || ' time(s); not retried again',
-                 progress_message = 'Failed'
-             WHERE status = 'running' AND attempts >= ?1",
-            params![max_attempts, now],
-        )?;
-        Ok(Recovery { requeued, failed })
+        let orphans: Vec<(String, i64, Option<Owner>, Option<f64>)> = {
+            let mut stmt = tx.prepare_cached(
+                "SELECT id, attempts, owner_pid, owner_start, owner_host, heartbeat_at FROM jobs WHERE status = 'running'",
+            )?;
+            let rows = stmt.query_map([], |r| {
+                let owner = match (r.get::<_, Option<u32>>(2)?, r.get::<_, Option<String>>(3)?, r.get(4)?) {
+                    (Some(pid), Some(start), Some(host)) => Some(Owner { pid, start, host }),
+                    _ => None,
+                };
+                Ok((r.get(0)?, r.get(1)?, owner, r.get(5)?))
+            })?;
+            rows.collect::<Result<Vec<_>, _>>()?
+        };
+        let mut done = Recovery::default();
+        for (id, attempts, owner, heartbeat) in orphans {
+            if owner.as_ref().is_some_and(|o| !o.is_gone(heartbeat, now, me)) {
+                continue;
+            }
+            if attempts < max_attempts {
+                done.requeued += tx.execute(
+                    "UPDATE jobs SET status = 'pending', progress_message = 'Re-queued after a server restart',
+                         progress_percent = 0, progress_phase = 'initializing',
+                         owner_pid = NULL, owner_start = NULL, owner_host = NULL, heartbeat_at = NULL
+                     WHERE id = ?1 AND status = 'running'",
+                    [&id],
+                )?;
+            } else {
+                done.failed += tx.execute(
+                    "UPDATE jobs SET status = 'failed', completed_at = ?2,
+                         duration_seconds = ?2 - COALESCE(started_at, created_at),
+                         error = 'interrupted by a server restart ' || attempts || ' time(s); not retried again',
+                         progress_message = 'Failed'
+                     WHERE id = ?1 AND status = 'running'",
+                    params![id, now],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(done)
     }
 
     pub fn stats(&self) -> Result<Stats, StoreError> {
@@ -319,6 +410,33 @@ impl Store {
     }
 }
 
+/// Brings a database of an older schema version to [`SCHEMA_VERSION`]. In
+/// one write transaction, so two servers starting at once migrate once.
+fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let run = || -> rusqlite::Result<()> {
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        if version >= SCHEMA_VERSION {
+            return Ok(());
+        }
+        conn.execute_batch(SCHEMA)?;
+        // A new database gets the version 1 table and then every change.
+        for (to, sql) in MIGRATIONS {
+            if version < *to {
+                conn.execute_batch(sql)?;
+            }
+        }
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION)
+    };
+    match run() {
+        Ok(()) => conn.execute_batch("COMMIT"),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
 fn row_to_job(r: &Row<'_>) -> rusqlite::Result<Job> {
     let status: String = r.get(5)?;
     Ok(Job {
@@ -355,6 +473,10 @@ mod tests {
         NewJob { persona: persona.into(), task: "review".into(), context: None, feedback: None, priority }
     }
 
+    fn me() -> Owner {
+        Owner::current().clone()
+    }
+
     #[test]
     fn claims_by_priority_then_fifo() {
         let dir = tempfile::tempdir().unwrap();
@@ -363,8 +485,16 @@ mod tests {
         store.insert("b", &new_job("qa", Priority::Normal)).unwrap();
         store.insert("c", &new_job("qa", Priority::High)).unwrap();
         store.insert("d", &new_job("qa", Priority::Normal)).unwrap();
-        let order: Vec<String> = std::iter::from_fn(|| store.claim_next().unwrap().map(|j| j.id)).collect();
+        let order: Vec<String> = std::iter::from_fn(|| store.claim_next(&me()).unwrap().map(|j| j.id)).collect();
         assert_eq!(order, ["c", "b", "d", "a"]);
+    }
+
+    /// An owner on this machine whose process has exited.
+    fn dead_owner() -> Owner {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        Owner { pid, ..me() }
     }
 
     #[test]
@@ -373,29 +503,100 @@ mod tests {
         let path = dir.path().join("jobs.db");
         let store = Store::open(&path).unwrap();
         store.insert("a", &new_job("qa", Priority::Normal)).unwrap();
-        assert_eq!(store.claim_next().unwrap().unwrap().attempts, 1);
+        let dead = dead_owner();
+        assert_eq!(store.claim_next(&dead).unwrap().unwrap().attempts, 1);
         drop(store);
         let store = Store::open(&path).unwrap();
-        assert_eq!(store.recover(2).unwrap(), Recovery { requeued: 1, failed: 0 });
-        assert_eq!(store.claim_next().unwrap().unwrap().attempts, 2);
-        assert_eq!(store.recover(2).unwrap(), Recovery { requeued: 0, failed: 1 });
+        assert_eq!(store.recover(2, &me()).unwrap(), Recovery { requeued: 1, failed: 0 });
+        assert_eq!(store.claim_next(&dead).unwrap().unwrap().attempts, 2);
+        assert_eq!(store.recover(2, &me()).unwrap(), Recovery { requeued: 0, failed: 1 });
         let job = store.get("a").unwrap().unwrap();
         assert_eq!(job.status, Status::Failed);
         assert!(job.error.unwrap().contains("server restart"));
     }
 
     #[test]
-    fn finish_does_not_overwrite_a_cancelled_job() {
+    fn recovery_leaves_jobs_of_a_live_server_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("jobs.db")).unwrap();
+        // Running here (a live process on this machine), on a live other
+        // machine, and on another machine that stopped beating.
+        let elsewhere = Owner { pid: 1, start: "boot:pid[9]:7".into(), host: "other-machine".into() };
+        for id in ["here", "there", "silent"] {
+            store.insert(id, &new_job("qa", Priority::Normal)).unwrap();
+        }
+        store.claim_next(&me()).unwrap();
+        store.claim_next(&elsewhere).unwrap();
+        store.claim_next(&elsewhere).unwrap();
+        store.conn().execute("UPDATE jobs SET heartbeat_at = heartbeat_at - 3600 WHERE id = 'silent'", []).unwrap();
+        let rec = store.recover(2, &me()).unwrap();
+        assert_eq!(rec, Recovery { requeued: 1, failed: 0 });
+        assert_eq!(store.get("here").unwrap().unwrap().status, Status::Running);
+        assert_eq!(store.get("there").unwrap().unwrap().status, Status::Running);
+        assert_eq!(store.get("silent").unwrap().unwrap().status, Status::Pending);
+    }
+
+    #[test]
+    fn beat_reports_jobs_cancelled_elsewhere_and_refreshes_the_heartbeat() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("jobs.db")).unwrap();
         store.insert("a", &new_job("qa", Priority::Normal)).unwrap();
-        store.claim_next().unwrap();
+        store.insert("b", &new_job("qa", Priority::Normal)).unwrap();
+        store.claim_next(&me()).unwrap();
+        store.claim_next(&me()).unwrap();
+        store.conn().execute("UPDATE jobs SET heartbeat_at = 5", []).unwrap();
+        let ids = vec!["a".to_string(), "b".to_string(), "gone".to_string()];
+        assert_eq!(store.beat(&me(), &ids, true).unwrap(), ["gone"]);
+        let beat: f64 = store.conn().query_row("SELECT MIN(heartbeat_at) FROM jobs", [], |r| r.get(0)).unwrap();
+        assert!(beat > 5.0);
+        store.cancel("b").unwrap();
+        assert_eq!(store.beat(&me(), &ids, false).unwrap(), ["b", "gone"]);
+    }
+
+    #[test]
+    fn finish_does_not_overwrite_a_cancelled_job_or_another_owners() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("jobs.db")).unwrap();
+        store.insert("a", &new_job("qa", Priority::Normal)).unwrap();
+        store.claim_next(&me()).unwrap();
         let (job, changed) = store.cancel("a").unwrap().unwrap();
         assert!(changed);
         assert_eq!(job.status, Status::Cancelled);
-        let changed = store.finish("a", &Outcome::Complete { result: "late".into() }).unwrap();
+        let changed = store.finish("a", &Outcome::Complete { result: "late".into() }, Some(&me())).unwrap();
         assert!(!changed);
         assert_eq!(store.get("a").unwrap().unwrap().status, Status::Cancelled);
+        // Taken over by another server: the first owner's late result is dropped.
+        store.insert("b", &new_job("qa", Priority::Normal)).unwrap();
+        let other = Owner { pid: 1, start: "x:y:1".into(), host: "other".into() };
+        store.claim_next(&other).unwrap();
+        assert!(!store.finish("b", &Outcome::Complete { result: "late".into() }, Some(&me())).unwrap());
+        assert!(store.finish("b", &Outcome::Complete { result: "ok".into() }, Some(&other)).unwrap());
+    }
+
+    #[test]
+    fn a_version_1_database_is_migrated_and_keeps_its_jobs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jobs.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(SCHEMA).unwrap();
+            conn.execute(
+                "INSERT INTO jobs (id, persona, task, status, priority, created_at, attempts)
+                 VALUES ('old', 'qa', 'review', 'running', 1, 1.0, 1)",
+                [],
+            )
+            .unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let version: i64 = store.conn().pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        // A row from before owners were recorded was left by an old server: recovered.
+        assert_eq!(store.recover(2, &me()).unwrap(), Recovery { requeued: 1, failed: 0 });
+        assert_eq!(store.claim_next(&me()).unwrap().unwrap().id, "old");
+        drop(store);
+        // Opening again does not migrate twice.
+        Store::open(&path).unwrap();
     }
 
     #[test]

@@ -131,15 +131,34 @@ pub fn spawn(w: Watched) -> Result<tokio::task::JoinHandle<()>, notify::Error> {
     }))
 }
 
+/// How often a forwarding task looks whether its MCP session has ended.
+const PEER_CHECK: Duration = Duration::from_secs(2);
+
 /// Sends `notifications/tools/list_changed` to one MCP peer after every
-/// change, until the peer goes away.
+/// change, until the peer goes away. The persona set rarely changes, so the
+/// session's end is noticed by looking every [`PEER_CHECK`]: otherwise each
+/// closed HTTP session would leave this task, and the peer it holds, behind.
 pub fn forward_to_peer(mut rx: tokio::sync::watch::Receiver<u64>, peer: rmcp::Peer<rmcp::RoleServer>) {
     rx.mark_unchanged();
     tokio::spawn(async move {
-        while rx.changed().await.is_ok() {
-            if let Err(e) = peer.notify_tool_list_changed().await {
-                tracing::debug!("client gone, no more tool list notifications: {e}");
-                break;
+        let mut check = tokio::time::interval(PEER_CHECK);
+        check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                changed = rx.changed() => {
+                    if changed.is_err() {
+                        break;
+                    }
+                    if let Err(e) = peer.notify_tool_list_changed().await {
+                        tracing::debug!("client gone, no more tool list notifications: {e}");
+                        break;
+                    }
+                }
+                _ = check.tick() => {
+                    if peer.is_transport_closed() {
+                        break;
+                    }
+                }
             }
         }
     });

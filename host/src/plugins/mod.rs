@@ -1,14 +1,16 @@
 //! The wasmtime sandbox that runs persona components.
 //!
 //! One [`Engine`] per process with epoch interruption driven by a ticker
-//! thread; one [`Store`] per job with a memory limit, a deadline and a cancel
-//! flag checked at every tick; a WASI context with nothing in it (no
-//! directories, no environment, no network, stdout/stderr captured into
-//! small buffers). Compiled components are cached on disk, keyed by the
+//! thread; one [`Store`] per job with one memory budget for all its memories
+//! and tables, a deadline and a cancel flag checked at every tick; a WASI
+//! context with nothing in it (no directories, no environment, no network,
+//! stdout/stderr captured into small buffers). Compiled components are cached on disk, keyed by the
 //! component's sha256 and the engine's compatibility hash.
 
 mod cache;
 mod host_impl;
+#[cfg(test)]
+mod limiter_tests;
 #[cfg(test)]
 mod read_file_tests;
 
@@ -17,7 +19,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
-use wasmtime::{Config, Engine, ResourceLimiter, Store, StoreLimits, StoreLimitsBuilder, UpdateDeadline};
+use wasmtime::{Config, Engine, ResourceLimiter, Store, UpdateDeadline};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
@@ -65,35 +67,71 @@ pub enum Interrupt {
     TimedOut(u64),
 }
 
-/// The store's limits, remembering whether the guest ran into its memory limit.
+/// Bytes a table element counts for against the budget: wasmtime keeps a
+/// pointer per element.
+const TABLE_ELEMENT_BYTES: usize = std::mem::size_of::<usize>();
+/// Core instances, tables and linear memories one component may create.
+const MAX_INSTANCES: usize = 32;
+const MAX_TABLES: usize = 64;
+const MAX_MEMORIES: usize = 16;
+
+/// One budget for a whole component instance (one store): the sum of the
+/// current sizes of all its linear memories and tables, however many it
+/// declares, may not pass `limits.memory-mb`. Remembers whether the guest
+/// ran into it.
 struct Limiter {
-    inner: StoreLimits,
+    budget: usize,
+    used: usize,
     memory_denied: bool,
+}
+
+impl Limiter {
+    fn new(budget: usize) -> Self {
+        Self { budget, used: 0, memory_denied: false }
+    }
+
+    /// Charges `extra` bytes if they fit. A growth that wasmtime then fails
+    /// to make stays charged: counting too much only ever denies more.
+    fn charge(&mut self, extra: usize) -> bool {
+        match self.used.checked_add(extra) {
+            Some(total) if total <= self.budget => {
+                self.used = total;
+                true
+            }
+            _ => {
+                self.memory_denied = true;
+                false
+            }
+        }
+    }
 }
 
 impl ResourceLimiter for Limiter {
     fn memory_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
-        let allowed = self.inner.memory_growing(current, desired, maximum)?;
-        if !allowed {
-            self.memory_denied = true;
+        // Past the memory's own maximum wasmtime refuses anyway; charge nothing.
+        if maximum.is_some_and(|max| desired > max) {
+            return Ok(false);
         }
-        Ok(allowed)
+        Ok(self.charge(desired.saturating_sub(current)))
     }
 
     fn table_growing(&mut self, current: usize, desired: usize, maximum: Option<usize>) -> wasmtime::Result<bool> {
-        self.inner.table_growing(current, desired, maximum)
+        if maximum.is_some_and(|max| desired > max) {
+            return Ok(false);
+        }
+        Ok(self.charge(desired.saturating_sub(current).saturating_mul(TABLE_ELEMENT_BYTES)))
     }
 
     fn instances(&self) -> usize {
-        self.inner.instances()
+        MAX_INSTANCES
     }
 
     fn tables(&self) -> usize {
-        self.inner.tables()
+        MAX_TABLES
     }
 
     fn memories(&self) -> usize {
-        self.inner.memories()
+        MAX_MEMORIES
     }
 }
 
@@ -201,15 +239,7 @@ impl Runtime {
         let state = HostState {
             wasi,
             table: ResourceTable::new(),
-            limits: Limiter {
-                inner: StoreLimitsBuilder::new()
-                    .memory_size(limits.memory_mb as usize * (1 << 20))
-                    .instances(32)
-                    .tables(64)
-                    .memories(16)
-                    .build(),
-                memory_denied: false,
-            },
+            limits: Limiter::new((limits.memory_mb as usize).saturating_mul(1 << 20)),
             stdout,
             stderr: stderr.clone(),
             job: JobCtl { persona: def.clone(), control: control.clone(), services, trail: Vec::new() },

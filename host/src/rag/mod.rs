@@ -37,6 +37,9 @@ pub const MAX_LIMIT: usize = 20;
 pub const DEFAULT_LIMIT: usize = 5;
 /// How long an identical query is answered from the cache.
 pub const CACHE_TTL: Duration = Duration::from_secs(300);
+/// Most answers the query cache holds; the oldest makes room (each holds
+/// at most [`MAX_LIMIT`] hits, so the cache stays a few megabytes at most).
+pub const CACHE_ENTRIES: usize = 256;
 /// Candidates each ranker contributes before fusion.
 const CANDIDATES: usize = 40;
 /// Characters of a passage shown as its snippet.
@@ -520,6 +523,12 @@ impl Index {
         if q.use_cache && generation == self.generation() {
             let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
             cache.retain(|_, (at, _)| at.elapsed() < CACHE_TTL);
+            while cache.len() >= CACHE_ENTRIES {
+                let Some(oldest) = cache.iter().min_by_key(|(_, (at, _))| *at).map(|(k, _)| k.clone()) else {
+                    break;
+                };
+                cache.remove(&oldest);
+            }
             cache.insert(key, (Instant::now(), hits.clone()));
         }
         Ok(Answer { hits, mode, note, cached: false, took_ms: ms(started.elapsed()) })
@@ -635,6 +644,29 @@ mod tests {
         assert!(q.validate().is_err());
         q.limit = 5;
         assert!(q.validate().is_ok());
+    }
+
+    #[tokio::test]
+    async fn the_query_cache_is_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let docs = dir.path().join("docs");
+        std::fs::create_dir_all(&docs).unwrap();
+        std::fs::write(docs.join("errors.md"), "# Errors\n\nAlways wrap errors with context.\n").unwrap();
+        let sources = vec![Source::Dir { root: docs, prefix: String::new() }];
+        let no_model = Err(EmbedError::MissingRuntime("none".into()));
+        let index = Index::open(&dir.path().join("index"), sources, no_model).await.unwrap();
+        index.sync().await.unwrap();
+        for i in 0..CACHE_ENTRIES + 40 {
+            let mut q = Query::new(format!("errors context {i}"));
+            q.mode = Mode::FullText;
+            index.search(&q).await.unwrap();
+        }
+        let held = index.cache.lock().unwrap().len();
+        assert_eq!(held, CACHE_ENTRIES);
+        // The newest answers are the ones kept.
+        let mut q = Query::new(format!("errors context {}", CACHE_ENTRIES + 39));
+        q.mode = Mode::FullText;
+        assert!(index.search(&q).await.unwrap().cached);
     }
 
     #[test]
