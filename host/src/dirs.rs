@@ -14,6 +14,10 @@ pub enum DirsError {
         "{path} is not safe to use as your {kind} folder: {why}; remove it, or point {var} at a folder only you can write"
     )]
     Unsafe { kind: &'static str, path: String, why: String, var: &'static str },
+    #[error(
+        "your {kind} folder {path} is inside the project {root}, where a repository could plant its content; point {var} at a folder outside the project"
+    )]
+    InsideProject { kind: &'static str, path: String, root: String, var: &'static str },
     #[error("could not create {path}: {source}")]
     Create { path: String, source: std::io::Error },
 }
@@ -87,6 +91,31 @@ pub fn ensure_private(d: &Path, kind: Kind) -> Result<(), DirsError> {
     check_private(d, kind)
 }
 
+/// Refuses a user folder that lies inside the project at `root` (a committed
+/// editor configuration could point AGENT_OS_DATA_DIR or AGENT_OS_STATE_DIR
+/// there, so that trust records or a job database come from the repository).
+pub fn outside_project(root: &Path, d: &Path, kind: Kind) -> Result<(), DirsError> {
+    let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    // The folder may not exist yet: resolve its deepest existing ancestor.
+    let mut real = None;
+    for a in d.ancestors() {
+        if let Ok(c) = a.canonicalize() {
+            real = Some(c.join(d.strip_prefix(a).unwrap_or(Path::new(""))));
+            break;
+        }
+    }
+    let real = real.unwrap_or_else(|| d.to_path_buf());
+    if real.starts_with(&root) {
+        return Err(DirsError::InsideProject {
+            kind: kind.vars().3,
+            path: d.display().to_string(),
+            root: root.display().to_string(),
+            var: kind.var(),
+        });
+    }
+    Ok(())
+}
+
 /// Refuses a folder (or file) that is a symlink, is owned by another user,
 /// or can be written by group or others: what is loaded from it (native
 /// code, a shared library, trust records) must be the user's own.
@@ -115,6 +144,22 @@ pub fn check_private(p: &Path, kind: Kind) -> Result<(), DirsError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn user_folders_inside_the_project_are_refused() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path().join("repo");
+        std::fs::create_dir_all(root.join(".agent-os")).unwrap();
+        let e = outside_project(&root, &root.join(".agent-os/trust-here/trust"), Kind::Data).unwrap_err();
+        assert!(e.to_string().contains("AGENT_OS_DATA_DIR"), "{e}");
+        assert!(outside_project(&root, &t.path().join("elsewhere/state"), Kind::State).is_ok());
+        #[cfg(unix)]
+        {
+            // Through a link into the project, too.
+            std::os::unix::fs::symlink(&root, t.path().join("alias")).unwrap();
+            assert!(outside_project(&root, &t.path().join("alias/x"), Kind::State).is_err());
+        }
+    }
 
     #[cfg(unix)]
     #[test]

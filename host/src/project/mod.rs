@@ -157,12 +157,15 @@ impl Project {
     /// Where this project's mutable state lives:
     /// `<user state folder>/projects/<key>`. Only the path; it may not exist.
     pub fn state_path(&self) -> Result<PathBuf, DirsError> {
-        Ok(dirs::dir(Kind::State)?.join("projects").join(self.key()))
+        let d = dirs::dir(Kind::State)?.join("projects").join(self.key());
+        dirs::outside_project(&self.root, &d, Kind::State)?;
+        Ok(d)
     }
 
     /// [`Project::state_path`], created (mode 0700) when missing and checked
     /// to be a real folder of this user that nobody else can write.
     pub fn state_dir(&self) -> Result<PathBuf, DirsError> {
+        self.state_path()?;
         let base = dirs::ensure(Kind::State)?;
         let projects = base.join("projects");
         dirs::ensure_private(&projects, Kind::State)?;

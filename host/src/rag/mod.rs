@@ -652,7 +652,7 @@ mod tests {
         let docs = dir.path().join("docs");
         std::fs::create_dir_all(&docs).unwrap();
         std::fs::write(docs.join("errors.md"), "# Errors\n\nAlways wrap errors with context.\n").unwrap();
-        let sources = vec![Source::Dir { root: docs, prefix: String::new() }];
+        let sources = vec![Source::Dir { root: docs, prefix: String::new(), confine: None }];
         let no_model = Err(EmbedError::MissingRuntime("none".into()));
         let index = Index::open(&dir.path().join("index"), sources, no_model).await.unwrap();
         index.sync().await.unwrap();

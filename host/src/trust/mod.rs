@@ -141,6 +141,9 @@ impl Store {
     /// The record of the project rooted at `root`, if the user trusted it.
     /// A record for another root (a key collision) counts as none.
     pub fn load(&self, root: &Path) -> Result<Option<Record>, TrustError> {
+        if self.user {
+            dirs::outside_project(root, &self.dir, Kind::Data)?;
+        }
         if std::fs::symlink_metadata(&self.dir).is_err() {
             return Ok(None);
         }
@@ -161,6 +164,7 @@ impl Store {
     /// rename), readable by the user only.
     pub fn save(&self, record: &Record) -> Result<PathBuf, TrustError> {
         if self.user {
+            dirs::outside_project(Path::new(&record.root), &self.dir, Kind::Data)?;
             dirs::ensure(Kind::Data)?;
         }
         dirs::ensure_private(&self.dir, Kind::Data)?;
