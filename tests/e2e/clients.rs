@@ -107,6 +107,10 @@ impl World {
             // their own (not the user's): only the first embeds the bundled standards.
             ("AGENT_OS_CACHE_DIR".to_string(), concat!(env!("CARGO_TARGET_TMPDIR"), "/clients-cache").to_string()),
             ("AGENT_OS_MODELS_DIR".to_string(), models.display().to_string()),
+            // HOME is inside the project here; agent-os refuses user folders
+            // there, so its state and data folders are the tests' own.
+            ("AGENT_OS_STATE_DIR".to_string(), crate::support::STATE_DIR.to_string()),
+            ("AGENT_OS_DATA_DIR".to_string(), concat!(env!("CARGO_TARGET_TMPDIR"), "/e2e-data").to_string()),
             // The Inspector must never try to open a browser (it would for an OAuth challenge).
             ("MCP_AUTO_OPEN_ENABLED".to_string(), "false".to_string()),
             ("NO_COLOR".to_string(), "1".to_string()),
