@@ -148,7 +148,7 @@ impl ServerHandler for PersonaServer {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        Ok(ListToolsResult::with_all_items(tools::all(&self.app.registry())))
+        Ok(ListToolsResult::with_all_items(tools::all(&self.app.registry(), self.app.services.llm.client().is_ok())))
     }
 
     async fn call_tool(

@@ -20,8 +20,25 @@ fn schema(v: Value) -> std::sync::Arc<JsonObject> {
     }
 }
 
-/// The tool definitions.
+/// The tool definitions, with titles and annotations: proposing adds a
+/// proposal and writes nothing else; reviewing may replace a standard
+/// (approve with overwrite) and re-runs a job on revise.
 pub fn tools() -> Vec<Tool> {
+    use super::tools::{reads, titled, writes};
+    definitions()
+        .into_iter()
+        .map(|t| {
+            let annotations = match t.name.as_ref() {
+                "propose_standard" => writes("Propose a standard", false, false),
+                "list_standard_proposals" => reads("List standard proposals"),
+                _ => writes("Review a standard proposal", true, false),
+            };
+            titled(t, annotations)
+        })
+        .collect()
+}
+
+fn definitions() -> Vec<Tool> {
     vec![
         Tool::new(
             "propose_standard",
