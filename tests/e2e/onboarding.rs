@@ -181,6 +181,12 @@ fn init_client_all_wires_every_client_in_its_own_file() -> Result<()> {
     assert_eq!(gemini["mcpServers"]["other"]["command"], "x");
     assert_eq!(gemini["mcpServers"]["agent-os"]["args"], serde_json::json!(["serve"]));
     assert!(gemini_text.find("theme").unwrap() < gemini_text.find("mcpServers").unwrap(), "key order");
+
+    // doctor sees every one of them.
+    let out = agent_os(root, &["doctor", "--json"]);
+    let checks: Vec<Value> = serde_json::from_slice(&out.stdout)?;
+    let clients = checks.iter().find(|c| c["name"] == "mcp clients").expect("an mcp clients check");
+    assert_eq!(clients["detail"], "wired for Cursor, Claude Code, VS Code, Codex, Gemini CLI", "{clients}");
     Ok(())
 }
 
