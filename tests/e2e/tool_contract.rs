@@ -27,13 +27,16 @@ fn expected(name: &str, llm: bool) -> Option<(bool, bool, bool, bool)> {
 }
 
 /// Tools whose result has a fixed shape, so they must declare it.
-const TYPED: [&str; 6] = [
+const TYPED: [&str; 9] = [
     "invoke_security",
     "check_persona_job",
     "list_persona_jobs",
     "cancel_persona_job",
     "persona_database_stats",
     "reset_persona_jobs",
+    "propose_standard",
+    "list_standard_proposals",
+    "review_standard_proposal",
 ];
 
 fn check_annotations(tools: &[Tool], llm: bool) -> Result<()> {
@@ -234,6 +237,31 @@ async fn every_tool_is_annotated_and_typed_results_match_their_output_schema() -
     conforms(tool("persona_database_stats")?, &stats)?;
     let reset = s.ok("reset_persona_jobs", json!({ "confirm": true })).await?;
     conforms(tool("reset_persona_jobs")?, &reset)?;
+    // Standards proposals: proposed, listed (with content), sent back, rejected.
+    let content = "# Retries\n\n## Context\nHTTP clients.\n\n## Pattern\nRetry idempotent calls 3 times with backoff.\n\n## Examples\nretry(3, call)\n\n## Anti-patterns\nRetrying a POST blindly.\n";
+    let proposed = s
+        .ok(
+            "propose_standard",
+            json!({ "domain": "development", "topic": "retries", "content": content, "tags": ["http"] }),
+        )
+        .await?;
+    assert_eq!(proposed["status"], "pending", "{proposed}");
+    conforms(tool("propose_standard")?, &proposed)?;
+    let pid = proposed["proposal_id"].as_str().context("proposal_id")?.to_string();
+    let listed = s.ok("list_standard_proposals", json!({})).await?;
+    assert!(listed["proposals"][0]["content"].is_string(), "{listed}");
+    conforms(tool("list_standard_proposals")?, &listed)?;
+    let revised = s
+        .ok("review_standard_proposal", json!({ "id": pid, "decision": "revise", "feedback": "name the backoff" }))
+        .await?;
+    conforms(tool("review_standard_proposal")?, &revised)?;
+    let other =
+        s.ok("propose_standard", json!({ "domain": "development", "topic": "timeouts", "content": content })).await?;
+    let rejected = s
+        .ok("review_standard_proposal", json!({ "id": other["proposal_id"], "decision": "reject", "feedback": "no" }))
+        .await?;
+    assert_eq!(rejected["status"], "rejected", "{rejected}");
+    conforms(tool("review_standard_proposal")?, &rejected)?;
     // A failing call is an error result, not a malformed success.
     let err = s.err("check_persona_job", json!({ "job_id": "no-such-job" })).await?;
     assert!(!err.is_empty());
