@@ -27,7 +27,7 @@ fn expected(name: &str, llm: bool) -> Option<(bool, bool, bool, bool)> {
 }
 
 /// Tools whose result has a fixed shape, so they must declare it.
-const TYPED: [&str; 9] = [
+const TYPED: [&str; 10] = [
     "invoke_security",
     "check_persona_job",
     "list_persona_jobs",
@@ -37,6 +37,7 @@ const TYPED: [&str; 9] = [
     "propose_standard",
     "list_standard_proposals",
     "review_standard_proposal",
+    "search_standards",
 ];
 
 fn check_annotations(tools: &[Tool], llm: bool) -> Result<()> {
@@ -262,6 +263,13 @@ async fn every_tool_is_annotated_and_typed_results_match_their_output_schema() -
         .await?;
     assert_eq!(rejected["status"], "rejected", "{rejected}");
     conforms(tool("review_standard_proposal")?, &rejected)?;
+    // Search: with results (the bundled standards) and without.
+    s.wait_indexed("schema migrations rollback", "universal/data/schema-migrations.md").await?;
+    let found = s.ok("search_standards", json!({ "query": "schema migrations rollback" })).await?;
+    assert!(found["results"].as_array().is_some_and(|r| !r.is_empty()), "{found}");
+    conforms(tool("search_standards")?, &found)?;
+    let none = s.ok("search_standards", json!({ "query": "zzqx", "domain": "no-such-domain" })).await?;
+    conforms(tool("search_standards")?, &none)?;
     // A failing call is an error result, not a malformed success.
     let err = s.err("check_persona_job", json!({ "job_id": "no-such-job" })).await?;
     assert!(!err.is_empty());
