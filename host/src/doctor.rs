@@ -326,20 +326,36 @@ fn jobs_db(path: &Path) -> Check {
 
 fn clients(project: &Project) -> Check {
     const NAME: &str = "mcp clients";
-    let wired: Vec<&str> = [(".cursor/mcp.json", "Cursor"), (".mcp.json", "Claude Code")]
-        .into_iter()
-        .filter(|(p, _)| {
-            crate::fsx::read_text_bounded(&project.root().join(p), crate::init::MAX_READ_BYTES)
-                .ok()
-                .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-                .is_some_and(|v| v["mcpServers"].get(crate::init::SERVER_NAME).is_some())
-        })
-        .map(|(_, name)| name)
-        .collect();
+    let read = |p: &str| crate::fsx::read_text_bounded(&project.root().join(p), crate::init::MAX_READ_BYTES).ok();
+    let json_names = |p: &str, key: &str| {
+        read(p)
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+            .is_some_and(|v| v[key].get(crate::init::SERVER_NAME).is_some())
+    };
+    let toml_names = |p: &str| {
+        read(p)
+            .and_then(|t| t.parse::<toml::Table>().ok())
+            .is_some_and(|t| t.get("mcp_servers").and_then(|s| s.get(crate::init::SERVER_NAME)).is_some())
+    };
+    let wired: Vec<&str> = [
+        ("Cursor", json_names(".cursor/mcp.json", "mcpServers")),
+        ("Claude Code", json_names(".mcp.json", "mcpServers")),
+        ("VS Code", json_names(".vscode/mcp.json", "servers")),
+        ("Codex", toml_names(".codex/config.toml")),
+        ("Gemini CLI", json_names(".gemini/settings.json", "mcpServers")),
+    ]
+    .into_iter()
+    .filter(|(_, yes)| *yes)
+    .map(|(name, _)| name)
+    .collect();
     if wired.is_empty() {
-        warn(NAME, "neither .cursor/mcp.json nor .mcp.json names agent-os", "run `agent-os init`")
+        warn(
+            NAME,
+            "no MCP client config in the project names agent-os",
+            "run `agent-os init` (--client cursor|claude|vscode|codex|gemini|all)",
+        )
     } else {
-        ok(NAME, format!("wired for {}", wired.join(" and ")))
+        ok(NAME, format!("wired for {}", wired.join(", ")))
     }
 }
 

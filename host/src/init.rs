@@ -1,10 +1,12 @@
 //! `agent-os init`: lays out `.agent-os/` in a project and wires the MCP
-//! clients people use (Cursor, Claude Code) to this binary.
+//! clients people use (Cursor, Claude Code, VS Code, Codex, Gemini CLI) to
+//! this binary, each in its own project file.
 //!
 //! Every step is idempotent: a file whose content would not change is not
 //! written again, so running `init` twice leaves byte-identical files. Files
-//! the user owns (`.cursor/mcp.json`, `.mcp.json`) are merged, never
-//! replaced: other servers and unknown keys stay as they were.
+//! the user owns (`.cursor/mcp.json`, `.mcp.json`, `.vscode/mcp.json`,
+//! `.codex/config.toml`, `.gemini/settings.json`) are merged, never
+//! replaced: other servers and unknown keys stay as they were, in order.
 
 use std::path::{Path, PathBuf};
 
@@ -24,8 +26,12 @@ pub enum InitError {
     Io { path: PathBuf, source: std::io::Error },
     #[error("{path} is not valid JSON ({reason}); fix or move it, then run `agent-os init` again")]
     BadJson { path: PathBuf, reason: String },
+    #[error("{path} is not valid TOML ({reason}); fix or move it, then run `agent-os init` again")]
+    BadToml { path: PathBuf, reason: String },
     #[error("{path}: {what}; fix or move it, then run `agent-os init` again")]
     Shape { path: PathBuf, what: &'static str },
+    #[error("unknown client '{0}'; choose from cursor, claude, vscode, codex, gemini, all")]
+    UnknownClient(String),
     #[error(
         "{path} is a symbolic link to {points_to}; `agent-os init` never writes through a link, which would change what it points to (perhaps your own settings outside this project). Replace it with a real file or folder, then run `agent-os init` again. Nothing was written"
     )]
@@ -68,6 +74,60 @@ pub struct Step {
     pub note: Option<String>,
 }
 
+/// An MCP client `init` can wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Client {
+    /// `.cursor/mcp.json` (`mcpServers`) and a rule in `.cursor/rules/`.
+    Cursor,
+    /// Claude Code: `.mcp.json` (`mcpServers`).
+    Claude,
+    /// VS Code: `.vscode/mcp.json` (`servers`).
+    Vscode,
+    /// Codex CLI: `.codex/config.toml` (`[mcp_servers.agent-os]`).
+    Codex,
+    /// Gemini CLI: `.gemini/settings.json` (`mcpServers`).
+    Gemini,
+}
+
+impl Client {
+    pub const ALL: [Client; 5] = [Client::Cursor, Client::Claude, Client::Vscode, Client::Codex, Client::Gemini];
+
+    /// The clients named by `--client` values (`all` for every one), in
+    /// a fixed order, each once.
+    pub fn parse_list<S: AsRef<str>>(names: &[S]) -> Result<Vec<Client>, InitError> {
+        let mut out = Vec::new();
+        for name in names {
+            let name = name.as_ref().trim();
+            match name.to_ascii_lowercase().as_str() {
+                "all" => out.extend(Self::ALL),
+                "cursor" => out.push(Client::Cursor),
+                "claude" | "claude-code" => out.push(Client::Claude),
+                "vscode" | "vs-code" | "code" => out.push(Client::Vscode),
+                "codex" => out.push(Client::Codex),
+                "gemini" | "gemini-cli" => out.push(Client::Gemini),
+                _ => return Err(InitError::UnknownClient(crate::text::escape_short(name, 40))),
+            }
+        }
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+
+    /// The clients wired when none is named: Cursor and Claude Code always
+    /// (as before), VS Code, Codex and Gemini CLI when the project has their
+    /// folder (a real folder, not a link).
+    pub fn found(root: &Path) -> Vec<Client> {
+        let has = |d: &str| std::fs::symlink_metadata(root.join(d)).is_ok_and(|m| m.is_dir());
+        let mut out = vec![Client::Cursor, Client::Claude];
+        for (client, dir) in [(Client::Vscode, ".vscode"), (Client::Codex, ".codex"), (Client::Gemini, ".gemini")] {
+            if has(dir) {
+                out.push(client);
+            }
+        }
+        out
+    }
+}
+
 /// How the clients should start the server.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -76,6 +136,8 @@ pub struct Options {
     pub command: String,
     /// Replace an `agent-os` entry or rule file that differs from ours.
     pub force: bool,
+    /// The clients to wire; `None`: [`Client::found`].
+    pub clients: Option<Vec<Client>>,
 }
 
 impl Options {
@@ -93,7 +155,7 @@ impl Options {
             (Some(e), _) => e.display().to_string(),
             (None, _) => SERVER_NAME.to_string(),
         };
-        Self { command, force }
+        Self { command, force, clients: None }
     }
 }
 
@@ -143,21 +205,35 @@ them through the `agent-os` MCP server.
 - If a job returns a delegated brief, finish the review yourself from that brief.
 "#;
 
-/// Lays out `.agent-os/` and wires Cursor and Claude Code. Returns one step
-/// per path, in order.
+/// Lays out `.agent-os/` and wires the chosen clients. Returns one step per
+/// path, in order.
 pub fn init(project: &Project, opts: &Options) -> Result<Vec<Step>, InitError> {
     let root = project.root();
+    let clients = opts.clients.clone().unwrap_or_else(|| Client::found(root));
     let keeps: Vec<PathBuf> = DOMAINS.iter().map(|d| project.standards_dir().join(d).join(".gitkeep")).collect();
     let config = project.agent_dir().join("config.toml");
     let gitignore = project.agent_dir().join(".gitignore");
     let cursor = root.join(".cursor").join("mcp.json");
     let claude = root.join(".mcp.json");
     let rule = root.join(".cursor").join("rules").join("agent-os.mdc");
+    let vscode = root.join(".vscode").join("mcp.json");
+    let codex = root.join(".codex").join("config.toml");
+    let gemini = root.join(".gemini").join("settings.json");
+    let mut client_paths: Vec<&PathBuf> = Vec::new();
+    for c in &clients {
+        match c {
+            Client::Cursor => client_paths.extend([&cursor, &rule]),
+            Client::Claude => client_paths.push(&claude),
+            Client::Vscode => client_paths.push(&vscode),
+            Client::Codex => client_paths.push(&codex),
+            Client::Gemini => client_paths.push(&gemini),
+        }
+    }
 
     // Every path is checked before anything is written: a planted link
     // (`.mcp.json` -> ~/.claude.json, `.cursor` -> ~/.cursor) stops the whole
     // run, so the user's own files outside the project are never changed.
-    for p in keeps.iter().chain([&config, &gitignore, &cursor, &claude, &rule]) {
+    for p in keeps.iter().chain([&config, &gitignore]).chain(client_paths) {
         refuse_links(root, p)?;
     }
 
@@ -168,15 +244,101 @@ pub fn init(project: &Project, opts: &Options) -> Result<Vec<Step>, InitError> {
     steps.push(write_if_absent_or_same(root, &config, CONFIG, false)?);
     steps.push(write_if_absent_or_same(root, &gitignore, GITIGNORE, false)?);
 
-    // Cursor starts servers from its own folder; name the project explicitly.
-    let cursor_entry = entry(&opts.command, &["--project", "${workspaceFolder}"]);
-    steps.push(merge_server(root, &cursor, cursor_entry, opts.force)?);
-    // Claude Code starts project servers in the project folder.
-    let claude_entry = entry(&opts.command, &[]);
-    steps.push(merge_server(root, &claude, claude_entry, opts.force)?);
-
-    steps.push(write_if_absent_or_same(root, &rule, CURSOR_RULE, opts.force)?);
+    for c in &clients {
+        match c {
+            Client::Cursor => {
+                // Cursor starts servers from its own folder; name the project explicitly.
+                let cursor_entry = entry(&opts.command, &["--project", "${workspaceFolder}"]);
+                steps.push(merge_server(root, &cursor, MCP_SERVERS, cursor_entry, opts.force)?);
+                steps.push(write_if_absent_or_same(root, &rule, CURSOR_RULE, opts.force)?);
+            }
+            // Claude Code starts project servers in the project folder.
+            Client::Claude => {
+                steps.push(merge_server(root, &claude, MCP_SERVERS, entry(&opts.command, &[]), opts.force)?)
+            }
+            Client::Vscode => {
+                // VS Code substitutes ${workspaceFolder}; its file says `servers`
+                // and names the transport.
+                let mut e = entry(&opts.command, &["--project", "${workspaceFolder}"]);
+                if let Value::Object(map) = &mut e {
+                    map.shift_insert(0, "type".into(), Value::String("stdio".into()));
+                }
+                steps.push(merge_server(root, &vscode, "servers", e, opts.force)?);
+            }
+            // Codex and Gemini CLI start servers in the folder they run in.
+            Client::Codex => steps.push(merge_codex(root, &codex, &opts.command, opts.force)?),
+            Client::Gemini => {
+                steps.push(merge_server(root, &gemini, MCP_SERVERS, entry(&opts.command, &[]), opts.force)?)
+            }
+        }
+    }
     Ok(steps)
+}
+
+const MCP_SERVERS: &str = "mcpServers";
+
+/// Adds `[mcp_servers.agent-os]` to Codex's TOML. Without a TOML editor that
+/// keeps comments, the user's file is never rewritten: our table is appended
+/// to it byte for byte, and the result must parse with our entry in it. An
+/// entry of the user's own is kept (even with --force: edit it by hand).
+fn merge_codex(root: &Path, path: &Path, command: &str, replace: bool) -> Result<Step, InitError> {
+    let step = |outcome, note: Option<&str>| Step { path: rel(root, path), outcome, note: note.map(str::to_string) };
+    let bad = |reason: String| InitError::BadToml { path: path.to_path_buf(), reason };
+    let existing = match read_existing(path)? {
+        Some(bytes) => Some(String::from_utf8(bytes).map_err(|_| bad("not UTF-8 text".into()))?),
+        None => None,
+    };
+    let text = existing.clone().unwrap_or_default();
+    let doc: toml::Table = toml::from_str(&text).map_err(|e| bad(e.message().to_string()))?;
+    let mut ours = toml::Table::new();
+    ours.insert("command".into(), toml::Value::String(command.to_string()));
+    ours.insert("args".into(), toml::Value::Array(vec![toml::Value::String("serve".into())]));
+    let theirs = match doc.get("mcp_servers") {
+        None => None,
+        Some(toml::Value::Table(servers)) => servers.get(SERVER_NAME),
+        Some(_) => return Err(InitError::Shape { path: path.to_path_buf(), what: "\"mcp_servers\" is not a table" }),
+    };
+    match theirs {
+        Some(toml::Value::Table(t)) if *t == ours => return Ok(step(Outcome::Unchanged, None)),
+        Some(_) if replace => {
+            return Ok(step(
+                Outcome::Kept,
+                Some(
+                    "has an agent-os entry of your own; init does not rewrite TOML, edit [mcp_servers.agent-os] by hand",
+                ),
+            ));
+        }
+        Some(_) => return Ok(step(Outcome::Kept, Some("has an agent-os entry of your own; left as is"))),
+        None => {}
+    }
+    let block = format!(
+        "[mcp_servers.{SERVER_NAME}]\ncommand = {}\nargs = {}\n",
+        toml::Value::String(command.to_string()),
+        toml::Value::Array(vec![toml::Value::String("serve".into())])
+    );
+    let mut new = text.clone();
+    if !new.is_empty() {
+        if !new.ends_with('\n') {
+            new.push('\n');
+        }
+        new.push('\n');
+    }
+    new.push_str(&block);
+    // Appending a table is wrong when mcp_servers was written inline or as
+    // dotted keys; the result then fails to parse or lacks our entry.
+    let check: Result<toml::Table, _> = toml::from_str(&new);
+    let added = check.ok().and_then(|d| match d.get("mcp_servers")?.get(SERVER_NAME)? {
+        toml::Value::Table(t) => Some(*t == ours),
+        _ => None,
+    });
+    if added != Some(true) {
+        return Err(InitError::Shape {
+            path: path.to_path_buf(),
+            what: "cannot add a [mcp_servers.agent-os] table to it (is mcp_servers written inline?)",
+        });
+    }
+    write_atomic(root, path, new.as_bytes())?;
+    Ok(step(if existing.is_some() { Outcome::Updated } else { Outcome::Created }, None))
 }
 
 /// Refuses `path` when it, or a folder on the way to it below `root`, is a
@@ -256,9 +418,10 @@ fn write_if_absent_or_same(root: &Path, path: &Path, content: &str, replace: boo
     }
 }
 
-/// Adds our server to an MCP client config's `mcpServers`, keeping every
-/// other key and server (and their order) as they were.
-fn merge_server(root: &Path, path: &Path, ours: Value, replace: bool) -> Result<Step, InitError> {
+/// Adds our server to an MCP client config's `key` (`mcpServers`, or
+/// `servers` for VS Code), keeping every other key and server (and their
+/// order) as they were.
+fn merge_server(root: &Path, path: &Path, key: &str, ours: Value, replace: bool) -> Result<Step, InitError> {
     let step = |outcome, note: Option<&str>| Step { path: rel(root, path), outcome, note: note.map(str::to_string) };
     let existing = match read_existing(path)? {
         Some(bytes) => Some(
@@ -275,10 +438,9 @@ fn merge_server(root: &Path, path: &Path, ours: Value, replace: bool) -> Result<
     let top = doc
         .as_object_mut()
         .ok_or(InitError::Shape { path: path.to_path_buf(), what: "the top level is not an object" })?;
-    let servers = top.entry("mcpServers").or_insert_with(|| Value::Object(Map::new()));
-    let servers = servers
-        .as_object_mut()
-        .ok_or(InitError::Shape { path: path.to_path_buf(), what: "\"mcpServers\" is not an object" })?;
+    let servers = top.entry(key).or_insert_with(|| Value::Object(Map::new()));
+    let what = if key == "servers" { "\"servers\" is not an object" } else { "\"mcpServers\" is not an object" };
+    let servers = servers.as_object_mut().ok_or(InitError::Shape { path: path.to_path_buf(), what })?;
     let mut note = None;
     match servers.get(SERVER_NAME) {
         Some(v) if *v == ours => {}
@@ -327,7 +489,7 @@ mod tests {
     use super::*;
 
     fn opts() -> Options {
-        Options { command: "agent-os".into(), force: false }
+        Options { command: "agent-os".into(), force: false, clients: None }
     }
 
     fn snapshot(root: &Path) -> Vec<(PathBuf, Vec<u8>)> {
@@ -442,6 +604,18 @@ mod tests {
         assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
         let err = init(&Project::new(dir.path()), &opts()).unwrap_err();
         assert!(err.to_string().contains("not a regular file"), "{err}");
+    }
+
+    #[test]
+    fn client_names_parse_and_all_means_every_client() {
+        assert_eq!(Client::parse_list(&["all"]).unwrap(), Client::ALL);
+        assert_eq!(Client::parse_list(&["gemini", "Cursor", "cursor"]).unwrap(), [Client::Cursor, Client::Gemini]);
+        assert!(matches!(Client::parse_list(&["emacs"]), Err(InitError::UnknownClient(_))));
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(Client::found(dir.path()), [Client::Cursor, Client::Claude]);
+        std::fs::create_dir(dir.path().join(".vscode")).unwrap();
+        std::fs::create_dir(dir.path().join(".gemini")).unwrap();
+        assert_eq!(Client::found(dir.path()), [Client::Cursor, Client::Claude, Client::Vscode, Client::Gemini]);
     }
 
     #[test]

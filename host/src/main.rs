@@ -51,6 +51,12 @@ enum Command {
         /// Replace an agent-os entry or rule that differs from ours.
         #[arg(long)]
         force: bool,
+        /// The MCP clients to wire: cursor, claude, vscode, codex, gemini or
+        /// all (repeat or separate with commas). Default: Cursor and Claude
+        /// Code, plus VS Code, Codex and Gemini CLI when the project has
+        /// their folder (.vscode, .codex, .gemini).
+        #[arg(long, value_delimiter = ',')]
+        client: Vec<String>,
         /// Print what was done as JSON.
         #[arg(long)]
         json: bool,
@@ -244,7 +250,7 @@ async fn run(project: Project, command: Command) -> Result<()> {
     }
     // These two must work on a project whose state is missing or damaged.
     match command {
-        Command::Init { force, json } => return init(&project, force, json),
+        Command::Init { force, json, client } => return init(&project, force, &client, json),
         Command::Doctor { json } => return doctor(&project, json).await,
         Command::Paths { json } => return paths(&project, json),
         _ => {}
@@ -350,8 +356,12 @@ async fn llm(app: &App, ping: bool) -> Result<()> {
     Ok(())
 }
 
-fn init(project: &Project, force: bool, json: bool) -> Result<()> {
-    let steps = agent_os::init::init(project, &agent_os::init::Options::detect(force))?;
+fn init(project: &Project, force: bool, clients: &[String], json: bool) -> Result<()> {
+    let mut options = agent_os::init::Options::detect(force);
+    if !clients.is_empty() {
+        options.clients = Some(agent_os::init::Client::parse_list(clients)?);
+    }
+    let steps = agent_os::init::init(project, &options)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&steps)?);
         return Ok(());
@@ -362,7 +372,7 @@ fn init(project: &Project, force: bool, json: bool) -> Result<()> {
             None => println!("{:<10} {}", s.outcome, s.path),
         }
     }
-    println!("next: `agent-os doctor` checks the set-up; restart Cursor or Claude Code to pick up the server");
+    println!("next: `agent-os doctor` checks the set-up; restart your MCP client to pick up the server");
     Ok(())
 }
 

@@ -181,3 +181,121 @@ async fn http_needs_the_bearer_token_and_speaks_mcp() -> Result<()> {
     assert!(log.contains("SIGTERM; no new connections"), "{log}");
     Ok(())
 }
+
+/// The SSE events in `body` whose data is empty (priming events: `id:` and
+/// `retry:` with an empty `data:`), and every data payload that is not JSON.
+fn empty_data_events(body: &str) -> (usize, Vec<String>) {
+    let body = body.replace("\r\n", "\n");
+    let mut empty = 0;
+    let mut not_json = Vec::new();
+    for event in body.split("\n\n") {
+        let data: Vec<&str> =
+            event.lines().filter_map(|l| l.strip_prefix("data:")).map(|d| d.strip_prefix(' ').unwrap_or(d)).collect();
+        let has_field =
+            event.lines().any(|l| l.starts_with("data:") || l.starts_with("id:") || l.starts_with("retry:"));
+        if !has_field {
+            continue;
+        }
+        let joined = data.join("\n");
+        if joined.trim().is_empty() {
+            empty += 1;
+        } else if serde_json::from_str::<Value>(&joined).is_err() {
+            not_json.push(joined);
+        }
+    }
+    (empty, not_json)
+}
+
+/// Opens the session's standalone GET stream and returns what arrives in `for_time`.
+async fn get_stream(port: u16, headers: &[(&str, &str)], for_time: Duration) -> Result<(u16, String)> {
+    let mut req = format!("GET /mcp HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nAccept: text/event-stream\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+    s.write_all(req.as_bytes()).await?;
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 8192];
+    let deadline = Instant::now() + for_time;
+    while let Ok(read) = tokio::time::timeout_at(deadline.into(), s.read(&mut buf)).await {
+        let n = read?;
+        if n == 0 {
+            break;
+        }
+        raw.extend_from_slice(&buf[..n]);
+    }
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").context("no header end")?;
+    let status = head.split_whitespace().nth(1).context("status")?.parse()?;
+    Ok((status, body.to_string()))
+}
+
+/// Gemini CLI (protocol 2025-06-18) drops the server on an SSE event with
+/// empty data; priming events go only to 2025-11-25 and later.
+#[tokio::test]
+async fn priming_events_only_for_clients_on_2025_11_25_or_later() -> Result<()> {
+    let dir = project();
+    let port = free_port();
+    let log = std::fs::File::create(dir.path().join("server.log"))?;
+    let mut child = tokio::process::Command::new(BIN)
+        .env("AGENT_OS_STATE_DIR", crate::support::STATE_DIR)
+        .arg("--project")
+        .arg(dir.path())
+        .args(["serve", "--http", &format!("127.0.0.1:{port}")])
+        .env_remove("AGENT_OS_HTTP_TOKEN")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(log))
+        .kill_on_drop(true)
+        .spawn()?;
+    wait_listening(port, &mut child).await?;
+
+    for version in ["2025-06-18", "2025-03-26", "2025-11-25"] {
+        let init = json!({
+            "jsonrpc": "2.0", "id": 1, "method": "initialize",
+            "params": {"protocolVersion": version, "capabilities": {}, "clientInfo": {"name": "e2e", "version": "0"}}
+        });
+        let (status, head, init_body) = exchange(port, &[], &init).await?;
+        assert_eq!(status, 200, "{version}: {head}\n{init_body}");
+        let reply = rpc_reply(&init_body).context("initialize reply")?;
+        assert_eq!(reply["result"]["protocolVersion"], version, "{reply}");
+        let session = header(&head, "mcp-session-id").context("session id")?.to_string();
+        let auth = [("Mcp-Session-Id", session.as_str()), ("MCP-Protocol-Version", version)];
+        let (status, _, _) =
+            exchange(port, &auth, &json!({"jsonrpc": "2.0", "method": "notifications/initialized"})).await?;
+        assert!(status == 202 || status == 200, "initialized: {status}");
+        let (status, _, list_body) =
+            exchange(port, &auth, &json!({"jsonrpc": "2.0", "id": 2, "method": "tools/list"})).await?;
+        assert_eq!(status, 200);
+        let tools = rpc_reply(&list_body).context("tools/list reply")?;
+        assert!(tools["result"]["tools"].as_array().is_some_and(|t| t.len() > 5), "{version}: {tools}");
+        let call = json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+            "params": {"name": "persona_database_stats", "arguments": {}}});
+        let (status, _, call_body) = exchange(port, &auth, &call).await?;
+        assert_eq!(status, 200);
+        let stats = rpc_reply(&call_body).context("tools/call reply")?;
+        assert!(stats["result"]["structuredContent"]["total_jobs"].is_number(), "{version}: {stats}");
+        let (status, get_body) = get_stream(port, &auth, Duration::from_millis(1500)).await?;
+        assert_eq!(status, 200, "GET stream for {version}: {get_body}");
+
+        let mut empty = 0;
+        for (what, body) in
+            [("initialize", &init_body), ("tools/list", &list_body), ("tools/call", &call_body), ("GET", &get_body)]
+        {
+            let (e, not_json) = empty_data_events(body);
+            assert!(not_json.is_empty(), "{version} {what}: data that is not JSON: {not_json:?}");
+            if version < "2025-11-25" {
+                assert_eq!(e, 0, "{version} {what}: an SSE event with empty data:\n{body}");
+            }
+            empty += e;
+        }
+        if version >= "2025-11-25" {
+            // Still primed (so the check above could fail): initialize, the
+            // two request streams and the GET stream each start with one.
+            assert!(empty >= 4, "{version}: expected priming events, saw {empty}\n{init_body}\n{get_body}");
+        }
+    }
+    let _ = child.start_kill();
+    Ok(())
+}

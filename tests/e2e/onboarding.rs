@@ -120,3 +120,137 @@ fn doctor_reports_each_check_and_fails_on_a_damaged_jobs_db() -> Result<()> {
     assert!(text.contains("move") && text.contains("jobs.db"), "the fix is named: {text}");
     Ok(())
 }
+
+/// `init --client all`: every client's own file, merged into what the user
+/// has (other servers, other keys, key order, TOML comments kept), twice
+/// byte-identical.
+#[test]
+fn init_client_all_wires_every_client_in_its_own_file() -> Result<()> {
+    let dir = project();
+    let root = dir.path();
+    for d in [".vscode", ".codex", ".gemini", ".cursor"] {
+        std::fs::create_dir_all(root.join(d))?;
+    }
+    std::fs::write(
+        root.join(".vscode/mcp.json"),
+        r#"{"inputs": [{"id": "tok", "type": "promptString"}], "servers": {"github": {"type": "http", "url": "https://api.githubcopilot.com/mcp/"}}}"#,
+    )?;
+    let codex_before =
+        "# my Codex settings\nmodel = \"o3\"\n\n[mcp_servers.github]\ncommand = \"gh-mcp\" # keep me\nargs = []\n";
+    std::fs::write(root.join(".codex/config.toml"), codex_before)?;
+    std::fs::write(
+        root.join(".gemini/settings.json"),
+        r#"{"theme": "dark", "mcpServers": {"other": {"command": "x"}}}"#,
+    )?;
+
+    let first = agent_os(root, &["init", "--client", "all", "--json"]);
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let steps: Vec<Value> = serde_json::from_slice(&first.stdout)?;
+    for p in [".cursor/mcp.json", ".mcp.json", ".vscode/mcp.json", ".codex/config.toml", ".gemini/settings.json"] {
+        assert!(steps.iter().any(|s| s["path"] == p && s["outcome"] != "kept"), "{p} not wired: {steps:?}");
+    }
+    let after_first = files(root);
+    let second = agent_os(root, &["init", "--client", "all", "--json"]);
+    assert!(second.status.success());
+    assert_eq!(after_first, files(root), "a second init --client all changed files");
+    let steps: Vec<Value> = serde_json::from_slice(&second.stdout)?;
+    assert!(steps.iter().all(|s| s["outcome"] == "unchanged"), "{steps:?}");
+
+    let vscode_text = std::fs::read_to_string(root.join(".vscode/mcp.json"))?;
+    let vscode: Value = serde_json::from_str(&vscode_text)?;
+    assert_eq!(vscode["servers"]["github"]["url"], "https://api.githubcopilot.com/mcp/");
+    assert_eq!(vscode["inputs"][0]["id"], "tok");
+    assert!(vscode_text.find("\"inputs\"").unwrap() < vscode_text.find("\"servers\"").unwrap(), "key order");
+    let ours = &vscode["servers"]["agent-os"];
+    assert_eq!(ours["type"], "stdio");
+    assert_eq!(ours["args"], serde_json::json!(["--project", "${workspaceFolder}", "serve"]));
+    assert!(vscode.get("mcpServers").is_none(), "VS Code reads `servers`");
+
+    let codex = std::fs::read_to_string(root.join(".codex/config.toml"))?;
+    assert!(codex.starts_with(codex_before), "the user's TOML is kept byte for byte:\n{codex}");
+    let parsed: toml::Table = codex.parse()?;
+    assert_eq!(parsed["model"].as_str(), Some("o3"));
+    assert_eq!(parsed["mcp_servers"]["github"]["command"].as_str(), Some("gh-mcp"));
+    let entry = &parsed["mcp_servers"]["agent-os"];
+    assert_eq!(Path::new(entry["command"].as_str().unwrap()).canonicalize()?, Path::new(BIN).canonicalize()?);
+    assert_eq!(entry["args"].as_array().map(|a| a.len()), Some(1));
+
+    let gemini_text = std::fs::read_to_string(root.join(".gemini/settings.json"))?;
+    let gemini: Value = serde_json::from_str(&gemini_text)?;
+    assert_eq!(gemini["theme"], "dark");
+    assert_eq!(gemini["mcpServers"]["other"]["command"], "x");
+    assert_eq!(gemini["mcpServers"]["agent-os"]["args"], serde_json::json!(["serve"]));
+    assert!(gemini_text.find("theme").unwrap() < gemini_text.find("mcpServers").unwrap(), "key order");
+
+    // doctor sees every one of them.
+    let out = agent_os(root, &["doctor", "--json"]);
+    let checks: Vec<Value> = serde_json::from_slice(&out.stdout)?;
+    let clients = checks.iter().find(|c| c["name"] == "mcp clients").expect("an mcp clients check");
+    assert_eq!(clients["detail"], "wired for Cursor, Claude Code, VS Code, Codex, Gemini CLI", "{clients}");
+    Ok(())
+}
+
+/// Without --client: Cursor and Claude Code, plus the clients whose folder
+/// the project has; only those files are written.
+#[test]
+fn init_wires_the_clients_found() -> Result<()> {
+    let dir = project();
+    let root = dir.path();
+    std::fs::create_dir(root.join(".codex"))?;
+    let out = agent_os(root, &["init"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(root.join(".codex/config.toml").is_file());
+    assert!(root.join(".cursor/mcp.json").is_file() && root.join(".mcp.json").is_file());
+    assert!(!root.join(".vscode").exists() && !root.join(".gemini").exists());
+    // Only the one named.
+    let dir = project();
+    let out = agent_os(dir.path(), &["init", "--client", "gemini"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(dir.path().join(".gemini/settings.json").is_file());
+    assert!(!dir.path().join(".mcp.json").exists() && !dir.path().join(".cursor").exists());
+    let out = agent_os(dir.path(), &["init", "--client", "emacs"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown client 'emacs'"));
+    Ok(())
+}
+
+/// Broken JSON or TOML is refused and left as it was; a client file that is
+/// a link is never written through.
+#[test]
+fn init_client_refuses_broken_files_and_links() -> Result<()> {
+    for (client, file, broken) in [
+        ("vscode", ".vscode/mcp.json", "{ \"servers\": "),
+        ("gemini", ".gemini/settings.json", "{ // comments are not JSON\n}"),
+        ("codex", ".codex/config.toml", "[mcp_servers\ncommand = "),
+        // mcp_servers written inline: a table cannot be appended.
+        ("codex", ".codex/config.toml", "mcp_servers = { github = { command = \"gh\" } }\n"),
+    ] {
+        let dir = project();
+        let path = dir.path().join(file);
+        std::fs::create_dir_all(path.parent().unwrap())?;
+        std::fs::write(&path, broken)?;
+        let out = agent_os(dir.path(), &["init", "--client", client]);
+        assert!(!out.status.success(), "{client} accepted {broken:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(file) && err.contains("agent-os init"), "{err}");
+        assert_eq!(std::fs::read_to_string(&path)?, broken, "{file} was changed");
+    }
+    #[cfg(unix)]
+    for (client, file) in
+        [("vscode", ".vscode/mcp.json"), ("codex", ".codex/config.toml"), ("gemini", ".gemini/settings.json")]
+    {
+        let outside = project();
+        let target = outside.path().join("mine");
+        std::fs::write(&target, "{}")?;
+        let dir = project();
+        let path = dir.path().join(file);
+        std::fs::create_dir_all(path.parent().unwrap())?;
+        std::os::unix::fs::symlink(&target, &path)?;
+        let out = agent_os(dir.path(), &["init", "--client", client]);
+        assert!(!out.status.success(), "{client} wrote through a link");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("symbolic link"));
+        assert_eq!(std::fs::read_to_string(&target)?, "{}");
+        assert!(std::fs::symlink_metadata(&path)?.file_type().is_symlink());
+    }
+    Ok(())
+}

@@ -25,6 +25,8 @@ use http_body_util::{BodyExt, Full, combinators::BoxBody};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::{TokioIo, TokioTimer};
+use rmcp::model::ProtocolVersion;
+use rmcp::transport::streamable_http_server::session::SessionManager;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use sha2::{Digest, Sha256};
@@ -216,6 +218,97 @@ fn loopback_origins(local: SocketAddr) -> Vec<String> {
 
 type Body = BoxBody<Bytes, Infallible>;
 
+/// The first protocol revision whose clients expect SSE priming events.
+const PRIMING_SINCE: ProtocolVersion = ProtocolVersion::V_2025_11_25;
+
+/// MCP over HTTP, with SSE priming events only for clients that expect them.
+///
+/// rmcp 3.11 starts every SSE stream with a priming event (an empty `data:`
+/// line with `id:` and `retry:`, SEP-1699, new in 2025-11-25) whenever
+/// `StreamableHttpServerConfig::sse_retry` is set (the initialize answer and
+/// the standalone GET stream, in tower.rs) and whenever the session manager's
+/// `SessionConfig::sse_retry` is set (every request-wise stream,
+/// `send_priming` in session/local.rs), whatever protocol the session
+/// negotiated. Clients on 2025-06-18 and earlier parse every `data:` as
+/// JSON-RPC: Gemini CLI fails on the empty one ("Unexpected end of JSON
+/// input") and drops the server. Both settings are per service, so this
+/// layer keeps two services, each with its own session manager: `primed`
+/// (rmcp's defaults) and `plain` (no priming; event ids for resumption stay).
+/// An `initialize` goes to the one matching the version it will negotiate;
+/// every later request of a session goes to the service that holds the
+/// session. Requests without a session (2026-07-28 is always stateless) go
+/// to `primed`.
+struct Mcp {
+    primed: StreamableHttpService<PersonaServer, LocalSessionManager>,
+    plain: StreamableHttpService<PersonaServer, LocalSessionManager>,
+    plain_sessions: Arc<LocalSessionManager>,
+    max_body: usize,
+}
+
+impl Mcp {
+    fn new(app: App, config: StreamableHttpServerConfig) -> Self {
+        let factory = move || Ok(PersonaServer::new(app.clone()));
+        let primed =
+            StreamableHttpService::new(factory.clone(), Arc::new(LocalSessionManager::default()), config.clone());
+        let mut plain_sessions = LocalSessionManager::default();
+        plain_sessions.session_config.sse_retry = None;
+        let plain_sessions = Arc::new(plain_sessions);
+        let max_body = config.max_request_body_bytes;
+        let plain = StreamableHttpService::new(factory, plain_sessions.clone(), config.with_sse_retry(None));
+        Self { primed, plain, plain_sessions, max_body }
+    }
+
+    async fn handle(&self, req: Request<Incoming>) -> Response<Body> {
+        if let Some(id) = req.headers().get("mcp-session-id").and_then(|v| v.to_str().ok()) {
+            let id: rmcp::transport::streamable_http_server::session::SessionId = id.into();
+            return if self.plain_sessions.has_session(&id).await.unwrap_or(false) {
+                self.plain.handle(req).await
+            } else {
+                self.primed.handle(req).await
+            };
+        }
+        if req.method() != hyper::Method::POST {
+            return self.primed.handle(req).await;
+        }
+        // A request without a session: read the body (bounded as rmcp bounds
+        // it) to see whether it is an initialize for an older protocol.
+        let (parts, body) = req.into_parts();
+        let bytes = match http_body_util::Limited::new(body, self.max_body).collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+                return plain(StatusCode::PAYLOAD_TOO_LARGE, "request body too large\n");
+            }
+            Err(_) => return plain(StatusCode::BAD_REQUEST, "could not read the request body\n"),
+        };
+        let unprimed = initialize_without_priming(&bytes);
+        let req = Request::from_parts(parts, Full::new(bytes));
+        if unprimed { self.plain.handle(req).await } else { self.primed.handle(req).await }
+    }
+}
+
+/// Whether `body` is an `initialize` that will negotiate a protocol older
+/// than [`PRIMING_SINCE`]: the server agrees to a requested version it knows
+/// (rmcp's `negotiate_protocol_version`), otherwise answers with its newest
+/// version that has `initialize`, which primes.
+fn initialize_without_priming(body: &[u8]) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Init {
+        method: String,
+        #[serde(default)]
+        params: Option<InitParams>,
+    }
+    #[derive(serde::Deserialize)]
+    struct InitParams {
+        #[serde(rename = "protocolVersion")]
+        protocol_version: Option<String>,
+    }
+    let Ok(init) = serde_json::from_slice::<Init>(body) else { return false };
+    let Some(version) = init.params.and_then(|p| p.protocol_version) else { return false };
+    init.method == "initialize"
+        && version.as_str() < PRIMING_SINCE.as_str()
+        && ProtocolVersion::KNOWN_VERSIONS.iter().any(|v| v.as_str() == version)
+}
+
 fn plain(status: StatusCode, text: &str) -> Response<Body> {
     let mut r = Response::new(Full::new(Bytes::from(text.to_string())).boxed());
     *r.status_mut() = status;
@@ -383,11 +476,7 @@ pub async fn serve(app: App, options: Options) -> Result<(), HttpError> {
         // Reached by other hosts under names we cannot know; the token guards it.
         config = config.disable_allowed_hosts();
     }
-    let service = StreamableHttpService::new(
-        move || Ok(PersonaServer::new(app.clone())),
-        Arc::new(LocalSessionManager::default()),
-        config,
-    );
+    let service = Arc::new(Mcp::new(app, config));
     let mut origins = loopback_origins(local);
     origins.extend(allowed_origins);
     let gate = Arc::new(Gate { token: token.as_deref().map(|t| Sha256::digest(t.as_bytes()).into()), origins });
@@ -478,6 +567,24 @@ pub async fn serve(app: App, options: Options) -> Result<(), HttpError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_initialize_for_older_protocols_goes_without_priming() {
+        let init = |v: &str| {
+            format!(
+                r#"{{"jsonrpc":"2.0","id":1,"method":"initialize","params":{{"protocolVersion":"{v}","capabilities":{{}}}}}}"#
+            )
+        };
+        for old in ["2024-11-05", "2025-03-26", "2025-06-18"] {
+            assert!(initialize_without_priming(init(old).as_bytes()), "{old}");
+        }
+        // Newer, and unknown (answered with the newest version): primed.
+        for new in ["2025-11-25", "2026-07-28", "2025-01-01", "1999-01-01", "x"] {
+            assert!(!initialize_without_priming(init(new).as_bytes()), "{new}");
+        }
+        assert!(!initialize_without_priming(br#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#));
+        assert!(!initialize_without_priming(b"not json"));
+    }
 
     #[test]
     fn non_loopback_needs_a_strong_token() {

@@ -148,7 +148,7 @@ impl ServerHandler for PersonaServer {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        Ok(ListToolsResult::with_all_items(tools::all(&self.app.registry())))
+        Ok(ListToolsResult::with_all_items(tools::all(&self.app.registry(), self.app.services.llm.client().is_ok())))
     }
 
     async fn call_tool(
@@ -159,26 +159,39 @@ impl ServerHandler for PersonaServer {
         let args = request.arguments.unwrap_or_default();
         // When the caller passed a progressToken, progress goes out as
         // notifications, in order, from one forwarding task.
-        let sink = context.meta.get_progress_token().map(|token| {
-            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(f64, String)>();
-            let peer = context.peer.clone();
-            tokio::spawn(async move {
-                while let Some((progress, message)) = rx.recv().await {
-                    let note =
-                        ProgressNotificationParam::new(token.clone(), progress).with_total(100.0).with_message(message);
-                    if peer.notify_progress(note).await.is_err() {
-                        break;
+        let (sink, forwarder) = match context.meta.get_progress_token() {
+            None => (None, None),
+            Some(token) => {
+                let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(f64, String)>();
+                let peer = context.peer.clone();
+                let forwarder = tokio::spawn(async move {
+                    while let Some((progress, message)) = rx.recv().await {
+                        let note = ProgressNotificationParam::new(token.clone(), progress)
+                            .with_total(100.0)
+                            .with_message(message);
+                        if peer.notify_progress(note).await.is_err() {
+                            break;
+                        }
                     }
-                }
-            });
-            tx
-        });
+                });
+                (Some(tx), Some(forwarder))
+            }
+        };
         let answer = if request.name == "review_standard_proposal" {
             // Approving asks the person through this client.
             standards_tools::review_tool(&self.app, Some(&context.peer), args).await
         } else {
             tools::call(&self.app, &request.name, args, sink.as_ref()).await
         };
+        // A progress notification after the response names a token the client
+        // has already forgotten (the TypeScript SDK reports it as an error):
+        // close the channel and wait until the forwarder has handed every
+        // queued notification to the transport (notify_progress returns once
+        // it is sent) before the response is returned.
+        drop(sink);
+        if let Some(forwarder) = forwarder {
+            let _ = forwarder.await;
+        }
         let result = match answer {
             Ok(mut value) => {
                 if request.name == "propose_standard" {

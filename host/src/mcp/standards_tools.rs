@@ -3,7 +3,8 @@
 //! (a person approves, sends back or rejects).
 
 use rmcp::model::{JsonObject, Tool};
-use serde::Deserialize;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::tools::{ToolError, iso8601};
@@ -20,8 +21,86 @@ fn schema(v: Value) -> std::sync::Arc<JsonObject> {
     }
 }
 
-/// The tool definitions.
+/// The tool definitions, with titles and annotations: proposing adds a
+/// proposal and writes nothing else; reviewing may replace a standard
+/// (approve with overwrite) and re-runs a job on revise.
 pub fn tools() -> Vec<Tool> {
+    use super::tools::{reads, titled, writes};
+    definitions()
+        .into_iter()
+        .map(|t| {
+            let annotations = match t.name.as_ref() {
+                "propose_standard" => writes("Propose a standard", false, false),
+                "list_standard_proposals" => reads("List standard proposals"),
+                _ => writes("Review a standard proposal", true, false),
+            };
+            let t = match t.name.as_ref() {
+                "list_standard_proposals" => t.with_output_schema::<ProposalList>(),
+                _ => t.with_output_schema::<ProposalAnswer>(),
+            };
+            titled(t, annotations)
+        })
+        .collect()
+}
+
+/// A proposal as the tools show it.
+#[derive(Serialize, JsonSchema)]
+pub struct ProposalView {
+    proposal_id: String,
+    status: &'static str,
+    /// The persona that proposed it, or `agent`.
+    proposed_by: String,
+    job_id: Option<String>,
+    domain: String,
+    topic: String,
+    title: String,
+    tags: Vec<String>,
+    target_path: String,
+    created_at: String,
+    reviewed_at: Option<String>,
+    feedback: Option<String>,
+    approved_by: Option<String>,
+    written_path: Option<String>,
+    revision_job_id: Option<String>,
+    /// Pending proposals only: a standard exists at target_path already
+    /// (approving then needs overwrite=true).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target_exists: Option<bool>,
+    /// In list_standard_proposals.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content: Option<String>,
+}
+
+/// list_standard_proposals's answer.
+#[derive(Serialize, JsonSchema)]
+pub struct ProposalList {
+    proposals: Vec<ProposalView>,
+    total_count: i64,
+    filtered_count: usize,
+}
+
+/// propose_standard's and review_standard_proposal's answer: the proposal
+/// and what happened to it. (The handlers add these fields to
+/// [`proposal_view`]'s object; this type is their schema.)
+#[derive(Serialize, JsonSchema)]
+pub struct ProposalAnswer {
+    #[serde(flatten)]
+    proposal: ProposalView,
+    /// What happened and what to do next.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+    /// Approved: the standard's path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<String>,
+    /// Sent back to its persona: how to follow the revision job.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    poll_command: Option<String>,
+    /// When the person was asked through a form: their answer, or why not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    elicitation: Option<String>,
+}
+
+fn definitions() -> Vec<Tool> {
     vec![
         Tool::new(
             "propose_standard",
@@ -141,30 +220,26 @@ pub async fn call(app: &App, name: &str, args: JsonObject) -> Option<Result<Valu
 
 /// A proposal as the tools show it.
 pub fn proposal_view(app: &App, p: &Proposal, with_content: bool) -> Value {
-    let mut v = json!({
-        "proposal_id": p.id,
-        "status": p.status.as_str(),
-        "proposed_by": p.persona.as_deref().unwrap_or("agent"),
-        "job_id": p.job_id,
-        "domain": p.domain,
-        "topic": p.topic,
-        "title": p.title,
-        "tags": p.tags,
-        "target_path": Standards::target_path(&p.domain, &p.topic),
-        "created_at": iso8601(p.created_at),
-        "reviewed_at": p.reviewed_at.map(iso8601),
-        "feedback": p.feedback,
-        "approved_by": p.approved_by,
-        "written_path": p.written_path,
-        "revision_job_id": p.revision_job_id,
-    });
-    if p.status == ProposalStatus::Pending {
-        v["target_exists"] = json!(app.standards.target_exists(&p.domain, &p.topic));
-    }
-    if with_content {
-        v["content"] = json!(p.content);
-    }
-    v
+    let view = ProposalView {
+        proposal_id: p.id.clone(),
+        status: p.status.as_str(),
+        proposed_by: p.persona.clone().unwrap_or_else(|| "agent".into()),
+        job_id: p.job_id.clone(),
+        domain: p.domain.clone(),
+        topic: p.topic.clone(),
+        title: p.title.clone(),
+        tags: p.tags.clone(),
+        target_path: Standards::target_path(&p.domain, &p.topic),
+        created_at: iso8601(p.created_at),
+        reviewed_at: p.reviewed_at.map(iso8601),
+        feedback: p.feedback.clone(),
+        approved_by: p.approved_by.clone(),
+        written_path: p.written_path.clone(),
+        revision_job_id: p.revision_job_id.clone(),
+        target_exists: (p.status == ProposalStatus::Pending).then(|| app.standards.target_exists(&p.domain, &p.topic)),
+        content: with_content.then(|| p.content.clone()),
+    };
+    serde_json::to_value(view).expect("a proposal always serialises")
 }
 
 async fn propose(app: &App, a: ProposeArgs) -> Result<Value, ToolError> {

@@ -51,7 +51,7 @@ const FTS_WEIGHT: f64 = 0.6;
 const EMBED_BATCH: usize = 64;
 
 /// Which rankers answer a query.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Mode {
     Hybrid,
@@ -143,7 +143,7 @@ impl Query {
 }
 
 /// One search result: a passage of a standard with its citation.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct Hit {
     pub path: String,
     pub section: String,
