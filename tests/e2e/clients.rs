@@ -113,7 +113,6 @@ impl World {
             ("AGENT_OS_DATA_DIR".to_string(), concat!(env!("CARGO_TARGET_TMPDIR"), "/e2e-data").to_string()),
             // The Inspector must never try to open a browser (it would for an OAuth challenge).
             ("MCP_AUTO_OPEN_ENABLED".to_string(), "false".to_string()),
-            ("AGENT_OS_STATE_DIR".to_string(), crate::support::STATE_DIR.to_string()),
             ("NO_COLOR".to_string(), "1".to_string()),
         ];
         for var in ["AGENT_OS_MODEL_DIR", "AGENT_OS_ORT_LIB", "AGENT_OS_LOG"] {
