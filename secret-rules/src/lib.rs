@@ -144,7 +144,7 @@ pub fn is_placeholder(value: &str) -> bool {
         return true;
     }
     let lower = v.to_ascii_lowercase();
-    if v.starts_with(['$', '<', '%', '{', '[', '(', '&', '*', '#']) || v.ends_with(['>', '}']) {
+    if v.starts_with(['$', '<', '%', '{', '[', '(', '&', '*', '#', '!']) || v.ends_with(['>', '}']) {
         return true;
     }
     if v.contains("${") || v.contains("{{") || v.contains("$(") || v.contains("%(") || v.contains("#{") {
@@ -268,6 +268,10 @@ fn is_plain_word(v: &str) -> bool {
             | "root"
             | "user"
             | "guest"
+            | "anonymous"
+            | "pass"
+            | "passwd"
+            | "pwd"
             | "test"
             | "local"
             | "prod"
@@ -278,8 +282,26 @@ fn is_plain_word(v: &str) -> bool {
 }
 
 /// Whether a generic value looks machine-made enough to be a credential.
+/// Values providers document as public: publishable keys, Mapbox public
+/// tokens, Supabase's anon JWT.
+fn is_public_value(v: &str) -> bool {
+    if v.starts_with("pk_live_") || v.starts_with("pk_test_") || v.starts_with("pk.eyJ") || v.starts_with("FLWPUBK") {
+        return true;
+    }
+    if v.starts_with("eyJ") {
+        let payload =
+            v.split('.').nth(1).and_then(b64_decode).and_then(|b| String::from_utf8(b).ok()).unwrap_or_default();
+        let compact: String = payload.chars().filter(|c| !c.is_whitespace()).collect();
+        return compact.contains("\"role\":\"anon\"");
+    }
+    false
+}
+
 fn credible_value(v: &str, password_like: bool, quoted: bool) -> bool {
     let n = v.chars().count();
+    if is_public_value(v) {
+        return false;
+    }
     if n < 6 || n > 1000 || is_plain_word(v) || is_placeholder(v) {
         return false;
     }
@@ -485,7 +507,7 @@ lazy_re!(jwt_re, r"(?:^|[^A-Za-z0-9_\-])(eyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-
 lazy_re!(jwt_b64_re, r"(?:^|[^A-Za-z0-9+/])(ZXlK[A-Za-z0-9+/]{60,}={0,2})");
 lazy_re!(
     url_re,
-    r"(?i)\b[a-z][a-z0-9+.\-]{1,20}://([^\s/:@\x22'`<>]{1,100}):([^\s/@\x22'`<>]{1,200})@[A-Za-z0-9\[\]._\-]+"
+    r"(?i)\b[a-z][a-z0-9+.\-]{1,20}://([^\s/:@\x22'`<>]{0,100}):([^\s/@\x22'`<>]{1,200})@[A-Za-z0-9\[\]._\-]+"
 );
 lazy_re!(curl_user_re, r#"(?:^|\s)(?:-u|--user|--proxy-user|-U)(?:\s+|=)["']?([^\s:"']{1,100}):([^\s"']{1,200})["']?"#);
 lazy_re!(
@@ -494,7 +516,7 @@ lazy_re!(
 );
 lazy_re!(
     assignment_re,
-    r#"(?:^|[^\w\-.$@])(-{0,2}[$@:]?[A-Za-z_][\w.\-]*(?:\[\s*["'][\w.\-]+["']\s*\])?)["'`]?(?:\s*:\s*&?(?:'static\s+)?[A-Za-z_][\w<>\[\]?.]*\??|\s+(?:string|String|str|\[\]byte))?\s*(:=|::=|\?=|\.=|\+=|=>|=|:)\s*(?:"((?:[^"\\]|\\.)*)"|'([^']*)'|`([^`]*)`|@"([^"]*)"|([^\s"'`,;)}\]#]+))"#
+    r#"(?:^|[^\w\-.$@]|\b)(-{0,2}[$@:]?[A-Za-z_][\w.\-]*(?:\[\s*["'][\w.\-]+["']\s*\])?)["'`]?(?:\s*:\s*&?(?:'static\s+)?[A-Za-z_][\w<>\[\]?.]*\??|\s+(?:string|String|str|\[\]byte))?\s*(:=|::=|\?=|\.=|\+=|=>|=|:)\s*(?:"((?:[^"\\]|\\.)*)"|'([^']*)'|`([^`]*)`|@"([^"]*)"|([^\s"'`,;)}\]#]+))"#
 );
 lazy_re!(
     spaced_re,
@@ -812,9 +834,12 @@ pub fn scan(text: &str) -> Vec<Hit> {
         }
     }
     if k8s_kind_re().is_match(text) {
-        for h in kubernetes_data(&lines) {
-            if !taken[h.line] {
-                taken[h.line] = true;
+        let (found, covered) = kubernetes_data(&lines);
+        for l in covered {
+            taken[l] = true;
+        }
+        for h in found {
+            if !hits.iter().any(|x| x.line == h.line) {
                 hits.push(h);
             }
         }
@@ -940,8 +965,9 @@ fn xml_split(lines: &[&str], i: usize) -> Option<Hit> {
 }
 
 /// Values under `data:` / `stringData:` of a `kind: Secret` document.
-fn kubernetes_data(lines: &[&str]) -> Vec<Hit> {
+fn kubernetes_data(lines: &[&str]) -> (Vec<Hit>, Vec<usize>) {
     let mut out = Vec::new();
+    let mut covered = Vec::new();
     let mut section: Option<(usize, bool)> = None; // (indent of the data: key, base64?)
     for (i, line) in lines.iter().enumerate() {
         let t = line.trim_start();
@@ -962,6 +988,7 @@ fn kubernetes_data(lines: &[&str]) -> Vec<Hit> {
             section = None;
             continue;
         }
+        covered.push(i);
         let Some(c) = yaml_kv_re().captures(line) else { continue };
         let key = &c[2];
         let m = c.get(3).expect("group 3");
@@ -1001,7 +1028,7 @@ fn kubernetes_data(lines: &[&str]) -> Vec<Hit> {
             block: None,
         });
     }
-    out
+    (out, covered)
 }
 
 fn generic_hit(line: usize, rule: &'static str, name: &str, value: &str, span: Range<usize>) -> Hit {
@@ -1091,7 +1118,11 @@ fn scan_line(line: &str, i: usize) -> Option<Hit> {
         for c in url_re().captures_iter(line) {
             let (user, pw) = (c.get(1).expect("user"), c.get(2).expect("password"));
             let p = pw.as_str();
-            if is_placeholder(p) || is_placeholder(user.as_str()) || p.len() < 3 || is_plain_word(p) && p.len() < 6 {
+            if is_placeholder(p)
+                || !user.as_str().is_empty() && is_placeholder(user.as_str())
+                || p.len() < 3
+                || is_plain_word(p)
+            {
                 continue;
             }
             if matches!(p.to_ascii_lowercase().as_str(), "password" | "pass" | "pwd" | "secret" | "token" | "passwd") {
@@ -1115,7 +1146,7 @@ fn scan_line(line: &str, i: usize) -> Option<Hit> {
         if let Some(c) = curl_user_re().captures(line) {
             let pw = c.get(2).expect("password");
             let p = pw.as_str();
-            if !is_placeholder(p) && p.len() >= 3 && !p.starts_with('$') {
+            if !is_placeholder(p) && !is_plain_word(p) && p.len() >= 3 && !p.starts_with('$') {
                 return Some(Hit {
                     line: i,
                     rule: "curl-user",
@@ -1148,10 +1179,11 @@ fn scan_line(line: &str, i: usize) -> Option<Hit> {
             let v = m.as_str().trim_end_matches(['"', '\'']);
             let basic = lower.contains("basic ");
             let decoded_ok = basic
-                && b64_decode(v)
-                    .and_then(|b| String::from_utf8(b).ok())
-                    .is_some_and(|s| s.contains(':') && !is_placeholder(s.split(':').nth(1).unwrap_or("")));
-            if is_placeholder(v) || !(decoded_ok || credible_value(v, false, true)) {
+                && b64_decode(v).and_then(|b| String::from_utf8(b).ok()).is_some_and(|s| {
+                    let pw = s.split(':').nth(1).unwrap_or("");
+                    s.contains(':') && !is_placeholder(pw) && !is_plain_word(pw)
+                });
+            if is_placeholder(v) || basic && !decoded_ok || !basic && !credible_value(v, false, true) {
                 continue;
             }
             return Some(Hit {
@@ -1271,6 +1303,24 @@ fn generic_line(line: &str, lower: &str, i: usize) -> Option<Hit> {
     if !NAME_HINTS.iter().any(|h| lower.contains(h)) {
         return None;
     }
+    if let Some(h) = generic_forms(line, lower, i) {
+        return Some(h);
+    }
+    // JSON inside a string (`"{\"password\": \"…\"}"`): unescape and look again.
+    if line.contains("\\\"") {
+        let plain = line.replace("\\\"", "\"");
+        let plain_lower = plain.to_ascii_lowercase();
+        if let Some(mut h) = generic_forms(&plain, &plain_lower, i) {
+            let v = plain[h.spans[0].1.clone()].to_string();
+            let start = line.find(&v)?;
+            h.spans = vec![(i, start..start + v.len())];
+            return Some(h);
+        }
+    }
+    None
+}
+
+fn generic_forms(line: &str, lower: &str, i: usize) -> Option<Hit> {
     // <password>value</password>
     if line.contains("</") {
         for c in xml_element_re().captures_iter(line) {
