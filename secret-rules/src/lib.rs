@@ -516,7 +516,7 @@ lazy_re!(
 );
 lazy_re!(
     assignment_re,
-    r#"(?:^|[^\w\-.$@]|\b)(-{0,2}[$@:]?[A-Za-z_][\w.\-]*(?:\[\s*["'][\w.\-]+["']\s*\])?)["'`]?(?:\s*:\s*&?(?:'static\s+)?[A-Za-z_][\w<>\[\]?.]*\??|\s+(?:string|String|str|\[\]byte))?\s*(:=|::=|\?=|\.=|\+=|=>|=|:)\s*(?:"((?:[^"\\]|\\.)*)"|'([^']*)'|`([^`]*)`|@"([^"]*)"|([^\s"'`,;)}\]#]+))"#
+    r#"(?:^|[^\w\-.$@]|\b)(-{0,2}[$@:]?[A-Za-z_][\w.\-]*(?:\[\s*["'][\w.\-]+["']\s*\])?)["'`]?(?:\s*:\s*&?(?:'static\s+)?[A-Za-z_][\w<>\[\]?.]*\??|\s+(?:string|String|str|\[\]byte))?\s*(:=|::=|\?=|\.=|\+=|=>|=|:)\s*(?:"((?:[^"\\]|\\.)*)"|'([^']*)'|`([^`]*)`|@"([^"]*)"|([^\s"'`,;)}\]]+))"#
 );
 lazy_re!(
     spaced_re,
@@ -869,8 +869,9 @@ fn key_block(lines: &[&str], i: usize) -> Option<Hit> {
     let body_ok = |s: &str| {
         s.len() >= 16
             && s.chars().all(|c| c.is_ascii_alphanumeric() || "+/=".contains(c))
-            && entropy(s) >= 3.5
-            && !is_placeholder(s)
+            && entropy(s) >= 3.0
+            && !s.to_ascii_lowercase().contains("xxxx")
+            && !s.to_ascii_lowercase().contains("example")
     };
     let mut end = i;
     let mut found = false;
