@@ -114,7 +114,7 @@ pub const PREFIXED: &[Prefixed] = &[
         "fine-grained personal access token",
         Critical,
         ["github_pat_"],
-        r"\b(github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})(?:[^A-Za-z0-9_]|$)"
+        r"\b(github_pat_[A-Za-z0-9_]{36,255})(?:[^A-Za-z0-9_]|$)"
     ),
     p!(
         "gitlab-pat",
@@ -438,7 +438,7 @@ pub const PREFIXED: &[Prefixed] = &[
         "application secret",
         Critical,
         ["sq0csp-"],
-        r"\b(sq0csp-[A-Za-z0-9_\-]{43})(?:[^A-Za-z0-9_\-]|$)"
+        r"\b(sq0csp-[A-Za-z0-9_\-]{40,50})(?:[^A-Za-z0-9_\-]|$)"
     ),
     p!(
         "flutterwave-secret",
@@ -891,7 +891,7 @@ pub const PREFIXED: &[Prefixed] = &[
         "user token",
         Critical,
         ["xoxp-", "xoxe-"],
-        r"\b(xox[pe](?:-[0-9]{10,13}){3}-[A-Za-z0-9\-]{28,34})"
+        r"\b(xox[pe](?:-[0-9]{4,13}){3}-[A-Za-z0-9]{16,34})(?:[^A-Za-z0-9]|$)"
     ),
     p!("slack-app-token", "Slack", "app-level token", Critical, ["xapp-"], r"(?i)\b(xapp-\d-[A-Z0-9]+-\d+-[a-z0-9]+)"),
     p!(
@@ -1118,6 +1118,14 @@ pub const PREFIXED: &[Prefixed] = &[
         ["private_ai", "private-ai", "privateai"],
         r"(?i:private[_\-]?ai)[^\n]{0,40}?\b([A-Za-z0-9]{32})(?:[^A-Za-z0-9]|$)",
         3.3
+    ),
+    p!(
+        "intra42-secret",
+        "42 Intra",
+        "client secret",
+        High,
+        ["s-s4t2"],
+        r"\b(s-s4t2(?:ud|af)-[a-f0-9]{64})(?:[^a-f0-9]|$)"
     ),
     p!("adobe-client-secret", "Adobe", "client secret", High, ["p8e-"], r"\b(p8e-[A-Za-z0-9]{32})(?:[^A-Za-z0-9]|$)"),
     p!(
