@@ -1138,7 +1138,7 @@ fn scan_line(line: &str, i: usize) -> Option<Hit> {
                 rule: "url-credentials",
                 family: Family::HttpCredential,
                 level: Level::High,
-                what: "password in a URL".into(),
+                what: "password inside a URL".into(),
                 redacted: redact_value(p),
                 note: None,
                 spans: vec![(i, pw.range())],
