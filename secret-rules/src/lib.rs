@@ -327,7 +327,7 @@ fn credible_value(v: &str, password_like: bool, quoted: bool) -> bool {
     }
     // Code, not a literal: a call, an attribute path, a type.
     if !quoted {
-        if v.contains('(') || v.contains(')') {
+        if v.contains(['(', ')', '{', '}', '\\']) || v.starts_with(':') || v.contains("::") {
             return false;
         }
         let identifier_path = v.split(['.', ':']).all(|p| {
@@ -335,11 +335,16 @@ fn credible_value(v: &str, password_like: bool, quoted: bool) -> bool {
                 && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
                 && !p.starts_with(|c: char| c.is_ascii_digit())
         }) && v.chars().filter(|c| c.is_ascii_digit()).count() == 0;
-        if identifier_path
-            && (v.contains('.')
-                || v.contains("::")
-                || v.chars().all(|c| c.is_ascii_lowercase() || c == '_')
-                || v.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
+        if identifier_path {
+            return false;
+        }
+        // An identifier with a counter (`signature0`), a macro (`vec!`), indexing or generics.
+        let trailing_digits = v.trim_end_matches(|c: char| c.is_ascii_digit());
+        if trailing_digits.len() < v.len()
+            && v.len() - trailing_digits.len() <= 3
+            && trailing_digits.chars().all(|c| c.is_ascii_alphabetic() || c == '_')
+            || v.ends_with('!') && v[..v.len() - 1].chars().all(|c| c.is_ascii_alphabetic() || c == '_')
+            || v.contains(['[', '<', '>'])
         {
             return false;
         }
@@ -352,13 +357,13 @@ fn credible_value(v: &str, password_like: bool, quoted: bool) -> bool {
     let e = entropy(v);
     if password_like {
         // A password: short is fine, but not a dictionary-looking word.
-        return classes >= 2 && e >= 2.3 || n >= 12 && e >= 3.0;
+        return (has_digit || has_symbol) && classes >= 2 && e >= 2.3 || n >= 12 && e >= 3.0 && classes >= 2;
     }
     if n < 10 {
         return false;
     }
     // CamelCase or snake_case words are names, not keys.
-    let wordy = v.chars().all(|c| c.is_ascii_alphabetic() || c == '_' || c == '-' || c == '.');
+    let wordy = v.chars().all(|c| c.is_ascii_alphabetic() || "_-.:/ ".contains(c));
     if wordy && (n < 24 || e < 3.8) {
         return false;
     }
@@ -622,8 +627,6 @@ fn credential_name(name: &str) -> Option<bool> {
         "jwt",
         "session",
         "cookie",
-        "license",
-        "licence",
         "hmac",
         "connectionstring",
         "conn",
