@@ -357,7 +357,8 @@ fn credible_value(v: &str, password_like: bool, quoted: bool) -> bool {
     let e = entropy(v);
     if password_like {
         // A password: short is fine, but not a dictionary-looking word.
-        return (has_digit || has_symbol) && classes >= 2 && e >= 2.3 || n >= 12 && e >= 3.0 && classes >= 2;
+        return (has_digit || has_symbol) && (classes >= 3 && e >= 2.0 || classes >= 2 && e >= 2.3)
+            || n >= 12 && e >= 3.0 && classes >= 2;
     }
     if n < 10 {
         return false;
@@ -506,7 +507,7 @@ macro_rules! lazy_re {
     };
 }
 
-lazy_re!(key_header, r"-----BEGIN[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----");
+lazy_re!(key_header, r"(?i)-----BEGIN[ A-Z0-9_\-]{0,100}PRIVATE KEY(?: BLOCK)?-----");
 lazy_re!(putty_header, r"^PuTTY-User-Key-File-\d+:");
 lazy_re!(jwt_re, r"(?:^|[^A-Za-z0-9_\-])(eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{16,}(?:\.[A-Za-z0-9_\-]*)*)");
 lazy_re!(jwt_b64_re, r"(?:^|[^A-Za-z0-9+/])(ZXlK[A-Za-z0-9+/]{60,}={0,2})");
@@ -515,6 +516,10 @@ lazy_re!(
     r"(?i)\b[a-z][a-z0-9+.\-]{1,20}://([^\s/:@\x22'`<>]{0,100}):([^\s/@\x22'`<>]{1,200})@[A-Za-z0-9\[\]._\-]+"
 );
 lazy_re!(curl_user_re, r#"(?:^|\s)(?:-u|--user|--proxy-user|-U)(?:\s+|=)["']?([^\s:"']{1,100}):([^\s"']{1,200})["']?"#);
+lazy_re!(
+    header_re,
+    r#"(?i)(?:-H|--header)\s*=?\s*["']([\w\-]+)\s*:\s*(?:(?:bearer|token|apikey|key)\s+)?([^"'\s]{8,})["']"#
+);
 lazy_re!(
     auth_header_re,
     r#"(?i)\b(?:authorization|proxy-authorization|x-api-key|x-auth-token|api-key|x-access-token|private-token|x-gitlab-token|x-vault-token)\s*["']?\s*[:=,]\s*["']?\s*(?:(?:bearer|basic|token|digest|apikey|sso-key)\s+)?([A-Za-z0-9._~+/=:\-]{8,})"#
@@ -1205,6 +1210,35 @@ fn scan_line(line: &str, i: usize) -> Option<Hit> {
                 spans: vec![(i, m.start()..m.start() + v.len())],
                 block: None,
             });
+        }
+    }
+    // curl -H / --header with a credential-like header name.
+    if lower.contains("-h") || lower.contains("--header") {
+        for c in header_re().captures_iter(line) {
+            let name = c[1].to_ascii_lowercase();
+            let m = c.get(2).expect("value");
+            let credential = ["token", "key", "auth", "secret", "password", "session", "cookie", "signature"]
+                .iter()
+                .any(|k| name.contains(k));
+            let v = m.as_str();
+            let random_letters = v.len() >= 16
+                && v.chars().all(|c| c.is_ascii_alphanumeric())
+                && v.chars().any(|c| c.is_ascii_uppercase())
+                && v.chars().any(|c| c.is_ascii_lowercase())
+                && entropy(v) >= 3.5;
+            if credential && !is_placeholder(v) && (random_letters || credible_value(v, false, true)) {
+                return Some(Hit {
+                    line: i,
+                    rule: "authorization-header",
+                    family: Family::HttpCredential,
+                    level: Level::High,
+                    what: "credential in an HTTP header".into(),
+                    redacted: redact_value(m.as_str()),
+                    note: None,
+                    spans: vec![(i, m.range())],
+                    block: None,
+                });
+            }
         }
     }
     // Contextual provider formats: the service's name, then a value of its shape.

@@ -122,7 +122,7 @@ pub const PREFIXED: &[Prefixed] = &[
         "personal access token",
         Critical,
         ["glpat-"],
-        r"\b(glpat-[A-Za-z0-9_\-]{20}(?:\.[A-Za-z0-9]{2}\.[a-z0-9]{9})?)(?:[^A-Za-z0-9_\-]|$)"
+        r"\b(glpat-[A-Za-z0-9_\-]{20,300}(?:\.[0-9a-z]{2}\.?[0-9a-z]{7,9})?)(?:[^A-Za-z0-9_\-.]|$)"
     ),
     p!(
         "gitlab-pipeline-trigger",
@@ -1127,6 +1127,46 @@ pub const PREFIXED: &[Prefixed] = &[
         ["s-s4t2"],
         r"\b(s-s4t2(?:ud|af)-[a-f0-9]{64})(?:[^a-f0-9]|$)"
     ),
+    p!(
+        "gitlab-session-cookie",
+        "GitLab",
+        "session cookie",
+        High,
+        ["_gitlab_session"],
+        r"_gitlab_session=([0-9a-z]{32})(?:[^0-9a-z]|$)"
+    ),
+    p!(
+        "clickhouse-cloud-secret",
+        "ClickHouse Cloud",
+        "API secret key",
+        High,
+        ["4b1d"],
+        r"\b(4b1d[A-Za-z0-9]{38})(?:[^A-Za-z0-9]|$)"
+    ),
+    p!(
+        "settlemint-token",
+        "SettleMint",
+        "access token",
+        High,
+        ["sm_aat_", "sm_pat_", "sm_sat_"],
+        r"\b(sm_(?:aat|pat|sat)_[A-Za-z0-9]{16})(?:[^A-Za-z0-9]|$)"
+    ),
+    p!(
+        "sidekiq-secret",
+        "Sidekiq Enterprise",
+        "gem server credentials",
+        High,
+        ["contribsys"],
+        r"(?i:contribsys__com)[\x22']?\s*[:=]\s*[\x22']?([a-f0-9]{8}:[a-f0-9]{8})(?:[^a-f0-9]|$)"
+    ),
+    p!(
+        "aws-bedrock-short-lived",
+        "AWS Bedrock",
+        "short-lived API key",
+        Critical,
+        ["bedrock-api-key-"],
+        r"\b(bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t[A-Za-z0-9+/=%\-_]{20,})"
+    ),
     p!("adobe-client-secret", "Adobe", "client secret", High, ["p8e-"], r"\b(p8e-[A-Za-z0-9]{32})(?:[^A-Za-z0-9]|$)"),
     p!(
         "mux-token",
@@ -1141,6 +1181,41 @@ pub const PREFIXED: &[Prefixed] = &[
 /// Contextual providers: `<service…key|token|secret> = <value of this shape>`.
 pub const CONTEXTUAL: &[Contextual] = &[
     Contextual { id: "heroku-key", service: "Heroku", keywords: &["heroku"], value: UUID },
+    Contextual { id: "adafruit-key", service: "Adafruit IO", keywords: &["adafruit"], value: r"[A-Za-z0-9_\-]{32}" },
+    Contextual { id: "adobe-client-id", service: "Adobe", keywords: &["adobe"], value: HEX32 },
+    Contextual {
+        id: "alibaba-secret",
+        service: "Alibaba Cloud",
+        keywords: &["alibaba", "aliyun"],
+        value: r"[A-Za-z0-9]{30}",
+    },
+    Contextual {
+        id: "discord-secret",
+        service: "Discord",
+        keywords: &["discord"],
+        value: r"[a-f0-9]{64}|[A-Za-z0-9_\-]{32}|[0-9]{18}",
+    },
+    Contextual { id: "dropbox-token", service: "Dropbox", keywords: &["dropbox"], value: r"[a-z0-9]{15}" },
+    Contextual { id: "hubspot-key", service: "HubSpot", keywords: &["hubspot"], value: UUID },
+    Contextual {
+        id: "jfrog-identity-token",
+        service: "JFrog",
+        keywords: &["jfrog", "artifactory"],
+        value: r"[a-z0-9]{64}|[A-Za-z0-9]{73}",
+    },
+    Contextual {
+        id: "messagebird-client-id",
+        service: "MessageBird",
+        keywords: &["messagebird", "message_bird", "message-bird"],
+        value: UUID,
+    },
+    Contextual { id: "sendbird-app-id", service: "Sendbird", keywords: &["sendbird"], value: UUID },
+    Contextual {
+        id: "contentful-token",
+        service: "Contentful",
+        keywords: &["contentful"],
+        value: r"[A-Za-z0-9=_\-]{43}",
+    },
     Contextual { id: "algolia-key", service: "Algolia", keywords: &["algolia"], value: HEX32 },
     Contextual {
         id: "airtable-key",
@@ -1393,7 +1468,7 @@ pub const CONTEXTUAL: &[Contextual] = &[
         id: "newrelic-legacy",
         service: "New Relic",
         keywords: &["newrelic", "new_relic", "nr_license"],
-        value: r"[a-f0-9]{36}NRAL|[a-f0-9]{40}",
+        value: r"[a-f0-9]{36}NRAL|[a-f0-9]{40}|[a-z0-9]{64}",
     },
     Contextual { id: "plaid-secret", service: "Plaid", keywords: &["plaid"], value: r"[a-f0-9]{30}|[a-f0-9]{24}" },
     Contextual {

@@ -61,7 +61,8 @@ PROVIDERS = [
     lambda: "p8e-" + r(A, 32), lambda: "eyJrIjoi" + r(A, 72), lambda: "glc_" + r(A, 60), lambda: "fo1_" + r(A + "_-", 43),
     lambda: "ATATT3" + r(A + "_-", 186), lambda: "ntn_" + r(string.digits, 11) + r(A, 35), lambda: "figd_" + r(A + "_-", 40),
     lambda: "rnd_" + r(A, 32), lambda: "NRII-" + r(A, 32), lambda: "oy2" + r(LO, 43), lambda: "API-" + r(string.ascii_uppercase + string.digits, 26),
-    lambda: "pat-na1-" + uuid(), lambda: "sgp_" + r(HEX, 16) + "_" + r(HEX, 40), lambda: "bkua_" + r(HEX, 40),
+    lambda: "pat-na1-" + uuid(), lambda: "_gitlab_session=" + r(LO, 32), lambda: "4b1d" + r(A, 38), lambda: "sm_pat_" + r(A, 16),
+    lambda: "bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t" + r(A, 60), lambda: "s-s4t2ud-" + r(HEX, 64), lambda: "sgp_" + r(HEX, 16) + "_" + r(HEX, 40), lambda: "bkua_" + r(HEX, 40),
 ]
 CONTEXT = [("heroku", uuid), ("algolia", lambda: r(HEX, 32)), ("datadog", lambda: r(HEX, 32)), ("twilio", lambda: r(HEX, 32)),
     ("okta", lambda: "00" + r(A, 40)), ("netlify", lambda: r(A, 43)), ("snyk", uuid), ("mistral", lambda: r(A, 32)),
@@ -137,12 +138,14 @@ for _ in range(4):
     pos("http-credential", f"curl -H 'Authorization: Basic {b64('deploy:' + r(A, 12))}' https://api.internal")
     pos("http-credential", f"headers = {{\"X-API-Key\": \"{r(A, 32)}\"}}")
     pos("http-credential", f"redis://:{r(A, 16)}@cache.internal:6379/0")
+    pos("http-credential", f"curl --header 'X-Api-Token: {r(A, 32)}' https://api.internal/v2")
+    pos("http-credential", f"curl -H \"PRIVATE-TOKEN: {r(A, 20)}\" https://gitlab.internal/api/v4/projects")
 for s in ["DATABASE_URL=postgres://app:${DB_PASSWORD}@db:5432/app", "postgres://user:password@localhost/db",
           "curl -u $USER:$TOKEN https://api", "curl -u user:pass https://example.com", "curl -H \"Authorization: Bearer $TOKEN\" https://api",
           "curl -H 'Authorization: Bearer <token>' https://api", "https://github.com/org/repo.git", "git@github.com:org/repo.git",
           "amqp://guest:guest@localhost:5672/", "Authorization: Bearer ${ACCESS_TOKEN}", "headers['Authorization'] = f'Bearer {token}'",
           "mysql://root:@localhost/test", "ftp://anonymous:anonymous@ftp.example.org", "curl -u \"$CI_USER:$CI_PASS\" https://ci",
-          "http://user:<password>@proxy:3128", "Authorization: Basic dXNlcjpwYXNzd29yZA==", "echo -n user:pass | base64"]:
+          "http://user:<password>@proxy:3128", "curl -H 'X-Api-Token: $API_TOKEN' https://api", "curl -H \"Content-Type: application/json\" https://api", "Authorization: Basic dXNlcjpwYXNzd29yZA==", "echo -n user:pass | base64"]:
     neg("http-credential", s)
 
 for _ in range(4):
