@@ -31,6 +31,22 @@ fn main() {
         println!("{files} files, {lines} lines, {hits} hits");
         return;
     }
+    // Cost of one scan of a typical config file: the first includes compiling
+    // the patterns its lines need (what each fresh persona instance pays), the
+    // second is warm.
+    let sample = include_str!("../src/lib.rs");
+    let t = std::time::Instant::now();
+    let _ = agent_os_secret_rules::scan(sample);
+    let first = t.elapsed();
+    let t = std::time::Instant::now();
+    let _ = agent_os_secret_rules::scan(sample);
+    let warm = t.elapsed();
+    println!(
+        "scan of {} lines: first {:.2} ms (patterns compiled on demand), warm {:.2} ms",
+        sample.lines().count(),
+        first.as_secs_f64() * 1e3,
+        warm.as_secs_f64() * 1e3
+    );
     let dir = std::env::args().nth(1).unwrap_or_else(|| {
         let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../bench/analyses/secrets");
         root.to_string()

@@ -475,8 +475,20 @@ fn compiled() -> &'static Compiled {
     })
 }
 
+/// Compiles a pattern with ASCII classes: `\w`, `\s`, `\d` and `\b` over
+/// Unicode tables make every automaton many times larger and slower to build,
+/// and credentials are ASCII. Each persona instance compiles what it uses.
+fn build(pattern: &str) -> Option<Regex> {
+    let ascii = pattern
+        .replace(r"\w", "[0-9A-Za-z_]")
+        .replace(r"\s", r"[\t\n\x0B\x0C\r ]")
+        .replace(r"\d", "[0-9]")
+        .replace(r"\b", r"(?-u:\b)");
+    Regex::new(&ascii).or_else(|_| Regex::new(pattern)).ok()
+}
+
 fn prefixed_re(i: usize) -> Option<&'static Regex> {
-    compiled().prefixed[i].get_or_init(|| Regex::new(PREFIXED[i].pattern).ok()).as_ref()
+    compiled().prefixed[i].get_or_init(|| build(PREFIXED[i].pattern)).as_ref()
 }
 
 fn contextual_re(i: usize) -> Option<&'static Regex> {
@@ -489,13 +501,13 @@ fn contextual_re(i: usize) -> Option<&'static Regex> {
                 kws.join("|"),
                 c.value
             );
-            Regex::new(&pat).ok()
+            build(&pat)
         })
         .as_ref()
 }
 
 fn re(cell: &'static OnceLock<Regex>, pat: &str) -> &'static Regex {
-    cell.get_or_init(|| Regex::new(pat).expect("secret patterns compile"))
+    cell.get_or_init(|| build(pat).expect("secret patterns compile"))
 }
 
 macro_rules! lazy_re {

@@ -78,3 +78,32 @@ fn xml_values_split_over_lines_are_found() {
     let text = "<config>\n  <password>\n    Zq8!mK2pLx9w\n  </password>\n</config>\n";
     assert_eq!(rules(text), vec![(2, "xml-element")]);
 }
+
+#[test]
+#[ignore]
+fn compile_costs() {
+    let mut v = Vec::new();
+    for (i, p) in PREFIXED.iter().enumerate() {
+        let t = std::time::Instant::now();
+        let ok = prefixed_re(i).is_some();
+        v.push((t.elapsed().as_micros(), p.id, ok));
+    }
+    for (i, c) in CONTEXTUAL.iter().enumerate() {
+        let t = std::time::Instant::now();
+        let ok = contextual_re(i).is_some();
+        v.push((t.elapsed().as_micros(), c.id, ok));
+    }
+    let t = std::time::Instant::now();
+    let _ = assignment_re();
+    v.push((t.elapsed().as_micros(), "assignment", true));
+    let t = std::time::Instant::now();
+    let _ = (auth_header_re(), url_re(), jwt_re(), xml_attr_re(), call_pair_re(), spaced_re(), header_re());
+    v.push((t.elapsed().as_micros(), "others", true));
+    let total: u128 = v.iter().map(|x| x.0).sum();
+    v.sort();
+    v.reverse();
+    println!("total {total} us; failed ascii: {:?}", v.iter().filter(|x| !x.2).map(|x| x.1).collect::<Vec<_>>());
+    for x in v.iter().take(12) {
+        println!("{x:?}");
+    }
+}
