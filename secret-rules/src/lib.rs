@@ -547,7 +547,14 @@ lazy_re!(
 lazy_re!(call_pair_re, r#"\(\s*["']([A-Za-z_][\w.\-]*)["']\s*,\s*(?:"((?:[^"\\]|\\.)*)"|'([^']*)')"#);
 lazy_re!(xml_element_re, r"<([A-Za-z_][\w.:\-]*)(?:\s[^>]*)?>([^<]+)</([A-Za-z_][\w.:\-]*)>");
 lazy_re!(xml_attr_re, r#"(?i)(?:key|name)\s*=\s*["']([\w.:\-]+)["'][^>]*?\svalue\s*=\s*["']([^"']*)["']"#);
-lazy_re!(xml_open_re, r"^\s*<([A-Za-z_][\w.:\-]*)(?:\s[^>]*)?>\s*$");
+lazy_re!(
+    xml_named_element_re,
+    r#"<([A-Za-z_][\w.:\-]*)\s[^>]*?(?:name|key)\s*=\s*["']([\w.:\-]+)["'][^>]*>([^<]+)</([A-Za-z_][\w.:\-]*)>"#
+);
+lazy_re!(xml_open_re, r"^\s*<([A-Za-z_][\w.:\-]*)((?:\s[^>]*)?)>([^<]*)$");
+lazy_re!(xml_name_attr_re, r#"(?:name|key)\s*=\s*["']([\w.:\-]+)["']"#);
+lazy_re!(plist_key_re, r"<key>\s*([\w.:\-]+)\s*</key>\s*$");
+lazy_re!(plist_value_re, r"^\s*<(?:string|value|data)>([^<]+)</(?:string|value|data)>");
 lazy_re!(k8s_kind_re, r#"(?m)^\s*kind:\s*["']?Secret["']?\s*$"#);
 lazy_re!(yaml_kv_re, r#"^(\s+)([\w.\-]+)\s*:\s*["']?([^\s"'#]+)["']?\s*$"#);
 
@@ -846,10 +853,12 @@ pub fn scan(text: &str) -> Vec<Hit> {
             hits.push(h);
             continue;
         }
-        if line.len() < 20000 && xml_open_re().is_match(line) {
-            if let Some(h) = xml_split(&lines, i) {
-                taken[h.line] = true;
-                hits.push(h);
+        if line.len() < 20000 && line.contains('<') {
+            if let Some(h) = xml_split(&lines, i).or_else(|| plist_pair(&lines, i)) {
+                if !taken[h.line] {
+                    taken[h.line] = true;
+                    hits.push(h);
+                }
             }
         }
     }
@@ -970,19 +979,58 @@ fn key_block(lines: &[&str], i: usize) -> Option<Hit> {
 /// `<password>` on one line, the value on the next, `</password>` after.
 fn xml_split(lines: &[&str], i: usize) -> Option<Hit> {
     let open = xml_open_re().captures(lines[i])?;
-    let name = open.get(1)?.as_str();
-    let value_line = *lines.get(i + 1)?;
-    let close = lines.get(i + 2)?.trim();
-    if !close.starts_with(&format!("</{name}")) || value_line.contains('<') {
-        return None;
-    }
+    let tag = open.get(1)?.as_str();
+    // `<string name="api_key">`, `<entry key="password">`: the attribute names the value.
+    let attrs = open.get(2).map(|m| m.as_str()).unwrap_or("");
+    let named = xml_name_attr_re().captures(attrs).and_then(|c| c.get(1)).map(|m| m.as_str());
+    let name = named.unwrap_or(tag);
     let password = credential_name(name)?;
-    let v = value_line.trim();
-    if !credible_value(v, password, true) {
+    let close = format!("</{tag}");
+    // The text up to the closing tag, over at most four lines, joined.
+    let mut value = String::new();
+    let mut at: Option<(usize, Range<usize>)> = None;
+    let first = open.get(3).map(|m| m.as_str()).unwrap_or("");
+    let mut push = |line_no: usize, line: &str, part: &str, value: &mut String| {
+        let t = part.trim();
+        if !t.is_empty() {
+            if at.is_none() {
+                let start = line.find(t).unwrap_or(0);
+                at = Some((line_no, start..start + t.len()));
+            }
+            value.push_str(t);
+        }
+    };
+    push(i, lines[i], first, &mut value);
+    let mut closed = false;
+    for (j, line) in lines.iter().enumerate().skip(i + 1).take(4) {
+        if let Some(k) = line.find(&close) {
+            push(j, line, &line[..k], &mut value);
+            closed = true;
+            break;
+        }
+        if line.contains('<') {
+            return None;
+        }
+        push(j, line, line, &mut value);
+    }
+    let (line_no, span) = at?;
+    if !closed || !credible_value(&value, password, true) {
         return None;
     }
-    let start = value_line.find(v)?;
-    Some(generic_hit(i + 1, "xml-element", name, v, start..start + v.len()))
+    Some(generic_hit(line_no, "xml-element", name, &value, span))
+}
+
+/// `<key>password</key>` then `<string>…</string>` (property lists) on the next line.
+fn plist_pair(lines: &[&str], i: usize) -> Option<Hit> {
+    let c = plist_key_re().captures(lines[i])?;
+    let name = c.get(1)?.as_str();
+    let password = credential_name(name)?;
+    let next = lines.get(i + 1)?;
+    let v = plist_value_re().captures(next)?.get(1)?;
+    if !credible_value(v.as_str(), password, true) {
+        return None;
+    }
+    Some(generic_hit(i + 1, "xml-element", name, v.as_str(), v.range()))
 }
 
 /// Values under `data:` / `stringData:` of a `kind: Secret` document.
@@ -1399,6 +1447,19 @@ fn generic_forms(line: &str, lower: &str, i: usize) -> Option<Hit> {
             let Some(pw) = credential_name(&c[1]) else { continue };
             if credible_value(m.as_str().trim(), pw, true) {
                 return Some(generic_hit(i, "xml-element", &c[1], m.as_str(), m.range()));
+            }
+        }
+    }
+    // <string name="api_key">…</string>, <entry key="password">…</entry>
+    if line.contains("</") && (lower.contains("name=") || lower.contains("key=")) {
+        for c in xml_named_element_re().captures_iter(line) {
+            if c[1] != c[4] {
+                continue;
+            }
+            let Some(pw) = credential_name(&c[2]) else { continue };
+            let m = c.get(3).expect("value");
+            if credible_value(m.as_str().trim(), pw, true) {
+                return Some(generic_hit(i, "xml-element", &c[2], m.as_str(), m.range()));
             }
         }
     }

@@ -107,3 +107,9 @@ fn compile_costs() {
         println!("{x:?}");
     }
 }
+
+#[test]
+fn xml_forms() {
+    let text = "<resources>\n  <string name=\"google_maps_key\">Qm8vT2kLp9Zx4Rw7Yb3Nc6</string>\n</resources>\n<dict>\n  <key>apiToken</key>\n  <string>Hq7Zp2Lm9Vx4Tb8Nw3Rk6</string>\n</dict>\n<password>\n  Zq8!mK2p\n  Lx9wT4\n</password>\n<name>\n  Alice Example\n</name>\n";
+    assert_eq!(rules(text), vec![(1, "xml-element"), (5, "xml-element"), (8, "xml-element")]);
+}
