@@ -102,6 +102,8 @@ pub const STRUCTURAL: &[&str] = &[
     "jwt",
     "jwt-base64",
     "url-credentials",
+    "url-query-credentials",
+    "cli-password",
     "curl-user",
     "authorization-header",
     "kubernetes-secret-data",
@@ -528,6 +530,11 @@ lazy_re!(
     r"(?i)\b[a-z][a-z0-9+.\-]{1,20}://([^\s/:@\x22'`<>]{0,100}):([^\s/@\x22'`<>]{1,200})@[A-Za-z0-9\[\]._\-]+"
 );
 lazy_re!(curl_user_re, r#"(?:^|\s)(?:-u|--user|--proxy-user|-U)(?:\s+|=)["']?([^\s:"']{1,100}):([^\s"']{1,200})["']?"#);
+lazy_re!(query_re, r"[?&;]([A-Za-z_][\w.\-]*)=([^&\s\x22'#<>;]{6,})");
+lazy_re!(
+    cli_password_re,
+    r#"(?:\b(?:mysql|mysqldump|mysqladmin|mariadb)\b[^\n]*?\s-p([^\s'"-][^\s'"]{3,})|\b(?:docker|podman|helm|oras|skopeo|buildah|nerdctl)\s+(?:registry\s+)?login\b[^\n]*?\s-p\s+["']?([^\s'"]{4,}))"#
+);
 lazy_re!(
     header_re,
     r#"(?i)(?:-H|--header)\s*=?\s*["']([\w\-]+)\s*:\s*(?:(?:bearer|token|apikey|key)\s+)?([^"'\s]{8,})["']"#
@@ -1270,6 +1277,31 @@ fn scan_line(line: &str, i: usize) -> Option<Hit> {
                 spans: vec![(i, m.start()..m.start() + v.len())],
                 block: None,
             });
+        }
+    }
+    // Credentials in a URL's query (`?password=…`, `&api_key=…`).
+    if lower.contains('=') && (lower.contains('?') || lower.contains('&')) {
+        for c in query_re().captures_iter(line) {
+            let Some(pw) = credential_name(&c[1]) else { continue };
+            let m = c.get(2).expect("value");
+            if credible_value(m.as_str(), pw, true) {
+                let mut h = generic_hit(i, "url-query-credentials", &c[1], m.as_str(), m.range());
+                h.family = Family::HttpCredential;
+                h.what = format!("credential in a URL's `{}` parameter", &c[1]);
+                return Some(h);
+            }
+        }
+    }
+    // mysql -pPASSWORD, docker login -p PASSWORD
+    if lower.contains("-p") {
+        if let Some(c) = cli_password_re().captures(line) {
+            let m = c.get(1).or(c.get(2)).expect("value");
+            if !is_placeholder(m.as_str()) && credible_value(m.as_str(), true, true) {
+                let mut h = generic_hit(i, "cli-password", "-p", m.as_str(), m.range());
+                h.family = Family::HttpCredential;
+                h.what = "password on a command line".into();
+                return Some(h);
+            }
         }
     }
     // curl -H / --header with a credential-like header name.

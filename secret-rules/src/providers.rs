@@ -199,7 +199,7 @@ pub const PREFIXED: &[Prefixed] = &[
         ["atbb"],
         r"\b(ATBB[A-Za-z0-9_=.\-]{28,})(?:[^A-Za-z0-9_=.\-]|$)"
     ),
-    p!("npm-token", "npm", "access token", Critical, ["npm_"], r"\b(npm_[A-Za-z0-9]{36})(?:[^A-Za-z0-9]|$)"),
+    p!("npm-token", "npm", "access token", Critical, ["npm_"], r"\b(npm_[A-Za-z0-9]{30,40})(?:[^A-Za-z0-9]|$)"),
     p!(
         "pypi-token",
         "PyPI",
@@ -835,7 +835,7 @@ pub const PREFIXED: &[Prefixed] = &[
         "access token",
         Critical,
         ["hf_"],
-        r"\b(hf_[A-Za-z]{34})(?:[^A-Za-z0-9]|$)"
+        r"\b(hf_[A-Za-z0-9]{30,40})(?:[^A-Za-z0-9]|$)"
     ),
     p!(
         "huggingface-org-token",
