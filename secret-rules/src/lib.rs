@@ -558,6 +558,14 @@ lazy_re!(
     xml_named_element_re,
     r#"<([A-Za-z_][\w.:\-]*)\s[^>]*?(?:name|key)\s*=\s*["']([\w.:\-]+)["'][^>]*>([^<]+)</([A-Za-z_][\w.:\-]*)>"#
 );
+lazy_re!(
+    pair_name_re,
+    r#"^\s*(?:-\s*)?(?:["']?(?:name|Name|key|Key|ParameterKey|OptionName)["']?\s*[:=]\s*["']?([A-Za-z_][\w.\-]*)["']?\s*,?|variable\s+"([A-Za-z_][\w\-]*)"\s*\{)\s*$"#
+);
+lazy_re!(
+    pair_value_re,
+    r#"^\s*["']?(?:value|Value|ParameterValue|default|Default)["']?\s*[:=]\s*(?:"((?:[^"\\]|\\.)*)"|'([^']*)'|([^\s"',#]+))\s*,?\s*$"#
+);
 lazy_re!(xml_open_re, r"^\s*<([A-Za-z_][\w.:\-]*)((?:\s[^>]*)?)>([^<]*)$");
 lazy_re!(xml_name_attr_re, r#"(?:name|key)\s*=\s*["']([\w.:\-]+)["']"#);
 lazy_re!(plist_key_re, r"<key>\s*([\w.:\-]+)\s*</key>\s*$");
@@ -860,6 +868,16 @@ pub fn scan(text: &str) -> Vec<Hit> {
             hits.push(h);
             continue;
         }
+        if line.len() < 20000
+            && (line.contains("name") || line.contains("Name") || line.contains("ey") || line.contains("variable"))
+        {
+            if let Some(h) = name_value_pair(&lines, i) {
+                if !taken[h.line] {
+                    taken[h.line] = true;
+                    hits.push(h);
+                }
+            }
+        }
         if line.len() < 20000 && line.contains('<') {
             if let Some(h) = xml_split(&lines, i).or_else(|| plist_pair(&lines, i)) {
                 if !taken[h.line] {
@@ -1025,6 +1043,31 @@ fn xml_split(lines: &[&str], i: usize) -> Option<Hit> {
         return None;
     }
     Some(generic_hit(line_no, "xml-element", name, &value, span))
+}
+
+/// A name and its value on separate lines: `- name: DB_PASSWORD` then
+/// `value: …` (Kubernetes env, Compose, CI), `variable "db_password" {` then
+/// `default = "…"` (Terraform), `ParameterKey` then `ParameterValue`.
+fn name_value_pair(lines: &[&str], i: usize) -> Option<Hit> {
+    let c = pair_name_re().captures(lines[i])?;
+    let name = c.get(1).or(c.get(2))?.as_str();
+    let password = credential_name(name)?;
+    for (j, line) in lines.iter().enumerate().skip(i + 1).take(3) {
+        if let Some(v) = pair_value_re().captures(line) {
+            let m = v.get(1).or(v.get(2)).or(v.get(3))?;
+            let quoted = v.get(3).is_none();
+            if !credible_value(m.as_str(), password, quoted) {
+                return None;
+            }
+            let mut h = generic_hit(j, "generic-assignment", name, m.as_str(), m.range());
+            h.what = format!("literal value given to `{name}`");
+            return Some(h);
+        }
+        if pair_name_re().is_match(line) {
+            return None;
+        }
+    }
+    None
 }
 
 /// `<key>password</key>` then `<string>…</string>` (property lists) on the next line.

@@ -113,3 +113,9 @@ fn xml_forms() {
     let text = "<resources>\n  <string name=\"google_maps_key\">Qm8vT2kLp9Zx4Rw7Yb3Nc6</string>\n</resources>\n<dict>\n  <key>apiToken</key>\n  <string>Hq7Zp2Lm9Vx4Tb8Nw3Rk6</string>\n</dict>\n<password>\n  Zq8!mK2p\n  Lx9wT4\n</password>\n<name>\n  Alice Example\n</name>\n";
     assert_eq!(rules(text), vec![(1, "xml-element"), (5, "xml-element"), (8, "xml-element")]);
 }
+
+#[test]
+fn names_and_values_on_separate_lines() {
+    let text = "env:\n  - name: DB_PASSWORD\n    value: Zq8mK2pLx9wT4\n  - name: LOG_LEVEL\n    value: debug\nvariable \"api_token\" {\n  type    = string\n  default = \"Qm8vT2kLp9Zx4Rw7Yb3Nc6\"\n}\n  - name: API_KEY\n    valueFrom:\n      secretKeyRef: {name: s, key: k}\n";
+    assert_eq!(rules(text), vec![(2, "generic-assignment"), (7, "generic-assignment")]);
+}

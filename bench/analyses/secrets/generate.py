@@ -170,7 +170,8 @@ ASSIGN = [
     "process.env.SECRET = \"{v}\"", "const SECRET: &str = \"{v}\";", "let token = \"{v}\"", "os.environ[\"API_TOKEN\"] = \"{v}\"",
     "HEROKU_KEY={v}", "mailerSecret = \"{v}\"", "--password={v}", "mysql -u root --password {v} app",
     "settings[\"secret_key\"] = \"{v}\"", "<resources>\n  <string name=\"api_key\">{v}</string>\n</resources>",
-    "<dict>\n  <key>password</key>\n  <string>{v}</string>\n</dict>", "<entry key=\"db.password\">{v}</entry>", "credentials = \"{v}\"", "set PASSWORD={v}", "password = \"{w}\"", "pwd: {w}",
+    "env:\n  - name: DB_PASSWORD\n    value: {v}", "variable \"admin_password\" {{\n  type    = string\n  default = \"{v}\"\n}}",
+    "- ParameterKey: ApiToken\n  ParameterValue: {v}", "<dict>\n  <key>password</key>\n  <string>{v}</string>\n</dict>", "<entry key=\"db.password\">{v}</entry>", "credentials = \"{v}\"", "set PASSWORD={v}", "password = \"{w}\"", "pwd: {w}",
 ]
 for tpl in ASSIGN:
     for _ in range(2):
@@ -191,7 +192,8 @@ NEG = [
     "password_reset_token_expiry: 3600", "TOKEN_ENDPOINT=https://login.example.com/oauth2/token", "secret_file: /run/secrets/db",
     "tls_key: /etc/ssl/private/server.key", "keyboard_layout = \"en-us\"", "monkey = \"banana\"", "auth: true", "auth_method: oauth2",
     "api_key_header = \"X-Api-Key\"", "<string name=\"app_name\">My App</string>", "<key>token_url</key>\n<string>https://auth.example.com/token</string>",
-    "<string name=\"password_hint\">At least 12 characters</string>", "<password></password>", "<add key=\"ApiKey\" value=\"\" />", "ENV API_KEY=\"\"",
+    "<string name=\"password_hint\">At least 12 characters</string>", "env:\n  - name: DB_PASSWORD\n    valueFrom:\n      secretKeyRef: {name: db, key: password}",
+    "variable \"db_password\" {\n  type      = string\n  sensitive = true\n}", "- name: API_TOKEN\n  value: ${{ secrets.API_TOKEN }}", "<password></password>", "<add key=\"ApiKey\" value=\"\" />", "ENV API_KEY=\"\"",
     "ARG NPM_TOKEN", "REGISTRY_PASSWORD ?= $(shell cat .pw)", "var apiKey string = os.Getenv(\"API_KEY\")", "password: !vault |",
     "sessionTimeout = 30", "token_count = 2048", "max_tokens = 4096", "secret = Secret::new(value)", "KEY=value", "key = \"value\"",
     "keys = [\"id\", \"name\"]", "passphrase = prompt()", "credential_helper = osxkeychain", "auth_token = request.headers.get('X-Token')",
