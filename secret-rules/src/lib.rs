@@ -304,7 +304,7 @@ fn credible_value(v: &str, password_like: bool, quoted: bool) -> bool {
     if is_public_value(v) {
         return false;
     }
-    if n < 6 || n > 1000 || is_plain_word(v) || is_placeholder(v) {
+    if !(6..=1000).contains(&n) || is_plain_word(v) || is_placeholder(v) {
         return false;
     }
     if v.contains(char::is_whitespace) {
@@ -870,21 +870,19 @@ pub fn scan(text: &str) -> Vec<Hit> {
         }
         if line.len() < 20000
             && (line.contains("name") || line.contains("Name") || line.contains("ey") || line.contains("variable"))
+            && let Some(h) = name_value_pair(&lines, i)
+            && !taken[h.line]
         {
-            if let Some(h) = name_value_pair(&lines, i) {
-                if !taken[h.line] {
-                    taken[h.line] = true;
-                    hits.push(h);
-                }
-            }
+            taken[h.line] = true;
+            hits.push(h);
         }
-        if line.len() < 20000 && line.contains('<') {
-            if let Some(h) = xml_split(&lines, i).or_else(|| plist_pair(&lines, i)) {
-                if !taken[h.line] {
-                    taken[h.line] = true;
-                    hits.push(h);
-                }
-            }
+        if line.len() < 20000
+            && line.contains('<')
+            && let Some(h) = xml_split(&lines, i).or_else(|| plist_pair(&lines, i))
+            && !taken[h.line]
+        {
+            taken[h.line] = true;
+            hits.push(h);
         }
     }
     if k8s_kind_re().is_match(text) {
@@ -955,12 +953,12 @@ fn key_block(lines: &[&str], i: usize) -> Option<Hit> {
             let p =
                 if is_putty { t.strip_prefix("Private-Lines:").map(|_| "").unwrap_or(t).to_string() } else { b64(t) };
             if is_putty && t.starts_with("Private-Lines:") {
-                if let Some(next) = lines.get(j + 1) {
-                    if body_ok(next.trim()) {
-                        found = true;
-                        end = j + 1;
-                        break;
-                    }
+                if let Some(next) = lines.get(j + 1)
+                    && body_ok(next.trim())
+                {
+                    found = true;
+                    end = j + 1;
+                    break;
                 }
                 continue;
             }
@@ -1229,10 +1227,10 @@ fn scan_line(line: &str, i: usize) -> Option<Hit> {
         for c in jwt_b64_re().captures_iter(line) {
             let m = c.get(1).expect("group 1");
             let Some(decoded) = b64_decode(m.as_str()).and_then(|b| String::from_utf8(b).ok()) else { continue };
-            if let Some(inner) = jwt_re().captures(&decoded).and_then(|c| c.get(1)) {
-                if let Some(h) = jwt_hit(inner.as_str(), i, m.range(), "jwt-base64") {
-                    return Some(h);
-                }
+            if let Some(inner) = jwt_re().captures(&decoded).and_then(|c| c.get(1))
+                && let Some(h) = jwt_hit(inner.as_str(), i, m.range(), "jwt-base64")
+            {
+                return Some(h);
             }
         }
     }
@@ -1265,23 +1263,23 @@ fn scan_line(line: &str, i: usize) -> Option<Hit> {
         }
     }
     // curl -u user:password
-    if lower.contains("-u") || lower.contains("--user") {
-        if let Some(c) = curl_user_re().captures(line) {
-            let pw = c.get(2).expect("password");
-            let p = pw.as_str();
-            if !is_placeholder(p) && !is_plain_word(p) && p.len() >= 3 && !p.starts_with('$') {
-                return Some(Hit {
-                    line: i,
-                    rule: "curl-user",
-                    family: Family::HttpCredential,
-                    level: Level::High,
-                    what: "password passed to curl -u".into(),
-                    redacted: redact_value(p),
-                    note: Some("Use curl's --netrc-file or read the password from a file or variable."),
-                    spans: vec![(i, pw.range())],
-                    block: None,
-                });
-            }
+    if (lower.contains("-u") || lower.contains("--user"))
+        && let Some(c) = curl_user_re().captures(line)
+    {
+        let pw = c.get(2).expect("password");
+        let p = pw.as_str();
+        if !is_placeholder(p) && !is_plain_word(p) && p.len() >= 3 && !p.starts_with('$') {
+            return Some(Hit {
+                line: i,
+                rule: "curl-user",
+                family: Family::HttpCredential,
+                level: Level::High,
+                what: "password passed to curl -u".into(),
+                redacted: redact_value(p),
+                note: Some("Use curl's --netrc-file or read the password from a file or variable."),
+                spans: vec![(i, pw.range())],
+                block: None,
+            });
         }
     }
     // Authorization headers and API-key headers.
@@ -1336,15 +1334,15 @@ fn scan_line(line: &str, i: usize) -> Option<Hit> {
         }
     }
     // mysql -pPASSWORD, docker login -p PASSWORD
-    if lower.contains("-p") {
-        if let Some(c) = cli_password_re().captures(line) {
-            let m = c.get(1).or(c.get(2)).expect("value");
-            if !is_placeholder(m.as_str()) && credible_value(m.as_str(), true, true) {
-                let mut h = generic_hit(i, "cli-password", "-p", m.as_str(), m.range());
-                h.family = Family::HttpCredential;
-                h.what = "password on a command line".into();
-                return Some(h);
-            }
+    if lower.contains("-p")
+        && let Some(c) = cli_password_re().captures(line)
+    {
+        let m = c.get(1).or(c.get(2)).expect("value");
+        if !is_placeholder(m.as_str()) && credible_value(m.as_str(), true, true) {
+            let mut h = generic_hit(i, "cli-password", "-p", m.as_str(), m.range());
+            h.family = Family::HttpCredential;
+            h.what = "password on a command line".into();
+            return Some(h);
         }
     }
     // curl -H / --header with a credential-like header name.
