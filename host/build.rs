@@ -18,7 +18,7 @@ fn main() {
     let out = PathBuf::from(env::var("OUT_DIR").unwrap());
     let guests = root.join("personas-wasm");
 
-    for dir in ["personas-wasm", "sdk", "wit", "personas"] {
+    for dir in ["personas-wasm", "sdk", "secret-rules", "wit", "personas"] {
         rerun_tree(&root.join(dir));
     }
     println!("cargo:rerun-if-env-changed=AGENT_OS_GUEST_TARGET_DIR");

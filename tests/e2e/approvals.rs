@@ -275,7 +275,7 @@ async fn a_declined_or_cancelled_form_writes_nothing() -> Result<()> {
     let e = s
         .err(
             "review_standard_proposal",
-            json!({ "id": id, "decision": "approve", "edited_content": format!("{CONTENT}\naws = AKIAIOSFODNN7EXAMPLE\n") }),
+            json!({ "id": id, "decision": "approve", "edited_content": format!("{CONTENT}\naws = AKIAQ3EGX7LMZR2UBK4T\n") }),
         )
         .await?;
     assert!(e.contains("AWS access key id"), "{e}");

@@ -211,11 +211,11 @@ async fn refusals_and_rejections_leave_nothing_on_disk() -> Result<()> {
 
     // A secret on line 7: refused at proposal time, naming the line; nothing stored.
     let mut lines: Vec<&str> = CONTENT.lines().collect();
-    lines.insert(6, "export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE");
+    lines.insert(6, "export AWS_ACCESS_KEY_ID=AKIAQ3EGX7LMZR2UBK4T");
     let with_secret = lines.join("\n");
     let e = s.err("propose_standard", json!({ "domain": "payments", "topic": "keys", "content": with_secret })).await?;
     assert!(e.contains("line 7") && e.contains("AWS access key id"), "{e}");
-    assert!(!e.contains("IOSFODNN7EXAMPLE"), "the secret is not echoed: {e}");
+    assert!(!e.contains("Q3EGX7LMZR2UBK4T"), "the secret is not echoed: {e}");
 
     // Names that would leave the standards folder.
     for (domain, topic) in [
@@ -372,7 +372,7 @@ async fn persona_proposals_and_revision_as_a_new_job() -> Result<()> {
     assert!(v["revision_job_id"].is_null() && v["message"].as_str().unwrap().contains("propose_standard again"), "{v}");
 
     // The host checks what a persona proposes: a secret, another domain, no capability.
-    let job = s.invoke("proposer", json!({ "task": "topic=keys example=key = AKIAIOSFODNN7EXAMPLE" })).await?;
+    let job = s.invoke("proposer", json!({ "task": "topic=keys example=key = AKIAQ3EGX7LMZR2UBK4T" })).await?;
     let done = s.wait(&job, limit).await?;
     assert_eq!(done["status"], "failed", "{done}");
     assert!(done["error"].as_str().unwrap().contains("line 10: an AWS access key id"), "{done}");

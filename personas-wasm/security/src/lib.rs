@@ -6,7 +6,7 @@
 mod risky;
 mod secrets;
 
-use agent_os_persona_sdk::context::{self, Origin};
+use agent_os_persona_sdk::context;
 use agent_os_persona_sdk::flow::{self, Analysis, Plan};
 use agent_os_persona_sdk::{Info, Persona, Request, export_persona, host};
 
@@ -26,17 +26,18 @@ impl Persona for Security {
             &plan,
             |ctx| {
                 let material = context::material(ctx, |path| host::read_file(path).ok());
-                // The context itself is scanned whole, prose included, with
-                // its own line numbers; files read from the project are
-                // scanned each with theirs.
-                let mut findings = secrets::scan(ctx);
-                for f in material.files.iter().filter(|f| f.origin == Origin::Read) {
-                    findings.extend(secrets::scan(&f.text).into_iter().map(|mut found| {
-                        found.line = found.line.map(|l| f.line_number(l - 1));
-                        found.title = format!("{} in `{}`", found.title, f.name());
-                        found
-                    }));
+                // Each file is scanned with its own line numbers and named in
+                // the finding; what the context holds outside those files
+                // (prose, an unlabelled paste) is scanned with the context's.
+                let mut findings = Vec::new();
+                for f in &material.files {
+                    findings.extend(secrets::scan_file(f));
                 }
+                let covered: Vec<&str> = material.files.iter().map(|f| f.text.as_str()).collect();
+                findings.extend(secrets::scan(ctx).into_iter().filter(|found| {
+                    let line = found.line.and_then(|l| ctx.lines().nth(l - 1)).unwrap_or("").trim();
+                    !line.is_empty() && !covered.iter().any(|t| t.contains(line))
+                }));
                 findings.extend(risky::scan(&material.files));
                 Analysis::of(material, findings)
             },

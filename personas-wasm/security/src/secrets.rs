@@ -1,163 +1,56 @@
-//! A line-by-line scan for credentials written into code or config.
-
-use std::sync::OnceLock;
+//! Hard-coded secrets, found with the rule set the host also uses
+//! (`agent-os-secret-rules`): provider formats, private keys with bodies,
+//! JWTs, credentials in URLs, curl and headers, Kubernetes Secret data and
+//! literal values assigned to credential-like names.
 
 use agent_os_persona_sdk::brief::{Finding, Severity};
-use regex::Regex;
-
-struct Rule {
-    name: &'static str,
-    severity: Severity,
-    pattern: &'static str,
-    /// Capture group holding the secret value, for redaction and placeholder checks.
-    value_group: usize,
-}
-
-const RULES: &[Rule] = &[
-    Rule {
-        name: "Private key block",
-        severity: Severity::Critical,
-        pattern: r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----()",
-        value_group: 0,
-    },
-    Rule {
-        name: "AWS secret access key",
-        severity: Severity::Critical,
-        pattern: r#"(?i)aws[a-z0-9_.-]{0,20}(?:secret|sk)[a-z0-9_.-]{0,20}["']?\s*[:=]+\s*["']?([A-Za-z0-9/+=]{40})\b"#,
-        value_group: 1,
-    },
-    Rule {
-        name: "AWS access key id",
-        severity: Severity::High,
-        pattern: r"\b((?:AKIA|ASIA)[0-9A-Z]{16})\b",
-        value_group: 1,
-    },
-    Rule {
-        name: "GitHub token",
-        severity: Severity::Critical,
-        pattern: r"\b(gh[pousr]_[A-Za-z0-9]{36,})\b",
-        value_group: 1,
-    },
-    Rule {
-        name: "Slack token",
-        severity: Severity::High,
-        pattern: r"\b(xox[abprs]-[A-Za-z0-9-]{10,})",
-        value_group: 1,
-    },
-    Rule { name: "Google API key", severity: Severity::High, pattern: r"\b(AIza[0-9A-Za-z_-]{35})\b", value_group: 1 },
-    Rule {
-        name: "Password in a URL",
-        severity: Severity::High,
-        pattern: r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]+:([^@\s/]+)@[^\s]+",
-        value_group: 1,
-    },
-    Rule {
-        name: "Secret assigned to a secret-looking name",
-        severity: Severity::High,
-        pattern: r#"(?i)\b[a-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|auth[_-]?key|credential)[a-z0-9_.-]*["']?\s*(?::|=|:=|=>)\s*["']([^"'\s]{6,})["']"#,
-        value_group: 1,
-    },
-];
-
-fn compiled() -> &'static [(Regex, &'static Rule)] {
-    static CELL: OnceLock<Vec<(Regex, &'static Rule)>> = OnceLock::new();
-    CELL.get_or_init(|| RULES.iter().map(|r| (Regex::new(r.pattern).expect("secret rules are valid"), r)).collect())
-}
-
-/// Values that are clearly not real secrets: references and placeholders.
-fn is_placeholder(value: &str) -> bool {
-    let v = value.trim();
-    let lower = v.to_ascii_lowercase();
-    v.starts_with('$')
-        || v.starts_with("{{")
-        || v.starts_with("${")
-        || v.starts_with('<')
-        || v.starts_with('%')
-        || lower.chars().all(|c| c == 'x' || c == '*' || c == '.')
-        || ["changeme", "placeholder", "your-", "your_", "redacted", "dummy"].iter().any(|p| lower.contains(p))
-}
-
-fn redact(value: &str) -> String {
-    let shown: String = value.chars().take(4).collect();
-    if value.chars().count() <= 4 { "****".into() } else { format!("{shown}…") }
-}
+use agent_os_persona_sdk::context::SourceFile;
+use agent_os_secret_rules::{self as rules, Level};
 
 /// What replaces a secret in text sent to a language model.
 pub const REDACTED: &str = "[secret removed by agent-os]";
 
-/// `text` with every secret value `scan` would report replaced by
-/// [`REDACTED`], and private key blocks dropped, so the material can go to a
-/// language model.
+/// `text` with every secret `scan` would report replaced by [`REDACTED`],
+/// and private key blocks dropped, so the material can go to a language model.
 pub fn redact_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut in_key = false;
-    for line in text.split_inclusive('\n') {
-        let (body, end) = match line.strip_suffix('\n') {
-            Some(b) => (b, "\n"),
-            None => (line, ""),
-        };
-        if in_key {
-            if body.contains("-----END") {
-                in_key = false;
-            }
-            continue;
-        }
-        if compiled()[0].0.is_match(body) {
-            in_key = !body.contains("-----END");
-            out.push_str(REDACTED);
-            out.push_str(end);
-            continue;
-        }
-        let mut clean = body.to_string();
-        for (re, rule) in compiled().iter().filter(|(_, r)| r.value_group != 0) {
-            let mut spans: Vec<std::ops::Range<usize>> = re
-                .captures_iter(&clean)
-                .filter_map(|c| c.get(rule.value_group))
-                .filter(|m| !is_placeholder(m.as_str()))
-                .map(|m| m.range())
-                .collect();
-            spans.reverse();
-            for r in spans {
-                clean.replace_range(r, REDACTED);
-            }
-        }
-        out.push_str(&clean);
-        out.push_str(end);
-    }
-    out
+    rules::redact(text, REDACTED)
 }
 
-/// Every hard-coded secret in `text`, one finding per line (the most severe rule wins).
-pub fn scan(text: &str) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    for (idx, line) in text.lines().enumerate() {
-        for (re, rule) in compiled() {
-            let Some(caps) = re.captures(line) else { continue };
-            let value = caps.get(rule.value_group).map(|m| m.as_str()).unwrap_or("");
-            if rule.value_group != 0 && is_placeholder(value) {
-                continue;
-            }
-            let detail = if rule.value_group == 0 {
-                "Remove it from the source, rotate it, and load it from a secret store or an environment variable."
-                    .to_string()
-            } else {
-                format!(
-                    "Value `{}` is committed in clear text; rotate it and read it from the environment or a secret manager instead.",
-                    redact(value)
-                )
-            };
-            findings.push(
-                Finding::new(rule.severity, format!("Hard-coded secret: {}", rule.name), detail).at_line(idx + 1),
-            );
-            break;
-        }
+fn severity(level: Level) -> Severity {
+    match level {
+        Level::Critical => Severity::Critical,
+        Level::High => Severity::High,
+        Level::Medium => Severity::Medium,
     }
-    findings
+}
+
+/// Every hard-coded secret in `text`, one finding per line, numbered 1, 2, 3…
+pub fn scan(text: &str) -> Vec<Finding> {
+    rules::scan(text).into_iter().map(|h| finding(&h, h.line + 1, None)).collect()
+}
+
+/// Every hard-coded secret in `file`, numbered as in the file and naming it.
+pub fn scan_file(file: &SourceFile) -> Vec<Finding> {
+    rules::scan(&file.text).into_iter().map(|h| finding(&h, file.line_number(h.line), file.path.as_deref())).collect()
+}
+
+fn finding(h: &rules::Hit, line: usize, path: Option<&str>) -> Finding {
+    let title = match path {
+        Some(p) => format!("Hard-coded secret: {} in `{p}`", h.what),
+        None => format!("Hard-coded secret: {}", h.what),
+    };
+    let mut detail = format!("Value `{}` is committed in clear text. {}", h.redacted, rules::FIX);
+    if let Some(note) = h.note {
+        detail.push(' ');
+        detail.push_str(note);
+    }
+    Finding::new(severity(h.level), title, detail).at_line(line)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use agent_os_persona_sdk::testing;
 
     #[test]
     fn finds_aws_secret_on_its_line() {
@@ -165,14 +58,29 @@ mod tests {
         let f = scan(text);
         assert_eq!(f.len(), 1, "{f:?}");
         assert_eq!(f[0].line, Some(3));
-        assert!(f[0].title.contains("AWS secret access key"));
+        assert!(f[0].title.contains("AWS secret access key"), "{}", f[0].title);
+    }
+
+    #[test]
+    fn a_file_keeps_its_own_numbering_and_name() {
+        let file = SourceFile::new(
+            Some("deploy/.env".into()),
+            "A=1\nSTRIPE_KEY=sk_live_4eC39HqLyjWDarjtT1zdp7dc\n",
+            agent_os_persona_sdk::context::Origin::Context,
+        )
+        .with_line_numbers(vec![40, 41]);
+        let f = scan_file(&file);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].line, Some(41));
+        assert!(f[0].title.ends_with("in `deploy/.env`"), "{}", f[0].title);
+        assert!(f[0].detail.contains("rotate"), "the fix is named: {}", f[0].detail);
     }
 
     #[test]
     fn redaction_removes_every_reported_secret_and_keeps_the_rest() {
         let text = "import boto3\naws_secret_access_key = \"q8Lr0Xf3Tn2EMI/K7MDENG/bPxRfiCYzW1x9Ab4z\"\n\
                     DB=postgres://admin:hunter22@db.internal:5432/app\n\
-                    -----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7\n-----END RSA PRIVATE KEY-----\n\
+                    -----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7x4Jk9qPz2Lm8Vn3Rt6Yw1Hb5\n-----END RSA PRIVATE KEY-----\n\
                     password = \"${DB_PASSWORD}\"\nlet x = 1;";
         let clean = redact_text(text);
         for secret in ["q8Lr0Xf3Tn2EMI", "hunter22", "MIIEowIBAAKCAQEA7", "END RSA"] {
@@ -193,9 +101,10 @@ mod tests {
     }
 
     #[test]
-    fn finds_private_keys_tokens_and_url_passwords() {
-        let text = "-----BEGIN RSA PRIVATE KEY-----\nDB=postgres://admin:hunter22@db.internal:5432/app\nconst token = \"ghp_abcdefghijklmnopqrstuvwxyz0123456789\"\nclient_secret: 'S3cr3tValue!'";
-        let lines: Vec<_> = scan(text).iter().map(|f| f.line.unwrap()).collect();
-        assert_eq!(lines, [1, 2, 3, 4]);
+    fn survives_awkward_input() {
+        for f in testing::awkward_files() {
+            let _ = scan_file(&f);
+            let _ = redact_text(&f.text);
+        }
     }
 }
