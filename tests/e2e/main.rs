@@ -23,4 +23,5 @@ mod proposals;
 mod sandbox;
 mod search;
 mod skeleton;
+mod slash_prompts;
 mod trust;

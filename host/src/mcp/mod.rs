@@ -3,13 +3,15 @@
 //! `isError: true` and a sentence saying what to do.
 
 pub mod http;
+mod prompts;
 mod quoted;
 mod standards_tools;
 mod tools;
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, ListToolsResult,
-    PaginatedRequestParams, ProgressNotificationParam, ServerCapabilities, ServerConfig,
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, GetPromptRequestParams, GetPromptResponse,
+    Implementation, ListPromptsResult, ListToolsResult, PaginatedRequestParams, ProgressNotificationParam,
+    ServerCapabilities, ServerConfig,
 };
 use rmcp::service::{NotificationContext, RequestContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler, ServiceExt};
@@ -130,7 +132,12 @@ impl PersonaServer {
 
 impl ServerHandler for PersonaServer {
     fn get_info(&self) -> ServerConfig {
-        let caps = ServerCapabilities::builder().enable_tools().enable_tool_list_changed().build();
+        let caps = ServerCapabilities::builder()
+            .enable_prompts()
+            .enable_prompts_list_changed()
+            .enable_tools()
+            .enable_tool_list_changed()
+            .build();
         ServerConfig::new(caps)
             .with_server_info(
                 Implementation::new("agent-os", env!("CARGO_PKG_VERSION")).with_title("Agent OS Personas"),
@@ -140,7 +147,24 @@ impl ServerHandler for PersonaServer {
 
     async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
         // Installed personas come and go while the server runs; tell this client.
-        crate::personas::watch::forward_to_peer(self.app.persona_events.subscribe(), context.peer);
+        crate::personas::watch::forward_to_peer(self.app.persona_events.subscribe(), context.peer.clone());
+        prompts::forward_to_peer(self.app.persona_events.subscribe(), context.peer);
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, McpError> {
+        Ok(ListPromptsResult::with_all_items(prompts::list(&self.app.registry())))
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, McpError> {
+        prompts::get(&self.app.registry(), &request.name, request.arguments).map(Into::into)
     }
 
     async fn list_tools(
