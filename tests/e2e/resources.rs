@@ -130,7 +130,8 @@ async fn standards_reviews_and_proposals_are_resources_and_search_links_to_them(
     let templates: Vec<String> = c.list_all_resource_templates().await?.into_iter().map(|t| t.uri_template).collect();
     assert_eq!(templates, ["agent-os://standards/{path}", "agent-os://jobs/{id}", "agent-os://proposals/{id}"]);
 
-    // A finished review.
+    // A finished review, announced as a change to the list.
+    while heard.try_recv().is_ok() {}
     let r =
         call(&c, "invoke_security", json!({ "task": "review the login handler", "context": "fn login() {}" })).await?;
     let job = r.structured_content.as_ref().unwrap()["job_id"].as_str().context("job_id")?.to_string();
@@ -144,6 +145,7 @@ async fn standards_reviews_and_proposals_are_resources_and_search_links_to_them(
             _ => bail!("job did not complete: {v}"),
         }
     }
+    hear(&mut heard, &["list_changed"], Duration::from_secs(10)).await?;
     let job_uri = format!("agent-os://jobs/{job}");
     let listed: Vec<String> = c.list_all_resources().await?.into_iter().map(|r| r.uri).collect();
     assert!(listed.contains(&job_uri), "{listed:?}");

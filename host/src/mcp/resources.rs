@@ -393,10 +393,13 @@ const PEER_CHECK: Duration = Duration::from_secs(2);
 
 /// After every change the standards watcher brought into the index, tells
 /// one MCP peer the resource list changed, and sends resources/updated for
-/// each subscribed standard whose text changed; until the peer goes away.
+/// each subscribed standard whose text changed; after every review this
+/// process completes, tells it the list changed; until the peer goes away.
 pub fn forward_to_peer(app: &App, subs: Subscriptions, peer: Peer<RoleServer>) {
     let mut rx = app.index.changes();
     rx.mark_unchanged();
+    let mut completed = app.jobs.completions();
+    completed.mark_unchanged();
     let project = app.project.clone();
     tokio::spawn(async move {
         let mut check = tokio::time::interval(PEER_CHECK);
@@ -416,6 +419,15 @@ pub fn forward_to_peer(app: &App, subs: Subscriptions, peer: Peer<RoleServer>) {
                     let updated = tokio::task::spawn_blocking(move || s.changed(&sources)).await.unwrap_or_default();
                     for uri in updated {
                         let _ = peer.notify_resource_updated(rmcp::model::ResourceUpdatedNotificationParam::new(uri)).await;
+                    }
+                }
+                done = completed.changed() => {
+                    if done.is_err() {
+                        break;
+                    }
+                    if let Err(e) = peer.notify_resource_list_changed().await {
+                        tracing::debug!("client gone, no more resource notifications: {e}");
+                        break;
                     }
                 }
                 _ = check.tick() => {
