@@ -107,3 +107,58 @@ async fn each_persona_is_a_prompt_and_an_installed_one_appears_live() -> Result<
     let _ = client.cancel().await;
     Ok(())
 }
+
+/// The same prompts and resources over streamable HTTP, spoken byte by byte.
+#[tokio::test]
+async fn prompts_and_resources_over_http() -> Result<()> {
+    use crate::http::{exchange, free_port, header, rpc_reply, wait_listening};
+    use serde_json::json;
+
+    let dir = project();
+    std::fs::create_dir_all(dir.path().join(".agent-os/standards/api"))?;
+    std::fs::write(dir.path().join(".agent-os/standards/api/paging.md"), "# Paging\n\nCursor paging only.\n")?;
+    let port = free_port();
+    let mut child = spawn_server(dir.path(), &["--http", &format!("127.0.0.1:{port}")], &[])?;
+    wait_listening(port, &mut child).await?;
+    let init = json!({
+        "jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "e2e", "version": "0"}}
+    });
+    let (status, head, body) = exchange(port, &[], &init).await?;
+    assert_eq!(status, 200, "{head}\n{body}");
+    let caps = &rpc_reply(&body).context("initialize reply")?["result"]["capabilities"];
+    assert_eq!(caps["prompts"]["listChanged"], true, "{caps}");
+    assert_eq!(caps["resources"]["listChanged"], true, "{caps}");
+    let session = header(&head, "mcp-session-id").context("session id")?.to_string();
+    let h = [("Mcp-Session-Id", session.as_str()), ("MCP-Protocol-Version", "2025-06-18")];
+    exchange(port, &h, &json!({"jsonrpc": "2.0", "method": "notifications/initialized"})).await?;
+
+    let ask = |id: u32, method: &str, params: serde_json::Value| json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+    let (_, _, body) = exchange(port, &h, &ask(2, "prompts/list", json!({}))).await?;
+    let list = rpc_reply(&body).context("prompts/list")?;
+    let names: Vec<&str> =
+        list["result"]["prompts"].as_array().context("prompts")?.iter().filter_map(|p| p["name"].as_str()).collect();
+    assert!(names.contains(&"security") && names.contains(&"sre"), "{list}");
+    let (_, _, body) = exchange(
+        port,
+        &h,
+        &ask(3, "prompts/get", json!({"name": "security", "arguments": {"task": "review the login handler"}})),
+    )
+    .await?;
+    let got = rpc_reply(&body).context("prompts/get")?;
+    let text = got["result"]["messages"][0]["content"]["text"].as_str().context("prompt text")?;
+    assert!(text.contains("`invoke_security`") && text.contains("`check_persona_job`"), "{got}");
+
+    let uri = "agent-os://standards/.agent-os/standards/api/paging.md";
+    let (_, _, body) = exchange(port, &h, &ask(4, "resources/list", json!({}))).await?;
+    let list = rpc_reply(&body).context("resources/list")?;
+    let uris: Vec<&str> =
+        list["result"]["resources"].as_array().context("resources")?.iter().filter_map(|r| r["uri"].as_str()).collect();
+    assert!(uris.contains(&uri), "{list}");
+    let (_, _, body) = exchange(port, &h, &ask(5, "resources/read", json!({"uri": uri}))).await?;
+    let read = rpc_reply(&body).context("resources/read")?;
+    let contents = &read["result"]["contents"][0];
+    assert_eq!(contents["mimeType"], "text/markdown", "{read}");
+    assert!(contents["text"].as_str().is_some_and(|t| t.contains("Cursor paging only.")), "{read}");
+    Ok(())
+}
