@@ -155,7 +155,7 @@ impl ServerHandler for PersonaServer {
     async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
         // Installed personas come and go while the server runs; tell this client.
         crate::personas::watch::forward_to_peer(self.app.persona_events.subscribe(), context.peer.clone());
-        prompts::forward_to_peer(self.app.persona_events.subscribe(), context.peer.clone());
+        // And, from one more task, the prompts and resources.
         resources::forward_to_peer(&self.app, self.subscriptions.clone(), context.peer);
     }
 

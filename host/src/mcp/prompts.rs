@@ -6,10 +6,8 @@
 //! core personas and each installed, trusted one (an untrusted project
 //! persona has no tool, so it has no prompt either).
 
-use std::time::Duration;
-
+use rmcp::ErrorData as McpError;
 use rmcp::model::{GetPromptResult, JsonObject, Prompt, PromptArgument, PromptMessage, Role};
-use rmcp::{ErrorData as McpError, Peer, RoleServer};
 
 use super::tools::{MAX_CONTEXT_BYTES, MAX_TASK_CHARS};
 use crate::personas::{PersonaDef, Registry};
@@ -131,38 +129,6 @@ fn instructions(id: &str, title: &str, task: &str, context: Option<&str>) -> Str
         out.push_str(&fenced("context", c));
     }
     out
-}
-
-/// How often a forwarding task looks whether its session has ended.
-const PEER_CHECK: Duration = Duration::from_secs(2);
-
-/// Sends `notifications/prompts/list_changed` to one MCP peer after every
-/// change to the persona set (the same events that drive tools/list_changed),
-/// until the peer goes away.
-pub fn forward_to_peer(mut rx: tokio::sync::watch::Receiver<u64>, peer: Peer<RoleServer>) {
-    rx.mark_unchanged();
-    tokio::spawn(async move {
-        let mut check = tokio::time::interval(PEER_CHECK);
-        check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                changed = rx.changed() => {
-                    if changed.is_err() {
-                        break;
-                    }
-                    if let Err(e) = peer.notify_prompt_list_changed().await {
-                        tracing::debug!("client gone, no more prompt list notifications: {e}");
-                        break;
-                    }
-                }
-                _ = check.tick() => {
-                    if peer.is_transport_closed() {
-                        break;
-                    }
-                }
-            }
-        }
-    });
 }
 
 #[cfg(test)]

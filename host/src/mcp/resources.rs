@@ -388,53 +388,63 @@ impl Subscriptions {
     }
 }
 
-/// How often a forwarding task looks whether its session has ended.
+/// How often the forwarding task looks whether its session has ended.
 const PEER_CHECK: Duration = Duration::from_secs(2);
 
-/// After every change the standards watcher brought into the index, tells
-/// one MCP peer the resource list changed, and sends resources/updated for
-/// each subscribed standard whose text changed; after every review this
-/// process completes, tells it the list changed; until the peer goes away.
+/// One task per MCP session that tells the client what changed, until the
+/// session ends: the persona set (notifications/prompts/list_changed; the
+/// tools' list_changed has its own forwarder in `personas::watch`), the
+/// standards the watcher brought into the index (resources/list_changed, and
+/// resources/updated for each subscribed standard whose text changed), and
+/// each review this process completes (resources/list_changed). Changes are
+/// rare, so the session's end is noticed by looking every [`PEER_CHECK`].
 pub fn forward_to_peer(app: &App, subs: Subscriptions, peer: Peer<RoleServer>) {
-    let mut rx = app.index.changes();
-    rx.mark_unchanged();
+    let mut personas = app.persona_events.subscribe();
+    let mut standards = app.index.changes();
     let mut completed = app.jobs.completions();
+    personas.mark_unchanged();
+    standards.mark_unchanged();
     completed.mark_unchanged();
     let project = app.project.clone();
     tokio::spawn(async move {
         let mut check = tokio::time::interval(PEER_CHECK);
         check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            tokio::select! {
-                changed = rx.changed() => {
+            let sent = tokio::select! {
+                changed = personas.changed() => match changed {
+                    Ok(()) => peer.notify_prompt_list_changed().await,
+                    Err(_) => break,
+                },
+                changed = standards.changed() => {
                     if changed.is_err() {
                         break;
                     }
-                    if let Err(e) = peer.notify_resource_list_changed().await {
-                        tracing::debug!("client gone, no more resource notifications: {e}");
-                        break;
-                    }
+                    let mut sent = peer.notify_resource_list_changed().await;
                     let sources = IndexCell::sources(&project);
                     let s = subs.clone();
                     let updated = tokio::task::spawn_blocking(move || s.changed(&sources)).await.unwrap_or_default();
                     for uri in updated {
-                        let _ = peer.notify_resource_updated(rmcp::model::ResourceUpdatedNotificationParam::new(uri)).await;
+                        if sent.is_err() {
+                            break;
+                        }
+                        sent = peer.notify_resource_updated(rmcp::model::ResourceUpdatedNotificationParam::new(uri)).await;
                     }
+                    sent
                 }
-                done = completed.changed() => {
-                    if done.is_err() {
-                        break;
-                    }
-                    if let Err(e) = peer.notify_resource_list_changed().await {
-                        tracing::debug!("client gone, no more resource notifications: {e}");
-                        break;
-                    }
-                }
+                changed = completed.changed() => match changed {
+                    Ok(()) => peer.notify_resource_list_changed().await,
+                    Err(_) => break,
+                },
                 _ = check.tick() => {
                     if peer.is_transport_closed() {
                         break;
                     }
+                    Ok(())
                 }
+            };
+            if let Err(e) = sent {
+                tracing::debug!("client gone, no more prompt and resource notifications: {e}");
+                break;
             }
         }
     });
