@@ -153,7 +153,8 @@ async fn standards_reviews_and_proposals_are_resources_and_search_links_to_them(
     assert!(review.contains(&job) && review.contains("review the login handler"), "{review}");
     assert!(review.contains("## Review") && review.contains("````review\n"), "{review}");
 
-    // A proposal.
+    // A proposal, announced as a change to the list.
+    while heard.try_recv().is_ok() {}
     let r = call(
         &c,
         "propose_standard",
@@ -161,6 +162,7 @@ async fn standards_reviews_and_proposals_are_resources_and_search_links_to_them(
     )
     .await?;
     let id = r.structured_content.as_ref().unwrap()["proposal_id"].as_str().context("proposal_id")?.to_string();
+    hear(&mut heard, &["list_changed"], Duration::from_secs(10)).await?;
     let p_uri = format!("agent-os://proposals/{id}");
     let listed: Vec<String> = c.list_all_resources().await?.into_iter().map(|r| r.uri).collect();
     assert!(listed.contains(&p_uri), "{listed:?}");

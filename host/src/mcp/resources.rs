@@ -396,12 +396,15 @@ const PEER_CHECK: Duration = Duration::from_secs(2);
 /// tools' list_changed has its own forwarder in `personas::watch`), the
 /// standards the watcher brought into the index (resources/list_changed, and
 /// resources/updated for each subscribed standard whose text changed), and
-/// each review this process completes (resources/list_changed). Changes are
+/// each review this process completes or proposal it stores or reviews
+/// (resources/list_changed). Changes are
 /// rare, so the session's end is noticed by looking every [`PEER_CHECK`].
 pub fn forward_to_peer(app: &App, subs: Subscriptions, peer: Peer<RoleServer>) {
     let mut personas = app.persona_events.subscribe();
     let mut standards = app.index.changes();
     let mut completed = app.jobs.completions();
+    let mut proposals = app.standards.changes();
+    proposals.mark_unchanged();
     personas.mark_unchanged();
     standards.mark_unchanged();
     completed.mark_unchanged();
@@ -432,6 +435,10 @@ pub fn forward_to_peer(app: &App, subs: Subscriptions, peer: Peer<RoleServer>) {
                     sent
                 }
                 changed = completed.changed() => match changed {
+                    Ok(()) => peer.notify_resource_list_changed().await,
+                    Err(_) => break,
+                },
+                changed = proposals.changed() => match changed {
                     Ok(()) => peer.notify_resource_list_changed().await,
                     Err(_) => break,
                 },
