@@ -3,6 +3,7 @@
 //! `isError: true` and a sentence saying what to do.
 
 pub mod http;
+mod notify;
 mod prompts;
 mod quoted;
 mod resources;
@@ -153,10 +154,9 @@ impl ServerHandler for PersonaServer {
     }
 
     async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
-        // Installed personas come and go while the server runs; tell this client.
-        crate::personas::watch::forward_to_peer(self.app.persona_events.subscribe(), context.peer.clone());
-        // And, from one more task, the prompts and resources.
-        resources::forward_to_peer(&self.app, self.subscriptions.clone(), context.peer);
+        // Installed personas, standards, reviews and proposals come and go
+        // while the server runs; tell this client (tools, prompts, resources).
+        notify::forward_to_peer(&self.app, self.subscriptions.clone(), context.peer);
     }
 
     async fn list_resources(

@@ -13,10 +13,9 @@
 use std::collections::HashMap;
 use std::path::{Component, Path};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
+use rmcp::ErrorData as McpError;
 use rmcp::model::{ContentBlock, Resource, ResourceContents, ResourceTemplate};
-use rmcp::{ErrorData as McpError, Peer, RoleServer};
 use serde_json::Value;
 
 use crate::app::{App, IndexCell};
@@ -371,7 +370,7 @@ impl Subscriptions {
     }
 
     /// The subscribed standards whose content changed since last told.
-    fn changed(&self, sources: &[Source]) -> Vec<String> {
+    pub(super) fn changed(&self, sources: &[Source]) -> Vec<String> {
         let mut subs = self.0.lock().unwrap_or_else(|p| p.into_inner());
         let mut out = Vec::new();
         for (uri, last) in subs.iter_mut() {
@@ -386,75 +385,6 @@ impl Subscriptions {
         }
         out
     }
-}
-
-/// How often the forwarding task looks whether its session has ended.
-const PEER_CHECK: Duration = Duration::from_secs(2);
-
-/// One task per MCP session that tells the client what changed, until the
-/// session ends: the persona set (notifications/prompts/list_changed; the
-/// tools' list_changed has its own forwarder in `personas::watch`), the
-/// standards the watcher brought into the index (resources/list_changed, and
-/// resources/updated for each subscribed standard whose text changed), and
-/// each review this process completes or proposal it stores or reviews
-/// (resources/list_changed). Changes are
-/// rare, so the session's end is noticed by looking every [`PEER_CHECK`].
-pub fn forward_to_peer(app: &App, subs: Subscriptions, peer: Peer<RoleServer>) {
-    let mut personas = app.persona_events.subscribe();
-    let mut standards = app.index.changes();
-    let mut completed = app.jobs.completions();
-    let mut proposals = app.standards.changes();
-    proposals.mark_unchanged();
-    personas.mark_unchanged();
-    standards.mark_unchanged();
-    completed.mark_unchanged();
-    let project = app.project.clone();
-    tokio::spawn(async move {
-        let mut check = tokio::time::interval(PEER_CHECK);
-        check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            let sent = tokio::select! {
-                changed = personas.changed() => match changed {
-                    Ok(()) => peer.notify_prompt_list_changed().await,
-                    Err(_) => break,
-                },
-                changed = standards.changed() => {
-                    if changed.is_err() {
-                        break;
-                    }
-                    let mut sent = peer.notify_resource_list_changed().await;
-                    let sources = IndexCell::sources(&project);
-                    let s = subs.clone();
-                    let updated = tokio::task::spawn_blocking(move || s.changed(&sources)).await.unwrap_or_default();
-                    for uri in updated {
-                        if sent.is_err() {
-                            break;
-                        }
-                        sent = peer.notify_resource_updated(rmcp::model::ResourceUpdatedNotificationParam::new(uri)).await;
-                    }
-                    sent
-                }
-                changed = completed.changed() => match changed {
-                    Ok(()) => peer.notify_resource_list_changed().await,
-                    Err(_) => break,
-                },
-                changed = proposals.changed() => match changed {
-                    Ok(()) => peer.notify_resource_list_changed().await,
-                    Err(_) => break,
-                },
-                _ = check.tick() => {
-                    if peer.is_transport_closed() {
-                        break;
-                    }
-                    Ok(())
-                }
-            };
-            if let Err(e) = sent {
-                tracing::debug!("client gone, no more prompt and resource notifications: {e}");
-                break;
-            }
-        }
-    });
 }
 
 #[cfg(test)]
