@@ -92,11 +92,23 @@ pub struct App {
 pub struct IndexCell {
     project: Project,
     cell: Arc<tokio::sync::OnceCell<Arc<Index>>>,
+    /// Bumped whenever the opened index changes (the standards watcher's
+    /// syncs); MCP sessions subscribe to tell clients the resources changed.
+    changes: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl IndexCell {
     pub fn new(project: Project) -> Self {
-        Self { project, cell: Arc::new(tokio::sync::OnceCell::new()) }
+        Self {
+            project,
+            cell: Arc::new(tokio::sync::OnceCell::new()),
+            changes: Arc::new(tokio::sync::watch::channel(0).0),
+        }
+    }
+
+    /// Follows changes to the indexed standards (before and after the index opens).
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changes.subscribe()
     }
 
     /// The project's standards and the bundled universal ones.
@@ -120,6 +132,8 @@ impl IndexCell {
                     tracing::warn!("standards search runs on full text only: {e}");
                 }
                 let index = Index::open(&self.project.index_dir()?, Self::sources(&self.project), model).await?;
+                let changes = self.changes.clone();
+                index.on_change(Arc::new(move || changes.send_modify(|n| *n += 1)));
                 Ok::<_, SearchError>(Arc::new(index))
             })
             .await

@@ -13,13 +13,13 @@ use crate::support::{BIN, project};
 
 const TOKEN: &str = "e2e-token-0123456789abcdef";
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// One HTTP/1.0 exchange: (status, headers, body). HTTP/1.0 keeps the body
 /// unchunked; the server closes the connection when the answer is done.
-async fn exchange(port: u16, headers: &[(&str, &str)], body: &Value) -> Result<(u16, String, String)> {
+pub(crate) async fn exchange(port: u16, headers: &[(&str, &str)], body: &Value) -> Result<(u16, String, String)> {
     let body = body.to_string();
     let mut req = format!(
         "POST /mcp HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n\
@@ -57,7 +57,7 @@ async fn exchange(port: u16, headers: &[(&str, &str)], body: &Value) -> Result<(
 }
 
 /// The JSON-RPC reply in a JSON or SSE body.
-fn rpc_reply(body: &str) -> Option<Value> {
+pub(crate) fn rpc_reply(body: &str) -> Option<Value> {
     let direct = body.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or(body);
     if let Ok(v) = serde_json::from_str::<Value>(direct.trim()) {
         return Some(v);
@@ -68,14 +68,14 @@ fn rpc_reply(body: &str) -> Option<Value> {
         .find(|v| v.get("id").is_some() && (v.get("result").is_some() || v.get("error").is_some()))
 }
 
-fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+pub(crate) fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
     head.lines().find_map(|l| {
         let (k, v) = l.split_once(':')?;
         k.trim().eq_ignore_ascii_case(name).then(|| v.trim())
     })
 }
 
-async fn wait_listening(port: u16, child: &mut tokio::process::Child) -> Result<()> {
+pub(crate) async fn wait_listening(port: u16, child: &mut tokio::process::Child) -> Result<()> {
     let start = Instant::now();
     while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
         if let Some(status) = child.try_wait()? {

@@ -100,6 +100,9 @@ pub struct Jobs {
     next_cleanup: Arc<std::sync::atomic::AtomicU64>,
     /// Set by [`Jobs::drain`]: workers take no new job.
     stopping: Arc<AtomicBool>,
+    /// Bumped each time a worker of this process stores a completed job
+    /// (MCP sessions tell clients their resource list changed).
+    completed: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 /// Automatic deletion of old finished jobs.
@@ -132,7 +135,13 @@ impl Jobs {
             running: Arc::default(),
             next_cleanup: Arc::default(),
             stopping: Arc::default(),
+            completed: Arc::new(tokio::sync::watch::channel(0).0),
         })
+    }
+
+    /// Follows the jobs this process's workers complete.
+    pub fn completions(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.completed.subscribe()
     }
 
     /// Deletes old finished jobs now and then every `retention.every`.
@@ -359,7 +368,12 @@ impl Jobs {
         let key = id.clone();
         let finished = outcome.clone();
         match blocking(move || store.finish(&key, &finished, Some(Owner::current()))).await {
-            Ok(true) => tracing::info!(job = %id, "job finished: {}", outcome_name(&outcome)),
+            Ok(true) => {
+                tracing::info!(job = %id, "job finished: {}", outcome_name(&outcome));
+                if matches!(outcome, Outcome::Complete { .. }) {
+                    self.completed.send_modify(|n| *n += 1);
+                }
+            }
             Ok(false) => tracing::info!(job = %id, "job was already finished (cancelled)"),
             Err(e) => tracing::error!(job = %id, "could not record the outcome: {e}"),
         }

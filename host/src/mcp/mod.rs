@@ -3,13 +3,18 @@
 //! `isError: true` and a sentence saying what to do.
 
 pub mod http;
+mod notify;
+mod prompts;
 mod quoted;
+mod resources;
 mod standards_tools;
 mod tools;
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, ListToolsResult,
-    PaginatedRequestParams, ProgressNotificationParam, ServerCapabilities, ServerConfig,
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, GetPromptRequestParams, GetPromptResponse,
+    Implementation, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
+    PaginatedRequestParams, ProgressNotificationParam, ReadResourceRequestParams, ReadResourceResponse,
+    ReadResourceResult, ServerCapabilities, ServerConfig, SubscribeRequestParams, UnsubscribeRequestParams,
 };
 use rmcp::service::{NotificationContext, RequestContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler, ServiceExt};
@@ -51,6 +56,8 @@ pub struct PersonaServer {
     /// Whether this session's search_standards / invoke_* results have
     /// already carried the untrusted-content sentence.
     trust_told: std::sync::Arc<[std::sync::atomic::AtomicBool; 2]>,
+    /// The resources this session subscribed to (resources/subscribe).
+    subscriptions: resources::Subscriptions,
 }
 
 /// How long a stdio server whose client has gone waits for running jobs.
@@ -91,7 +98,7 @@ pub async fn shutdown_signal() -> &'static str {
 
 impl PersonaServer {
     pub fn new(app: App) -> Self {
-        Self { app, trust_told: Default::default() }
+        Self { app, trust_told: Default::default(), subscriptions: Default::default() }
     }
 
     /// Adds the untrusted-content sentence to the first search_standards
@@ -130,7 +137,15 @@ impl PersonaServer {
 
 impl ServerHandler for PersonaServer {
     fn get_info(&self) -> ServerConfig {
-        let caps = ServerCapabilities::builder().enable_tools().enable_tool_list_changed().build();
+        let caps = ServerCapabilities::builder()
+            .enable_prompts()
+            .enable_prompts_list_changed()
+            .enable_resources()
+            .enable_resources_list_changed()
+            .enable_resources_subscribe()
+            .enable_tools()
+            .enable_tool_list_changed()
+            .build();
         ServerConfig::new(caps)
             .with_server_info(
                 Implementation::new("agent-os", env!("CARGO_PKG_VERSION")).with_title("Agent OS Personas"),
@@ -139,8 +154,70 @@ impl ServerHandler for PersonaServer {
     }
 
     async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
-        // Installed personas come and go while the server runs; tell this client.
-        crate::personas::watch::forward_to_peer(self.app.persona_events.subscribe(), context.peer);
+        // Installed personas, standards, reviews and proposals come and go
+        // while the server runs; tell this client (tools, prompts, resources).
+        notify::forward_to_peer(&self.app, self.subscriptions.clone(), context.peer);
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, McpError> {
+        Ok(ListResourcesResult::with_all_items(resources::list(&self.app).await?))
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, McpError> {
+        Ok(ListResourceTemplatesResult::with_all_items(resources::templates()))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, McpError> {
+        let contents = resources::read(&self.app, &request.uri).await?;
+        Ok(ReadResourceResult::new(vec![contents]).into())
+    }
+
+    // resources/subscribe is the 2025 protocols' way; rmcp marks it legacy.
+    #[allow(deprecated)]
+    async fn subscribe(
+        &self,
+        request: SubscribeRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        self.subscriptions.add(&self.app, &request.uri).await
+    }
+
+    #[allow(deprecated)]
+    async fn unsubscribe(
+        &self,
+        request: UnsubscribeRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        self.subscriptions.remove(&request.uri);
+        Ok(())
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, McpError> {
+        Ok(ListPromptsResult::with_all_items(prompts::list(&self.app.registry())))
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, McpError> {
+        prompts::get(&self.app.registry(), &request.name, request.arguments).map(Into::into)
     }
 
     async fn list_tools(
@@ -203,7 +280,12 @@ impl ServerHandler for PersonaServer {
                     "search_standards" => quoted::search_text(&value),
                     _ => serde_json::to_string_pretty(&value).unwrap_or_default(),
                 };
-                let mut r = CallToolResult::success(vec![ContentBlock::text(text)]);
+                let mut content = vec![ContentBlock::text(text)];
+                if request.name == "search_standards" {
+                    // Each passage's standard, to read whole with resources/read.
+                    content.extend(resources::search_links(&value));
+                }
+                let mut r = CallToolResult::success(content);
                 r.structured_content = Some(value);
                 r
             }

@@ -3,7 +3,7 @@
 //! each burst of changes reloads the registry (re-checking trust, so a pulled
 //! commit that changes a project persona drops its tool until it is trusted
 //! again), and when the set of personas changed every connected MCP client
-//! is told (`notifications/tools/list_changed`).
+//! is told (`crate::mcp::notify`: tools and prompts list_changed).
 
 use std::path::Path;
 use std::sync::{Arc, RwLock};
@@ -129,37 +129,4 @@ pub fn spawn(w: Watched) -> Result<tokio::task::JoinHandle<()>, notify::Error> {
             reload(&w).await;
         }
     }))
-}
-
-/// How often a forwarding task looks whether its MCP session has ended.
-const PEER_CHECK: Duration = Duration::from_secs(2);
-
-/// Sends `notifications/tools/list_changed` to one MCP peer after every
-/// change, until the peer goes away. The persona set rarely changes, so the
-/// session's end is noticed by looking every [`PEER_CHECK`]: otherwise each
-/// closed HTTP session would leave this task, and the peer it holds, behind.
-pub fn forward_to_peer(mut rx: tokio::sync::watch::Receiver<u64>, peer: rmcp::Peer<rmcp::RoleServer>) {
-    rx.mark_unchanged();
-    tokio::spawn(async move {
-        let mut check = tokio::time::interval(PEER_CHECK);
-        check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                changed = rx.changed() => {
-                    if changed.is_err() {
-                        break;
-                    }
-                    if let Err(e) = peer.notify_tool_list_changed().await {
-                        tracing::debug!("client gone, no more tool list notifications: {e}");
-                        break;
-                    }
-                }
-                _ = check.tick() => {
-                    if peer.is_transport_closed() {
-                        break;
-                    }
-                }
-            }
-        }
-    });
 }

@@ -210,7 +210,12 @@ pub struct Index {
     chunks: AtomicUsize,
     synced_once: AtomicBool,
     progress: Mutex<Option<ProgressFn>>,
+    /// Called after every change to the table (see [`Index::on_change`]).
+    change_hook: std::sync::OnceLock<ChangeFn>,
 }
+
+/// Called after the table changed.
+pub type ChangeFn = Arc<dyn Fn() + Send + Sync>;
 
 /// Called with (chunks embedded, chunks to embed) while indexing.
 pub type ProgressFn = Arc<dyn Fn(usize, usize) + Send + Sync>;
@@ -271,6 +276,7 @@ impl Index {
             chunks: AtomicUsize::new(chunks),
             synced_once: AtomicBool::new(false),
             progress: Mutex::new(None),
+            change_hook: std::sync::OnceLock::new(),
         })
     }
 
@@ -330,6 +336,15 @@ impl Index {
     fn changed(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
         self.cache.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        if let Some(f) = self.change_hook.get() {
+            f();
+        }
+    }
+
+    /// Calls `f` after every later change to the table (a file added,
+    /// edited or removed, a rebuild). Set once; later calls are ignored.
+    pub fn on_change(&self, f: ChangeFn) {
+        let _ = self.change_hook.set(f);
     }
 
     /// Brings the table in line with the sources. A damaged table is

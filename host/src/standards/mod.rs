@@ -244,12 +244,25 @@ pub struct Standards {
     project: Project,
     /// One review at a time, so two approvals cannot race on a file.
     review_lock: tokio::sync::Mutex<()>,
+    /// Bumped when a proposal is stored or reviewed (MCP sessions tell
+    /// clients their resource list changed).
+    changes: tokio::sync::watch::Sender<u64>,
 }
 
 impl Standards {
     pub fn open(project: &Project) -> Result<Self, StandardsError> {
         let store = Store::open(&project.proposals_db()?)?;
-        Ok(Self { store: Arc::new(store), project: project.clone(), review_lock: tokio::sync::Mutex::new(()) })
+        Ok(Self {
+            store: Arc::new(store),
+            project: project.clone(),
+            review_lock: tokio::sync::Mutex::new(()),
+            changes: tokio::sync::watch::channel(0).0,
+        })
+    }
+
+    /// Follows the proposals this process stores or reviews.
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.changes.subscribe()
     }
 
     async fn blocking<T: Send + 'static>(
@@ -327,6 +340,7 @@ impl Standards {
         })
         .await?;
         tracing::info!(id = %proposal.id, domain = %proposal.domain, topic = %proposal.topic, by = proposal.persona.as_deref().unwrap_or("agent"), "standard proposed");
+        self.changes.send_modify(|n| *n += 1);
         Ok(proposal)
     }
 
@@ -361,6 +375,7 @@ impl Standards {
             s.get(&key)?.ok_or(StandardsError::NotFound(key))
         })
         .await
+        .inspect(|_| self.changes.send_modify(|n| *n += 1))
     }
 
     /// Approves a pending proposal in the name of `reviewer`, a person (the
