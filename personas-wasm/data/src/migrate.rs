@@ -57,117 +57,302 @@ macro_rules! rules {
 }
 
 rules![
-    ("drop-table", "destructive", High, "Destructive migration: DROP TABLE",
-     "dropping a table loses its data and breaks every reader still deployed",
-     "stop reading and writing it in one release, back it up, and drop it in a later release"),
-    ("drop-column", "destructive", High, "Destructive migration: DROP COLUMN",
-     "dropping a column loses its data and breaks readers still deployed (ORMs cache the column list)",
-     "remove its usages first (Rails: `ignored_columns`), deploy, then drop it in a later release"),
-    ("drop-database", "destructive", Critical, "Destructive migration: DROP DATABASE",
-     "dropping a database destroys every table in it",
-     "never drop a database from a migration; do it by hand, after a backup"),
-    ("drop-schema", "destructive", Critical, "Destructive migration: DROP SCHEMA",
-     "dropping a schema destroys every table and function in it",
-     "drop the objects one by one in later releases, or by hand after a backup"),
-    ("truncate", "destructive", High, "Destructive statement: TRUNCATE",
-     "TRUNCATE deletes every row at once under an ACCESS EXCLUSIVE lock",
-     "make sure it is intended and backed up, or DELETE in batches with a WHERE clause"),
-    ("delete-without-where", "destructive", High, "DELETE without WHERE",
-     "a DELETE without WHERE removes every row of the table",
-     "add a WHERE clause, or delete in batches if every row must go"),
-    ("update-without-where", "destructive", High, "UPDATE without WHERE",
-     "an UPDATE without WHERE rewrites every row in one long transaction that locks them all",
-     "add a WHERE clause, or backfill in batches outside the schema migration"),
-    ("create-table-force", "destructive", High, "create_table with force",
-     "`force: true`/`:cascade` drops an existing table of that name and its data",
-     "create the table without `force`"),
-    ("rename-column", "compatibility", Medium, "Column rename breaks deployed readers",
-     "code still deployed keeps using the old name and fails until it is replaced",
-     "add the new column, write to both, backfill, move readers, then drop the old one"),
-    ("rename-table", "compatibility", Medium, "Table rename breaks deployed readers",
-     "code still deployed keeps using the old table name and fails until it is replaced",
-     "create the new table, write to both, backfill, move readers, then drop the old one (or leave a view)"),
-    ("change-column-type", "compatibility", Medium, "Column type change",
-     "most type changes rewrite the table and its indexes under an ACCESS EXCLUSIVE lock, and can fail or truncate values",
-     "add a column of the new type, backfill in batches, switch readers, then drop the old column"),
-    ("not-null-without-default", "constraints", High, "NOT NULL column without a default",
-     "adding a NOT NULL column without a DEFAULT fails on a table that has rows",
-     "add it nullable (or with a constant default), backfill, then add the NOT NULL constraint safely"),
-    ("set-not-null", "constraints", Medium, "NOT NULL added to an existing column",
-     "SET NOT NULL scans the whole table under an ACCESS EXCLUSIVE lock and fails if any row is null",
-     "add `CHECK (col IS NOT NULL) NOT VALID`, VALIDATE it, then SET NOT NULL (Postgres 12+ skips the scan) and drop the check"),
-    ("add-foreign-key", "constraints", Medium, "Foreign key added without NOT VALID",
-     "adding a foreign key checks every row while holding locks that block writes on both tables",
-     "add it with NOT VALID, then `VALIDATE CONSTRAINT` in a separate migration (Rails: `validate: false` then `validate_foreign_key`)"),
-    ("add-check", "constraints", Medium, "CHECK constraint added without NOT VALID",
-     "adding a CHECK constraint scans every row under an ACCESS EXCLUSIVE lock",
-     "add it with NOT VALID, then `VALIDATE CONSTRAINT` in a separate migration"),
-    ("add-unique-constraint", "constraints", Medium, "UNIQUE constraint built under lock",
-     "adding a UNIQUE constraint builds its index while blocking reads and writes",
-     "`CREATE UNIQUE INDEX CONCURRENTLY`, then `ADD CONSTRAINT ... UNIQUE USING INDEX`"),
-    ("add-primary-key", "constraints", Medium, "Primary key built under lock",
-     "adding a PRIMARY KEY builds its index under an ACCESS EXCLUSIVE lock",
-     "`CREATE UNIQUE INDEX CONCURRENTLY`, then `ADD CONSTRAINT ... PRIMARY KEY USING INDEX`"),
-    ("create-index", "locking", Medium, "Index built without CONCURRENTLY",
-     "a plain CREATE INDEX blocks writes to the table for as long as the index builds",
-     "`CREATE INDEX CONCURRENTLY` outside a transaction (Rails: `algorithm: :concurrently`; Django: `AddIndexConcurrently`; Alembic: `postgresql_concurrently=True`)"),
-    ("drop-index", "locking", Medium, "Index dropped without CONCURRENTLY",
-     "a plain DROP INDEX takes an ACCESS EXCLUSIVE lock on the table and queues every query behind it",
-     "`DROP INDEX CONCURRENTLY` outside a transaction"),
-    ("concurrently-in-transaction", "transactions", High, "CONCURRENTLY inside a transaction",
-     "Postgres refuses CREATE/DROP INDEX CONCURRENTLY inside a transaction block, so the migration fails",
-     "run it outside a transaction (Rails: `disable_ddl_transaction!`; Django: `atomic = False`; Alembic: `autocommit_block()`)"),
-    ("enum-value-in-transaction", "transactions", Medium, "Enum value added inside a transaction",
-     "before Postgres 12 `ALTER TYPE ... ADD VALUE` cannot run in a transaction block, and the new value cannot be used in the same transaction",
-     "add the value in its own migration, outside a transaction"),
-    ("volatile-default", "rewrites", High, "Volatile default rewrites the table",
-     "a volatile DEFAULT (random(), gen_random_uuid(), clock_timestamp(), nextval...) is computed per row, so adding the column rewrites the table under an ACCESS EXCLUSIVE lock",
-     "add the column without a default, set the default in a second statement, then backfill in batches"),
-    ("default-old-postgres", "rewrites", Low, "Column default rewrites the table before Postgres 11",
-     "this project looks like it runs Postgres older than 11, where ADD COLUMN ... DEFAULT rewrites the whole table",
-     "add the column without a default, set the default afterwards, backfill in batches (or upgrade to Postgres 11+)"),
-    ("stored-generated-column", "rewrites", Medium, "Stored generated column rewrites the table",
-     "adding a STORED generated column computes it for every row under an ACCESS EXCLUSIVE lock",
-     "add a plain column, backfill in batches, and keep it up to date with a trigger or the application"),
-    ("lock-timeout", "locking", Low, "Locking DDL without a lock_timeout",
-     "a DDL statement waiting for its lock blocks every query queued behind it, for as long as it waits",
-     "start the migration with `SET lock_timeout = '2s'` (and a `statement_timeout`) and retry on timeout"),
-    ("vacuum-full", "rewrites", High, "VACUUM FULL locks the table",
-     "VACUUM FULL rewrites the table under an ACCESS EXCLUSIVE lock for the whole run",
-     "use plain VACUUM, or pg_repack / pg_squeeze to reclaim space online"),
-    ("cluster", "rewrites", High, "CLUSTER locks the table",
-     "CLUSTER rewrites the table under an ACCESS EXCLUSIVE lock for the whole run",
-     "use pg_repack to reorder the table online"),
-    ("lock-table", "locking", Medium, "Explicit LOCK TABLE",
-     "an explicit table lock in a migration blocks readers or writers until the transaction ends",
-     "avoid the lock, or keep the transaction tiny and set a lock_timeout"),
-    ("reindex", "locking", Medium, "REINDEX without CONCURRENTLY",
-     "a plain REINDEX blocks writes (and reads that use the index) while it rebuilds",
-     "`REINDEX ... CONCURRENTLY` (Postgres 12+) outside a transaction"),
-    ("refresh-matview", "locking", Low, "REFRESH MATERIALIZED VIEW without CONCURRENTLY",
-     "a plain refresh locks the view against reads while it runs",
-     "`REFRESH MATERIALIZED VIEW CONCURRENTLY` (needs a unique index on the view)"),
-    ("int-primary-key", "types", Low, "32-bit primary key",
-     "int/serial keys run out at about 2.1 billion rows, and widening them later rewrites the table and its references",
-     "use bigint (`bigint GENERATED ALWAYS AS IDENTITY` or bigserial)"),
-    ("varchar-limit", "types", Low, "varchar(n) instead of text",
-     "in Postgres varchar(n) is no faster than text, and changing the limit later can lock the table",
-     "use text, with `CHECK (char_length(col) <= n)` if a limit is needed"),
-    ("timestamp-without-tz", "types", Low, "timestamp without time zone",
-     "a timestamp without time zone stores wall-clock time, so values change meaning across servers and DST",
-     "use timestamptz (`timestamp with time zone`)"),
-    ("json-type", "types", Low, "json instead of jsonb",
-     "Postgres json has no equality operator, so DISTINCT, GROUP BY and some migrations fail, and it cannot be indexed",
-     "use jsonb"),
-    ("unindexed-foreign-key", "types", Low, "Foreign key without an index",
-     "Postgres does not index the referencing column, so joins and deletes on the parent scan this table",
-     "add an index on the referencing column (concurrently on a table with data)"),
-    ("select-star", "queries", Low, "SELECT *",
-     "SELECT * breaks consumers when columns change and reads more than needed",
-     "select the columns you need"),
-    ("missing-down", "process", Medium, "Migration without a rollback",
-     "a migration without its reverse cannot be rolled back after a bad deploy",
-     "write the down/downgrade migration"),
+    (
+        "drop-table",
+        "destructive",
+        High,
+        "Destructive migration: DROP TABLE",
+        "dropping a table loses its data and breaks every reader still deployed",
+        "stop reading and writing it in one release, back it up, and drop it in a later release"
+    ),
+    (
+        "drop-column",
+        "destructive",
+        High,
+        "Destructive migration: DROP COLUMN",
+        "dropping a column loses its data and breaks readers still deployed (ORMs cache the column list)",
+        "remove its usages first (Rails: `ignored_columns`), deploy, then drop it in a later release"
+    ),
+    (
+        "drop-database",
+        "destructive",
+        Critical,
+        "Destructive migration: DROP DATABASE",
+        "dropping a database destroys every table in it",
+        "never drop a database from a migration; do it by hand, after a backup"
+    ),
+    (
+        "drop-schema",
+        "destructive",
+        Critical,
+        "Destructive migration: DROP SCHEMA",
+        "dropping a schema destroys every table and function in it",
+        "drop the objects one by one in later releases, or by hand after a backup"
+    ),
+    (
+        "truncate",
+        "destructive",
+        High,
+        "Destructive statement: TRUNCATE",
+        "TRUNCATE deletes every row at once under an ACCESS EXCLUSIVE lock",
+        "make sure it is intended and backed up, or DELETE in batches with a WHERE clause"
+    ),
+    (
+        "delete-without-where",
+        "destructive",
+        High,
+        "DELETE without WHERE",
+        "a DELETE without WHERE removes every row of the table",
+        "add a WHERE clause, or delete in batches if every row must go"
+    ),
+    (
+        "update-without-where",
+        "destructive",
+        High,
+        "UPDATE without WHERE",
+        "an UPDATE without WHERE rewrites every row in one long transaction that locks them all",
+        "add a WHERE clause, or backfill in batches outside the schema migration"
+    ),
+    (
+        "create-table-force",
+        "destructive",
+        High,
+        "create_table with force",
+        "`force: true`/`:cascade` drops an existing table of that name and its data",
+        "create the table without `force`"
+    ),
+    (
+        "rename-column",
+        "compatibility",
+        Medium,
+        "Column rename breaks deployed readers",
+        "code still deployed keeps using the old name and fails until it is replaced",
+        "add the new column, write to both, backfill, move readers, then drop the old one"
+    ),
+    (
+        "rename-table",
+        "compatibility",
+        Medium,
+        "Table rename breaks deployed readers",
+        "code still deployed keeps using the old table name and fails until it is replaced",
+        "create the new table, write to both, backfill, move readers, then drop the old one (or leave a view)"
+    ),
+    (
+        "change-column-type",
+        "compatibility",
+        Medium,
+        "Column type change",
+        "most type changes rewrite the table and its indexes under an ACCESS EXCLUSIVE lock, and can fail or truncate values",
+        "add a column of the new type, backfill in batches, switch readers, then drop the old column"
+    ),
+    (
+        "not-null-without-default",
+        "constraints",
+        High,
+        "NOT NULL column without a default",
+        "adding a NOT NULL column without a DEFAULT fails on a table that has rows",
+        "add it nullable (or with a constant default), backfill, then add the NOT NULL constraint safely"
+    ),
+    (
+        "set-not-null",
+        "constraints",
+        Medium,
+        "NOT NULL added to an existing column",
+        "SET NOT NULL scans the whole table under an ACCESS EXCLUSIVE lock and fails if any row is null",
+        "add `CHECK (col IS NOT NULL) NOT VALID`, VALIDATE it, then SET NOT NULL (Postgres 12+ skips the scan) and drop the check"
+    ),
+    (
+        "add-foreign-key",
+        "constraints",
+        Medium,
+        "Foreign key added without NOT VALID",
+        "adding a foreign key checks every row while holding locks that block writes on both tables",
+        "add it with NOT VALID, then `VALIDATE CONSTRAINT` in a separate migration (Rails: `validate: false` then `validate_foreign_key`)"
+    ),
+    (
+        "add-check",
+        "constraints",
+        Medium,
+        "CHECK constraint added without NOT VALID",
+        "adding a CHECK constraint scans every row under an ACCESS EXCLUSIVE lock",
+        "add it with NOT VALID, then `VALIDATE CONSTRAINT` in a separate migration"
+    ),
+    (
+        "add-unique-constraint",
+        "constraints",
+        Medium,
+        "UNIQUE constraint built under lock",
+        "adding a UNIQUE constraint builds its index while blocking reads and writes",
+        "`CREATE UNIQUE INDEX CONCURRENTLY`, then `ADD CONSTRAINT ... UNIQUE USING INDEX`"
+    ),
+    (
+        "add-primary-key",
+        "constraints",
+        Medium,
+        "Primary key built under lock",
+        "adding a PRIMARY KEY builds its index under an ACCESS EXCLUSIVE lock",
+        "`CREATE UNIQUE INDEX CONCURRENTLY`, then `ADD CONSTRAINT ... PRIMARY KEY USING INDEX`"
+    ),
+    (
+        "create-index",
+        "locking",
+        Medium,
+        "Index built without CONCURRENTLY",
+        "a plain CREATE INDEX blocks writes to the table for as long as the index builds",
+        "`CREATE INDEX CONCURRENTLY` outside a transaction (Rails: `algorithm: :concurrently`; Django: `AddIndexConcurrently`; Alembic: `postgresql_concurrently=True`)"
+    ),
+    (
+        "drop-index",
+        "locking",
+        Medium,
+        "Index dropped without CONCURRENTLY",
+        "a plain DROP INDEX takes an ACCESS EXCLUSIVE lock on the table and queues every query behind it",
+        "`DROP INDEX CONCURRENTLY` outside a transaction"
+    ),
+    (
+        "concurrently-in-transaction",
+        "transactions",
+        High,
+        "CONCURRENTLY inside a transaction",
+        "Postgres refuses CREATE/DROP INDEX CONCURRENTLY inside a transaction block, so the migration fails",
+        "run it outside a transaction (Rails: `disable_ddl_transaction!`; Django: `atomic = False`; Alembic: `autocommit_block()`)"
+    ),
+    (
+        "enum-value-in-transaction",
+        "transactions",
+        Medium,
+        "Enum value added inside a transaction",
+        "before Postgres 12 `ALTER TYPE ... ADD VALUE` cannot run in a transaction block, and the new value cannot be used in the same transaction",
+        "add the value in its own migration, outside a transaction"
+    ),
+    (
+        "volatile-default",
+        "rewrites",
+        High,
+        "Volatile default rewrites the table",
+        "a volatile DEFAULT (random(), gen_random_uuid(), clock_timestamp(), nextval...) is computed per row, so adding the column rewrites the table under an ACCESS EXCLUSIVE lock",
+        "add the column without a default, set the default in a second statement, then backfill in batches"
+    ),
+    (
+        "default-old-postgres",
+        "rewrites",
+        Low,
+        "Column default rewrites the table before Postgres 11",
+        "this project looks like it runs Postgres older than 11, where ADD COLUMN ... DEFAULT rewrites the whole table",
+        "add the column without a default, set the default afterwards, backfill in batches (or upgrade to Postgres 11+)"
+    ),
+    (
+        "stored-generated-column",
+        "rewrites",
+        Medium,
+        "Stored generated column rewrites the table",
+        "adding a STORED generated column computes it for every row under an ACCESS EXCLUSIVE lock",
+        "add a plain column, backfill in batches, and keep it up to date with a trigger or the application"
+    ),
+    (
+        "lock-timeout",
+        "locking",
+        Low,
+        "Locking DDL without a lock_timeout",
+        "a DDL statement waiting for its lock blocks every query queued behind it, for as long as it waits",
+        "start the migration with `SET lock_timeout = '2s'` (and a `statement_timeout`) and retry on timeout"
+    ),
+    (
+        "vacuum-full",
+        "rewrites",
+        High,
+        "VACUUM FULL locks the table",
+        "VACUUM FULL rewrites the table under an ACCESS EXCLUSIVE lock for the whole run",
+        "use plain VACUUM, or pg_repack / pg_squeeze to reclaim space online"
+    ),
+    (
+        "cluster",
+        "rewrites",
+        High,
+        "CLUSTER locks the table",
+        "CLUSTER rewrites the table under an ACCESS EXCLUSIVE lock for the whole run",
+        "use pg_repack to reorder the table online"
+    ),
+    (
+        "lock-table",
+        "locking",
+        Medium,
+        "Explicit LOCK TABLE",
+        "an explicit table lock in a migration blocks readers or writers until the transaction ends",
+        "avoid the lock, or keep the transaction tiny and set a lock_timeout"
+    ),
+    (
+        "reindex",
+        "locking",
+        Medium,
+        "REINDEX without CONCURRENTLY",
+        "a plain REINDEX blocks writes (and reads that use the index) while it rebuilds",
+        "`REINDEX ... CONCURRENTLY` (Postgres 12+) outside a transaction"
+    ),
+    (
+        "refresh-matview",
+        "locking",
+        Low,
+        "REFRESH MATERIALIZED VIEW without CONCURRENTLY",
+        "a plain refresh locks the view against reads while it runs",
+        "`REFRESH MATERIALIZED VIEW CONCURRENTLY` (needs a unique index on the view)"
+    ),
+    (
+        "int-primary-key",
+        "types",
+        Low,
+        "32-bit primary key",
+        "int/serial keys run out at about 2.1 billion rows, and widening them later rewrites the table and its references",
+        "use bigint (`bigint GENERATED ALWAYS AS IDENTITY` or bigserial)"
+    ),
+    (
+        "varchar-limit",
+        "types",
+        Low,
+        "varchar(n) instead of text",
+        "in Postgres varchar(n) is no faster than text, and changing the limit later can lock the table",
+        "use text, with `CHECK (char_length(col) <= n)` if a limit is needed"
+    ),
+    (
+        "timestamp-without-tz",
+        "types",
+        Low,
+        "timestamp without time zone",
+        "a timestamp without time zone stores wall-clock time, so values change meaning across servers and DST",
+        "use timestamptz (`timestamp with time zone`)"
+    ),
+    (
+        "json-type",
+        "types",
+        Low,
+        "json instead of jsonb",
+        "Postgres json has no equality operator, so DISTINCT, GROUP BY and some migrations fail, and it cannot be indexed",
+        "use jsonb"
+    ),
+    (
+        "unindexed-foreign-key",
+        "types",
+        Low,
+        "Foreign key without an index",
+        "Postgres does not index the referencing column, so joins and deletes on the parent scan this table",
+        "add an index on the referencing column (concurrently on a table with data)"
+    ),
+    (
+        "select-star",
+        "queries",
+        Low,
+        "SELECT *",
+        "SELECT * breaks consumers when columns change and reads more than needed",
+        "select the columns you need"
+    ),
+    (
+        "missing-down",
+        "process",
+        Medium,
+        "Migration without a rollback",
+        "a migration without its reverse cannot be rolled back after a bad deploy",
+        "write the down/downgrade migration"
+    ),
 ];
 
 /// The rule with this id.
@@ -269,9 +454,18 @@ pub fn project_db(files: &[SourceFile], read: &dyn Fn(&str) -> Option<String>) -
 
 /// A Postgres version older than 11 named in config text.
 fn old_postgres(lower: &str) -> bool {
-    ["postgres:9", "postgres:10", "postgresql 9", "postgresql 10", "postgres 9", "postgres 10", "postgresql:9", "postgresql:10"]
-        .iter()
-        .any(|k| lower.contains(k))
+    [
+        "postgres:9",
+        "postgres:10",
+        "postgresql 9",
+        "postgresql 10",
+        "postgres 9",
+        "postgres 10",
+        "postgresql:9",
+        "postgresql:10",
+    ]
+    .iter()
+    .any(|k| lower.contains(k))
 }
 
 pub fn is_migration_path(path: &str) -> bool {
@@ -301,9 +495,28 @@ pub fn file_db(f: &SourceFile, project: Db) -> Db {
         return Db::Sqlite;
     }
     let pg = [
-        "SERIAL", "JSONB", "TIMESTAMPTZ", "GEN_RANDOM_UUID", "CONCURRENTLY", "RETURNING", "ILIKE", "PLPGSQL", "::",
-        "NOT VALID", "VALIDATE CONSTRAINT", "LOCK_TIMEOUT", "STATEMENT_TIMEOUT", "CREATE EXTENSION", "$$", "ALTER TYPE",
-        "USING INDEX", "TIMESTAMP WITH", "SET NOT NULL", "DOUBLE PRECISION", "BYTEA", "UUID_GENERATE",
+        "SERIAL",
+        "JSONB",
+        "TIMESTAMPTZ",
+        "GEN_RANDOM_UUID",
+        "CONCURRENTLY",
+        "RETURNING",
+        "ILIKE",
+        "PLPGSQL",
+        "::",
+        "NOT VALID",
+        "VALIDATE CONSTRAINT",
+        "LOCK_TIMEOUT",
+        "STATEMENT_TIMEOUT",
+        "CREATE EXTENSION",
+        "$$",
+        "ALTER TYPE",
+        "USING INDEX",
+        "TIMESTAMP WITH",
+        "SET NOT NULL",
+        "DOUBLE PRECISION",
+        "BYTEA",
+        "UUID_GENERATE",
     ];
     if pg.iter().any(|k| up.contains(k)) {
         return Db::Postgres;
@@ -642,9 +855,8 @@ fn statement(s: &Stmt, st: &mut State, hits: &mut Vec<Hit>) {
         _ => {}
     }
     let d = dialect(st.db());
-    let parsed = Parser::parse_sql(d.as_ref(), &s.text).or_else(|e| {
-        if st.db() == Db::Unknown { Parser::parse_sql(&PostgreSqlDialect {}, &s.text) } else { Err(e) }
-    });
+    let parsed = Parser::parse_sql(d.as_ref(), &s.text)
+        .or_else(|e| if st.db() == Db::Unknown { Parser::parse_sql(&PostgreSqlDialect {}, &s.text) } else { Err(e) });
     match parsed {
         Ok(stmts) => {
             for p in &stmts {
@@ -717,7 +929,11 @@ fn parsed_statement(p: &Statement, s: &Stmt, w: &[String], st: &mut State, hits:
         }
         Statement::RenameTable(r) => {
             for t in r {
-                hits.push(Hit::new("rename-table", line, format!("`{}` to `{}`", object(&t.old_name), object(&t.new_name))));
+                hits.push(Hit::new(
+                    "rename-table",
+                    line,
+                    format!("`{}` to `{}`", object(&t.old_name), object(&t.new_name)),
+                ));
             }
         }
         Statement::CreateIndex(ci) => {
@@ -738,7 +954,12 @@ fn parsed_statement(p: &Statement, s: &Stmt, w: &[String], st: &mut State, hits:
                 .constraints
                 .iter()
                 .filter_map(|c| match c {
-                    TableConstraint::PrimaryKey(pk) => Some(pk.columns.iter().map(|c| c.to_string().replace('"', "").to_ascii_lowercase()).collect::<Vec<_>>()),
+                    TableConstraint::PrimaryKey(pk) => Some(
+                        pk.columns
+                            .iter()
+                            .map(|c| c.to_string().replace('"', "").to_ascii_lowercase())
+                            .collect::<Vec<_>>(),
+                    ),
                     _ => None,
                 })
                 .flatten()
@@ -776,8 +997,10 @@ fn column_types(c: &ColumnDef, table: &str, pk: bool, s: &Stmt, st: &State, hits
     let ty = c.data_type.to_string().to_ascii_uppercase();
     let col = format!("`{}.{}`", base(table), c.name.value.to_ascii_lowercase());
     let pg = st.db() == Db::Postgres;
-    let int = matches!(ty.as_str(), "INT" | "INTEGER" | "INT4" | "SERIAL" | "SERIAL4" | "SMALLINT" | "SMALLSERIAL" | "INT2" | "MEDIUMINT")
-        || (ty.starts_with("INT(") && st.db() == Db::MySql);
+    let int = matches!(
+        ty.as_str(),
+        "INT" | "INTEGER" | "INT4" | "SERIAL" | "SERIAL4" | "SMALLINT" | "SMALLSERIAL" | "INT2" | "MEDIUMINT"
+    ) || (ty.starts_with("INT(") && st.db() == Db::MySql);
     if pk && int && st.db() != Db::Sqlite {
         hits.push(Hit::new("int-primary-key", l, col.clone()));
     }
@@ -821,12 +1044,26 @@ fn alter_op(
             }
         }
         AlterTableOperation::RenameColumn { old_column_name, new_column_name } if !new => {
-            hits.push(Hit::new("rename-column", l, format!("`{t}.{}` to `{}`", old_column_name.value, new_column_name.value)));
+            hits.push(Hit::new(
+                "rename-column",
+                l,
+                format!("`{t}.{}` to `{}`", old_column_name.value, new_column_name.value),
+            ));
         }
         AlterTableOperation::RenameTable { table_name } if !new => {
-            hits.push(Hit::new("rename-table", l, format!("`{t}` to `{}`", table_name.to_string().replace(['"', '`'], "").trim_start_matches("TO ").trim_start_matches("AS "))));
+            hits.push(Hit::new(
+                "rename-table",
+                l,
+                format!(
+                    "`{t}` to `{}`",
+                    table_name.to_string().replace(['"', '`'], "").trim_start_matches("TO ").trim_start_matches("AS ")
+                ),
+            ));
         }
-        AlterTableOperation::ChangeColumn { old_name, .. } | AlterTableOperation::ModifyColumn { col_name: old_name, .. } if !new => {
+        AlterTableOperation::ChangeColumn { old_name, .. }
+        | AlterTableOperation::ModifyColumn { col_name: old_name, .. }
+            if !new =>
+        {
             st.locks(l);
             hits.push(Hit::new("change-column-type", l, format!("`{t}.{}`", old_name.value)));
         }
@@ -892,7 +1129,10 @@ fn alter_op(
                         st.locks(l);
                         hits.push(Hit::new("volatile-default", l, format!("{col} DEFAULT {d}")));
                     } else if st.old_pg && pg {
-                        hits.push(Hit::new("default-old-postgres", l, col.clone()).note("(Hedged: from the version this project names.)"));
+                        hits.push(
+                            Hit::new("default-old-postgres", l, col.clone())
+                                .note("(Hedged: from the version this project names.)"),
+                        );
                     }
                 }
                 if serial && pg {
@@ -936,7 +1176,10 @@ fn add_constraint(
             if !not_valid && !new && pg {
                 st.locks(l);
                 let c: Vec<String> = fk.columns.iter().map(|c| c.value.clone()).collect();
-                hits.push(Hit::new("add-foreign-key", l, format!("`{t}({})` -> `{}`", cols(&c), object(&fk.foreign_table))).note(hedge));
+                hits.push(
+                    Hit::new("add-foreign-key", l, format!("`{t}({})` -> `{}`", cols(&c), object(&fk.foreign_table)))
+                        .note(hedge),
+                );
             }
         }
         TableConstraint::Check(ck) => {
@@ -980,10 +1223,18 @@ fn unparsed_statement(w: &[String], line: usize, st: &mut State, hits: &mut Vec<
     let second = w.get(1).map(String::as_str).unwrap_or("");
     let pg = st.db().maybe_pg();
     match (first, second) {
-        ("DROP", "TABLE") => hits.push(Hit::new("drop-table", line, format!("`{}`", after(w, &["TABLE"], &["IF", "EXISTS"])))),
-        ("DROP", "DATABASE") => hits.push(Hit::new("drop-database", line, format!("`{}`", after(w, &["DATABASE"], &["IF", "EXISTS"])))),
-        ("DROP", "SCHEMA") => hits.push(Hit::new("drop-schema", line, format!("`{}`", after(w, &["SCHEMA"], &["IF", "EXISTS"])))),
-        ("TRUNCATE", _) => hits.push(Hit::new("truncate", line, format!("`{}`", after(w, &["TRUNCATE"], &["TABLE", "ONLY"])))),
+        ("DROP", "TABLE") => {
+            hits.push(Hit::new("drop-table", line, format!("`{}`", after(w, &["TABLE"], &["IF", "EXISTS"]))))
+        }
+        ("DROP", "DATABASE") => {
+            hits.push(Hit::new("drop-database", line, format!("`{}`", after(w, &["DATABASE"], &["IF", "EXISTS"]))))
+        }
+        ("DROP", "SCHEMA") => {
+            hits.push(Hit::new("drop-schema", line, format!("`{}`", after(w, &["SCHEMA"], &["IF", "EXISTS"]))))
+        }
+        ("TRUNCATE", _) => {
+            hits.push(Hit::new("truncate", line, format!("`{}`", after(w, &["TRUNCATE"], &["TABLE", "ONLY"]))))
+        }
         ("DELETE", _) if !w.iter().any(|x| x == "WHERE") => {
             hits.push(Hit::new("delete-without-where", line, format!("`{}`", after(w, &["FROM"], &["ONLY"]))))
         }
@@ -1013,14 +1264,19 @@ fn unparsed_statement(w: &[String], line: usize, st: &mut State, hits: &mut Vec<
                 return;
             }
             if has_seq(w, &["DROP", "COLUMN"]) {
-                hits.push(Hit::new("drop-column", line, format!("`{t}.{}`", after(w, &["DROP", "COLUMN"], &["IF", "EXISTS"]))));
+                hits.push(Hit::new(
+                    "drop-column",
+                    line,
+                    format!("`{t}.{}`", after(w, &["DROP", "COLUMN"], &["IF", "EXISTS"])),
+                ));
             }
             if has_seq(w, &["RENAME", "COLUMN"]) {
                 hits.push(Hit::new("rename-column", line, format!("`{t}.{}`", after(w, &["RENAME", "COLUMN"], &[]))));
             } else if has_seq(w, &["RENAME", "TO"]) {
                 hits.push(Hit::new("rename-table", line, format!("`{t}`")));
             }
-            if w.iter().any(|x| x == "TYPE") && has_seq(w, &["ALTER"]) && w.iter().filter(|x| *x == "ALTER").count() > 1 {
+            if w.iter().any(|x| x == "TYPE") && has_seq(w, &["ALTER"]) && w.iter().filter(|x| *x == "ALTER").count() > 1
+            {
                 st.locks(line);
                 hits.push(Hit::new("change-column-type", line, format!("`{t}`")));
             }
@@ -1184,7 +1440,11 @@ fn calls(text: &str, names: &[&str]) -> Vec<Call> {
 /// line offset of its first line inside `s`.
 fn first_string(s: &str, following: &[&str]) -> Option<(String, usize)> {
     if let Some(p) = s.find("<<") {
-        let tag: String = s[p + 2..].trim_start_matches(['~', '-']).chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+        let tag: String = s[p + 2..]
+            .trim_start_matches(['~', '-'])
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
         if !tag.is_empty() {
             let mut body = String::new();
             for l in following {
@@ -1273,10 +1533,31 @@ fn rails(f: &SourceFile, st: &mut State) -> Vec<Hit> {
     let pg = st.db().maybe_pg();
     let hedge = if st.db() == Db::Unknown { UNKNOWN_DB } else { "" };
     let names = [
-        "create_table", "drop_table", "remove_column", "remove_columns", "remove_reference", "remove_belongs_to",
-        "remove_timestamps", "rename_column", "rename_table", "change_column", "add_index", "remove_index",
-        "add_reference", "add_belongs_to", "add_foreign_key", "change_column_null", "add_column", "add_check_constraint",
-        "execute", "t.remove", "t.rename", "t.change", "t.references", "t.index", "add_timestamps",
+        "create_table",
+        "drop_table",
+        "remove_column",
+        "remove_columns",
+        "remove_reference",
+        "remove_belongs_to",
+        "remove_timestamps",
+        "rename_column",
+        "rename_table",
+        "change_column",
+        "add_index",
+        "remove_index",
+        "add_reference",
+        "add_belongs_to",
+        "add_foreign_key",
+        "change_column_null",
+        "add_column",
+        "add_check_constraint",
+        "execute",
+        "t.remove",
+        "t.rename",
+        "t.change",
+        "t.references",
+        "t.index",
+        "add_timestamps",
     ];
     let mut created: HashSet<String> = HashSet::new();
     for c in calls(&f.text, &names) {
@@ -1298,7 +1579,11 @@ fn rails(f: &SourceFile, st: &mut State) -> Vec<Hit> {
             }
             "drop_table" => hits.push(Hit::new("drop-table", c.line, format!("`{table}`"))),
             "remove_column" | "remove_columns" | "remove_reference" | "remove_belongs_to" | "remove_timestamps" => {
-                let cols = if c.name == "remove_timestamps" { "created_at, updated_at".to_string() } else { n[1..].iter().filter(|x| !x.is_empty()).take(4).cloned().collect::<Vec<_>>().join(", ") };
+                let cols = if c.name == "remove_timestamps" {
+                    "created_at, updated_at".to_string()
+                } else {
+                    n[1..].iter().filter(|x| !x.is_empty()).take(4).cloned().collect::<Vec<_>>().join(", ")
+                };
                 hits.push(Hit::new("drop-column", c.line, format!("`{table}`: {cols}")));
             }
             "t.remove" => hits.push(Hit::new("drop-column", c.line, format!("`{}`", n.join(", ")))),
@@ -1307,7 +1592,9 @@ fn rails(f: &SourceFile, st: &mut State) -> Vec<Hit> {
             "change_column" | "t.change" if !new => {
                 hits.push(Hit::new("change-column-type", c.line, format!("`{table}.{col}`")));
             }
-            "add_index" | "t.index" if !new && c.name == "add_index" || c.name == "t.index" && !lines_in_create(&lines, c.line) => {
+            "add_index" | "t.index"
+                if !new && c.name == "add_index" || c.name == "t.index" && !lines_in_create(&lines, c.line) =>
+            {
                 if conc {
                     if st.framework_tx {
                         hits.push(Hit::new("concurrently-in-transaction", c.line, format!("index on `{table}`")));
@@ -1325,7 +1612,9 @@ fn rails(f: &SourceFile, st: &mut State) -> Vec<Hit> {
                     hits.push(Hit::new("drop-index", c.line, format!("index on `{table}`")).note(hedge));
                 }
             }
-            "add_reference" | "add_belongs_to" | "t.references" if !new && (c.name != "t.references" || !lines_in_create(&lines, c.line)) => {
+            "add_reference" | "add_belongs_to" | "t.references"
+                if !new && (c.name != "t.references" || !lines_in_create(&lines, c.line)) =>
+            {
                 let indexed = !has_kw(a, "index:", "false");
                 if indexed && pg {
                     if conc {
@@ -1336,7 +1625,10 @@ fn rails(f: &SourceFile, st: &mut State) -> Vec<Hit> {
                         hits.push(Hit::new("create-index", c.line, format!("index on `{table}.{col}_id`")).note(hedge));
                     }
                 }
-                if (has_kw(a, "foreign_key:", "true") || has_kw(a, "foreign_key:", "{")) && !has_kw(a, "validate:", "false") && pg {
+                if (has_kw(a, "foreign_key:", "true") || has_kw(a, "foreign_key:", "{"))
+                    && !has_kw(a, "validate:", "false")
+                    && pg
+                {
                     hits.push(Hit::new("add-foreign-key", c.line, format!("`{table}.{col}_id`")).note(hedge));
                 }
                 if has_kw(a, "null:", "false") && !a.contains("default:") {
@@ -1360,9 +1652,16 @@ fn rails(f: &SourceFile, st: &mut State) -> Vec<Hit> {
                 }
                 if let Some(d) = &default {
                     if (d.starts_with("->") || d.starts_with("lambda")) && is_volatile(d) && pg {
-                        hits.push(Hit::new("volatile-default", c.line, format!("{col_ref} default {}", d.trim_end_matches(')'))));
+                        hits.push(Hit::new(
+                            "volatile-default",
+                            c.line,
+                            format!("{col_ref} default {}", d.trim_end_matches(')')),
+                        ));
                     } else if st.old_pg && pg {
-                        hits.push(Hit::new("default-old-postgres", c.line, col_ref.clone()).note("(Hedged: from the version this project names.)"));
+                        hits.push(
+                            Hit::new("default-old-postgres", c.line, col_ref.clone())
+                                .note("(Hedged: from the version this project names.)"),
+                        );
                     }
                 }
                 if pg && n.get(2).is_some_and(|t| t == "json") {
@@ -1399,10 +1698,20 @@ fn django(f: &SourceFile, st: &mut State) -> Vec<Hit> {
     let pg = st.db().maybe_pg();
     let hedge = if st.db() == Db::Unknown { UNKNOWN_DB } else { "" };
     let names = [
-        "migrations.CreateModel", "migrations.DeleteModel", "migrations.RemoveField", "migrations.RenameField",
-        "migrations.RenameModel", "migrations.AlterField", "migrations.AddField", "migrations.AddIndex",
-        "migrations.RemoveIndex", "AddIndexConcurrently", "RemoveIndexConcurrently", "migrations.AddConstraint",
-        "migrations.AlterUniqueTogether", "migrations.RunSQL",
+        "migrations.CreateModel",
+        "migrations.DeleteModel",
+        "migrations.RemoveField",
+        "migrations.RenameField",
+        "migrations.RenameModel",
+        "migrations.AlterField",
+        "migrations.AddField",
+        "migrations.AddIndex",
+        "migrations.RemoveIndex",
+        "AddIndexConcurrently",
+        "RemoveIndexConcurrently",
+        "migrations.AddConstraint",
+        "migrations.AlterUniqueTogether",
+        "migrations.RunSQL",
     ];
     let mut created: HashSet<String> = HashSet::new();
     let kw = |a: &str, k: &str| -> String {
@@ -1410,7 +1719,9 @@ fn django(f: &SourceFile, st: &mut State) -> Vec<Hit> {
         compact
             .split(&format!("{k}="))
             .nth(1)
-            .map(|r| r.trim_start_matches(['"', '\'']).chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect())
+            .map(|r| {
+                r.trim_start_matches(['"', '\'']).chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect()
+            })
             .unwrap_or_default()
     };
     for c in calls(&f.text, &names) {
@@ -1424,10 +1735,17 @@ fn django(f: &SourceFile, st: &mut State) -> Vec<Hit> {
             }
             "migrations.DeleteModel" => hits.push(Hit::new("drop-table", c.line, format!("model `{}`", kw(a, "name")))),
             "migrations.RemoveField" => hits.push(Hit::new("drop-column", c.line, format!("`{model}.{field}`"))),
-            "migrations.RenameField" => hits.push(Hit::new("rename-column", c.line, format!("`{model}.{}`", kw(a, "old_name")))),
-            "migrations.RenameModel" => hits.push(Hit::new("rename-table", c.line, format!("model `{}`", kw(a, "old_name")))),
+            "migrations.RenameField" => {
+                hits.push(Hit::new("rename-column", c.line, format!("`{model}.{}`", kw(a, "old_name"))))
+            }
+            "migrations.RenameModel" => {
+                hits.push(Hit::new("rename-table", c.line, format!("model `{}`", kw(a, "old_name"))))
+            }
             "migrations.AlterField" if !new => {
-                hits.push(Hit::new("change-column-type", c.line, format!("`{model}.{field}`")).note("(Hedged: AlterField may only change options; check the SQL with `sqlmigrate`.)"));
+                hits.push(
+                    Hit::new("change-column-type", c.line, format!("`{model}.{field}`"))
+                        .note("(Hedged: AlterField may only change options; check the SQL with `sqlmigrate`.)"),
+                );
             }
             "migrations.AddField" if !new => {
                 let compact: String = a.chars().filter(|c| !c.is_whitespace()).collect();
@@ -1435,10 +1753,17 @@ fn django(f: &SourceFile, st: &mut State) -> Vec<Hit> {
                 let nullable = compact.contains("null=True");
                 let default = compact.contains("default=") || compact.contains("db_default=");
                 if !m2m && !nullable && !default && !compact.contains("primary_key=True") {
-                    hits.push(Hit::new("not-null-without-default", c.line, format!("`{model}.{field}`")).note("(Django adds fields NOT NULL unless null=True.)"));
+                    hits.push(
+                        Hit::new("not-null-without-default", c.line, format!("`{model}.{field}`"))
+                            .note("(Django adds fields NOT NULL unless null=True.)"),
+                    );
                 }
                 let fk = compact.contains("ForeignKey(") || compact.contains("OneToOneField(");
-                if pg && (fk && !compact.contains("db_index=False") || compact.contains("db_index=True") || compact.contains("unique=True")) {
+                if pg
+                    && (fk && !compact.contains("db_index=False")
+                        || compact.contains("db_index=True")
+                        || compact.contains("unique=True"))
+                {
                     hits.push(Hit::new("create-index", c.line, format!("index on `{model}.{field}`")).note(hedge));
                 }
                 if pg && fk && !compact.contains("db_constraint=False") {
@@ -1455,7 +1780,11 @@ fn django(f: &SourceFile, st: &mut State) -> Vec<Hit> {
                 hits.push(Hit::new("drop-index", c.line, format!("index on `{model}`")).note(hedge));
             }
             "AddIndexConcurrently" | "RemoveIndexConcurrently" if st.framework_tx => {
-                hits.push(Hit::new("concurrently-in-transaction", c.line, format!("`{}` in an atomic migration", c.name)));
+                hits.push(Hit::new(
+                    "concurrently-in-transaction",
+                    c.line,
+                    format!("`{}` in an atomic migration", c.name),
+                ));
             }
             "migrations.AddConstraint" if !new && pg => {
                 if a.contains("UniqueConstraint(") {
@@ -1482,11 +1811,26 @@ fn alembic(f: &SourceFile, st: &mut State) -> Vec<Hit> {
     let pg = st.db().maybe_pg();
     let hedge = if st.db() == Db::Unknown { UNKNOWN_DB } else { "" };
     let names = [
-        "op.create_table", "op.drop_table", "op.drop_column", "op.alter_column", "op.rename_table", "op.create_index",
-        "op.drop_index", "op.add_column", "op.create_foreign_key", "op.create_unique_constraint",
-        "op.create_check_constraint", "op.create_primary_key", "op.execute", "batch_op.drop_column",
-        "batch_op.alter_column", "batch_op.add_column", "batch_op.create_index", "batch_op.drop_index",
-        "batch_op.create_foreign_key", "batch_op.create_unique_constraint",
+        "op.create_table",
+        "op.drop_table",
+        "op.drop_column",
+        "op.alter_column",
+        "op.rename_table",
+        "op.create_index",
+        "op.drop_index",
+        "op.add_column",
+        "op.create_foreign_key",
+        "op.create_unique_constraint",
+        "op.create_check_constraint",
+        "op.create_primary_key",
+        "op.execute",
+        "batch_op.drop_column",
+        "batch_op.alter_column",
+        "batch_op.add_column",
+        "batch_op.create_index",
+        "batch_op.drop_index",
+        "batch_op.create_foreign_key",
+        "batch_op.create_unique_constraint",
     ];
     let autocommit_lines: Vec<usize> =
         lines.iter().enumerate().filter(|(_, l)| l.contains("autocommit_block()")).map(|(i, _)| i).collect();
@@ -1499,9 +1843,11 @@ fn alembic(f: &SourceFile, st: &mut State) -> Vec<Hit> {
         let n = names_in(a);
         let op = c.name.trim_start_matches("batch_").trim_start_matches("op.");
         let (table, col) = match op {
-            "create_index" | "create_foreign_key" | "create_unique_constraint" | "create_check_constraint" | "create_primary_key" => {
-                (n.get(1).cloned().unwrap_or_default(), n.get(2).cloned().unwrap_or_default())
-            }
+            "create_index"
+            | "create_foreign_key"
+            | "create_unique_constraint"
+            | "create_check_constraint"
+            | "create_primary_key" => (n.get(1).cloned().unwrap_or_default(), n.get(2).cloned().unwrap_or_default()),
             _ => (n.first().cloned().unwrap_or_default(), n.get(1).cloned().unwrap_or_default()),
         };
         let new = created.contains(&table);
@@ -1510,7 +1856,9 @@ fn alembic(f: &SourceFile, st: &mut State) -> Vec<Hit> {
         match op {
             "create_table" => {
                 created.insert(table.clone());
-                if pg && (compact.contains("sa.Column('id',sa.Integer") || compact.contains("sa.Column(\"id\",sa.Integer"))
+                if pg
+                    && (compact.contains("sa.Column('id',sa.Integer")
+                        || compact.contains("sa.Column(\"id\",sa.Integer"))
                     && compact.contains("primary_key=True")
                 {
                     hits.push(Hit::new("int-primary-key", c.line, format!("`{table}.id`")));
@@ -1543,21 +1891,30 @@ fn alembic(f: &SourceFile, st: &mut State) -> Vec<Hit> {
                 if conc && !in_autocommit {
                     hits.push(Hit::new("concurrently-in-transaction", c.line, "`drop_index`"));
                 } else if !conc && pg {
-                    hits.push(Hit::new("drop-index", c.line, format!("`{}`", n.first().cloned().unwrap_or_default())).note(hedge));
+                    hits.push(
+                        Hit::new("drop-index", c.line, format!("`{}`", n.first().cloned().unwrap_or_default()))
+                            .note(hedge),
+                    );
                 }
             }
             "add_column" if !new => {
                 let col = n.get(1).cloned().unwrap_or_default();
                 let col_ref = format!("`{table}.{col}`");
                 let server_default = compact.split("server_default=").nth(1).map(str::to_string);
-                if compact.contains("nullable=False") && server_default.is_none() && !compact.contains("primary_key=True") {
+                if compact.contains("nullable=False")
+                    && server_default.is_none()
+                    && !compact.contains("primary_key=True")
+                {
                     hits.push(Hit::new("not-null-without-default", c.line, col_ref.clone()));
                 }
                 if let Some(d) = &server_default {
                     if is_volatile(d) && pg {
                         hits.push(Hit::new("volatile-default", c.line, col_ref.clone()));
                     } else if st.old_pg && pg {
-                        hits.push(Hit::new("default-old-postgres", c.line, col_ref.clone()).note("(Hedged: from the version this project names.)"));
+                        hits.push(
+                            Hit::new("default-old-postgres", c.line, col_ref.clone())
+                                .note("(Hedged: from the version this project names.)"),
+                        );
                     }
                 }
                 if compact.contains("sa.Computed(") && compact.contains("persisted=True") {
