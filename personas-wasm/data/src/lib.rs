@@ -2,6 +2,8 @@
 //! every row and SQL built from strings in the given material, then reviews
 //! with the project's data standards.
 
+#[cfg(test)]
+mod bench;
 mod migrate;
 mod schema;
 

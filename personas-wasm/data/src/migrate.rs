@@ -11,7 +11,7 @@
 use std::collections::{HashMap, HashSet};
 
 use agent_os_persona_sdk::brief::{Finding, Severity};
-use agent_os_persona_sdk::context::SourceFile;
+use agent_os_persona_sdk::context::{Language, SourceFile};
 use sqlparser::ast::{
     AlterColumnOperation, AlterTableOperation, AlterTypeOperation, ColumnDef, ColumnOption, Expr, ObjectName,
     ObjectType, Spanned, Statement, TableConstraint,
@@ -40,6 +40,7 @@ impl Db {
 pub struct Rule {
     pub id: &'static str,
     /// Family for the benchmark's figures.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub family: &'static str,
     pub severity: Severity,
     pub title: &'static str,
@@ -338,6 +339,54 @@ rules![
         "add an index on the referencing column (concurrently on a table with data)"
     ),
     (
+        "add-exclusion-constraint",
+        "constraints",
+        Medium,
+        "Exclusion constraint added to an existing table",
+        "adding an EXCLUDE constraint checks every row under an ACCESS EXCLUSIVE lock, and it cannot be added NOT VALID",
+        "add it while the table is small or new, or enforce the rule in the application first"
+    ),
+    (
+        "rename-enum-value",
+        "compatibility",
+        Medium,
+        "Enum value rename breaks deployed code",
+        "code still deployed keeps writing and matching the old value",
+        "add the new value, write it, backfill from the old one, then stop using the old one"
+    ),
+    (
+        "rename-schema",
+        "compatibility",
+        Medium,
+        "Schema rename breaks deployed readers",
+        "every query still naming the old schema fails",
+        "create the new schema, move objects over while writing to both, then drop the old one"
+    ),
+    (
+        "mysql-copy-algorithm",
+        "locking",
+        Medium,
+        "ALGORITHM=COPY blocks writes",
+        "in MySQL and MariaDB the COPY algorithm rebuilds the table while blocking writes",
+        "leave the algorithm to the server (INPLACE/INSTANT where possible)"
+    ),
+    (
+        "mysql-lock-option",
+        "locking",
+        Medium,
+        "Explicit LOCK=SHARED/EXCLUSIVE",
+        "in MySQL and MariaDB LOCK=SHARED blocks writes and LOCK=EXCLUSIVE blocks reads and writes for the whole change",
+        "use the default locking (or LOCK=NONE)"
+    ),
+    (
+        "wide-index",
+        "types",
+        Low,
+        "Non-unique index on more than three columns",
+        "a non-unique index with more than three columns rarely helps queries and costs every write",
+        "start the index with the columns that narrow results most, and keep it to three or fewer"
+    ),
+    (
         "select-star",
         "queries",
         Low,
@@ -487,6 +536,10 @@ pub fn file_db(f: &SourceFile, project: Db) -> Db {
     }
     if path.contains("sqlite") {
         return Db::Sqlite;
+    }
+    if f.language != Language::Sql && f.path.is_some() {
+        // A Ruby or Python migration: its own syntax says nothing about the database.
+        return project;
     }
     if up.contains("AUTO_INCREMENT") || up.contains("ENGINE=") || up.contains("ENGINE =") || f.text.contains('`') {
         return Db::MySql;
@@ -713,6 +766,8 @@ pub struct State {
     pending_checks: HashMap<String, (String, String)>,
     /// (table, column) with a validated `CHECK (col IS NOT NULL)`.
     pub not_null_checked: HashSet<(String, String)>,
+    /// (table, constraint name) validated here but added elsewhere, whose name says NOT NULL.
+    pub validated_names: Vec<(String, String)>,
     /// First line of a statement that takes a strong lock on an existing table.
     pub locking_line: Option<usize>,
     pub coverage: Coverage,
@@ -725,6 +780,12 @@ impl State {
 
     fn db(&self) -> Db {
         self.db.unwrap_or(Db::Unknown)
+    }
+
+    /// Whether a validated `CHECK (col IS NOT NULL)` on `table.col` came earlier.
+    fn checked_not_null(&self, table: &str, col: &str) -> bool {
+        self.not_null_checked.contains(&(table.to_string(), col.to_string()))
+            || self.validated_names.iter().any(|(t, n)| t == table && n.contains(col))
     }
 
     fn is_new(&self, table: &str) -> bool {
@@ -799,7 +860,8 @@ fn statement(s: &Stmt, st: &mut State, hits: &mut Vec<Hit>) {
             return;
         }
         "SET" => {
-            if w.iter().any(|x| x.contains("LOCK_TIMEOUT") || x.contains("STATEMENT_TIMEOUT")) {
+            // Only a timeout set before the first locking statement protects it.
+            if w.iter().any(|x| x.contains("LOCK_TIMEOUT")) && st.locking_line.is_none() {
                 st.lock_timeout = true;
             }
             return;
@@ -851,8 +913,30 @@ fn statement(s: &Stmt, st: &mut State, hits: &mut Vec<Hit>) {
             }
             return;
         }
+        "ALTER" if w.get(1).is_some_and(|x| x == "TYPE") && has_seq(&w, &["RENAME", "VALUE"]) => {
+            hits.push(Hit::new("rename-enum-value", line, format!("`{}`", clean(&w[2]))));
+            return;
+        }
+        "ALTER" if w.get(1).is_some_and(|x| x == "SCHEMA") && has_seq(&w, &["RENAME", "TO"]) => {
+            hits.push(Hit::new("rename-schema", line, format!("`{}`", clean(&w[2]))));
+            return;
+        }
         "DO" | "COMMENT" | "GRANT" | "REVOKE" | "PRAGMA" => return,
         _ => {}
+    }
+    let flat = w.join(" ").replace(" = ", "=").replace(" =", "=").replace("= ", "=");
+    if flat.contains("ALGORITHM=COPY") {
+        hits.push(Hit::new("mysql-copy-algorithm", line, ""));
+    }
+    if flat.contains("LOCK=SHARED") || flat.contains("LOCK=EXCLUSIVE") {
+        hits.push(Hit::new("mysql-lock-option", line, ""));
+    }
+    if first == "ALTER" && w.get(1).is_some_and(|x| x == "TABLE") && w.iter().any(|x| x == "EXCLUDE") {
+        let t = base(&after(&w, &["TABLE"], &["IF", "EXISTS", "ONLY"]));
+        if !st.is_new(&t) && w.iter().any(|x| x == "ADD") {
+            st.locks(line);
+            hits.push(Hit::new("add-exclusion-constraint", line, format!("`{t}`")));
+        }
     }
     let d = dialect(st.db());
     let parsed = Parser::parse_sql(d.as_ref(), &s.text)
@@ -938,6 +1022,9 @@ fn parsed_statement(p: &Statement, s: &Stmt, w: &[String], st: &mut State, hits:
         }
         Statement::CreateIndex(ci) => {
             let table = object(&ci.table_name);
+            if !ci.unique && ci.columns.len() > 3 {
+                hits.push(Hit::new("wide-index", line, format!("index on `{table}` ({} columns)", ci.columns.len())));
+            }
             if ci.concurrently {
                 if st.in_tx || st.framework_tx {
                     hits.push(Hit::new("concurrently-in-transaction", line, format!("index on `{table}`")));
@@ -1075,7 +1162,7 @@ fn alter_op(
                     hits.push(Hit::new("change-column-type", l, format!("`{t}.{col}` to {data_type}")));
                 }
                 AlterColumnOperation::SetNotNull => {
-                    if !st.not_null_checked.contains(&(t.clone(), col.clone())) {
+                    if !st.checked_not_null(&t, &col) {
                         st.locks(l);
                         hits.push(Hit::new("set-not-null", l, format!("`{t}.{col}`")));
                     }
@@ -1150,8 +1237,12 @@ fn alter_op(
             add_constraint(constraint, *not_valid, &t, new, l, st, hits, hedge);
         }
         AlterTableOperation::ValidateConstraint { name } => {
-            if let Some(tc) = st.pending_checks.remove(&name.value.to_ascii_lowercase()) {
+            let n = name.value.to_ascii_lowercase();
+            if let Some(tc) = st.pending_checks.remove(&n) {
                 st.not_null_checked.insert(tc);
+            } else if n.contains("null") || n.contains("_nn") {
+                // Added in an earlier migration: its name says it is a NOT NULL check.
+                st.validated_names.push((t.clone(), n));
             }
         }
         _ => {}
@@ -1282,7 +1373,7 @@ fn unparsed_statement(w: &[String], line: usize, st: &mut State, hits: &mut Vec<
             }
             if has_seq(w, &["SET", "NOT", "NULL"]) {
                 let col = after(w, &["ALTER", "COLUMN"], &[]);
-                if !st.not_null_checked.contains(&(t.clone(), col.clone())) {
+                if !st.checked_not_null(&t, &col) {
                     st.locks(line);
                     hits.push(Hit::new("set-not-null", line, format!("`{t}.{col}`")));
                 }
@@ -1344,6 +1435,7 @@ struct Call {
     args: String,
     line: usize,
     /// The line index where the arguments end.
+    #[allow(dead_code)]
     end: usize,
 }
 
@@ -1558,16 +1650,64 @@ fn rails(f: &SourceFile, st: &mut State) -> Vec<Hit> {
         "t.references",
         "t.index",
         "add_timestamps",
+        "add_unique_constraint",
+        "add_exclusion_constraint",
+        "rename_enum_value",
+        "rename_schema",
+        "validate_check_constraint",
+        "update_all",
     ];
+    // add_check_constraint "col IS NOT NULL", name: ... : name -> column.
+    let mut checks: HashMap<String, String> = HashMap::new();
     let mut created: HashSet<String> = HashSet::new();
+    let downs = down_ranges(&lines);
     for c in calls(&f.text, &names) {
         let a = c.args.as_str();
+        if downs.iter().any(|(s, e)| (*s..*e).contains(&c.line)) {
+            continue;
+        }
+        if lines[c.line].contains("safety_assured") {
+            // The author has reviewed this step and says so.
+            continue;
+        }
         let n = names_in(a);
         let table = n.first().cloned().unwrap_or_default();
         let col = n.get(1).cloned().unwrap_or_default();
         let new = created.contains(&table);
         let conc = has_kw(a, "algorithm:", ":concurrently");
+        if has_kw(a, "algorithm:", ":copy") {
+            hits.push(Hit::new("mysql-copy-algorithm", c.line, format!("`{table}`")));
+        }
+        if has_kw(a, "lock:", ":shared") || has_kw(a, "lock:", ":exclusive") {
+            hits.push(Hit::new("mysql-lock-option", c.line, format!("`{table}`")));
+        }
         match c.name.as_str() {
+            "add_unique_constraint" if !new && pg && !a.contains("using_index") => {
+                hits.push(Hit::new("add-unique-constraint", c.line, format!("`{table}`")).note(hedge));
+            }
+            "add_exclusion_constraint" if !new && pg => {
+                hits.push(Hit::new("add-exclusion-constraint", c.line, format!("`{table}`")));
+            }
+            "rename_enum_value" => hits.push(Hit::new("rename-enum-value", c.line, format!("`{table}`"))),
+            "rename_schema" => hits.push(Hit::new("rename-schema", c.line, format!("`{table}` to `{col}`"))),
+            "validate_check_constraint" => {
+                let name = a.split("name:").nth(1).map(names_in).and_then(|v| v.first().cloned()).unwrap_or_default();
+                if let Some(colname) = checks.get(&name) {
+                    st.not_null_checked.insert((table.clone(), colname.clone()));
+                } else if name.contains("null") {
+                    st.validated_names.push((table.clone(), name.to_ascii_lowercase()));
+                }
+            }
+            "update_all"
+                if st.framework_tx && !lines[c.line].contains(".where") && !lines[c.line].contains("in_batches") =>
+            {
+                let model = lines[c.line].trim().split(['.', ' ']).next().unwrap_or("").to_string();
+                hits.push(Hit::new(
+                    "update-without-where",
+                    c.line,
+                    format!("`{model}.update_all` inside the migration's transaction"),
+                ));
+            }
             "create_table" => {
                 if has_kw(a, "force:", "true") || has_kw(a, "force:", ":cascade") {
                     hits.push(Hit::new("create-table-force", c.line, format!("`{table}`")));
@@ -1595,6 +1735,10 @@ fn rails(f: &SourceFile, st: &mut State) -> Vec<Hit> {
             "add_index" | "t.index"
                 if !new && c.name == "add_index" || c.name == "t.index" && !lines_in_create(&lines, c.line) =>
             {
+                let cols = a.split('[').nth(1).map(|x| x.split(']').next().unwrap_or("").matches(':').count());
+                if cols.is_some_and(|n| n > 3) && !has_kw(a, "unique:", "true") {
+                    hits.push(Hit::new("wide-index", c.line, format!("index on `{table}`")));
+                }
                 if conc {
                     if st.framework_tx {
                         hits.push(Hit::new("concurrently-in-transaction", c.line, format!("index on `{table}`")));
@@ -1638,10 +1782,25 @@ fn rails(f: &SourceFile, st: &mut State) -> Vec<Hit> {
             "add_foreign_key" if !new && pg && !has_kw(a, "validate:", "false") => {
                 hits.push(Hit::new("add-foreign-key", c.line, format!("`{table}` -> `{col}`")).note(hedge));
             }
-            "add_check_constraint" if !new && pg && !has_kw(a, "validate:", "false") => {
+            "add_check_constraint" => {
+                let expr = n.get(1).cloned().unwrap_or_default();
+                let up = expr.to_ascii_uppercase();
+                if let Some(colname) = up.strip_suffix(" IS NOT NULL") {
+                    let name =
+                        a.split("name:").nth(1).map(names_in).and_then(|v| v.first().cloned()).unwrap_or_default();
+                    let colname = colname.trim().trim_matches('"').to_ascii_lowercase();
+                    if has_kw(a, "validate:", "false") {
+                        checks.insert(name, colname);
+                    } else {
+                        st.not_null_checked.insert((table.clone(), colname));
+                    }
+                }
+                if new || !pg || has_kw(a, "validate:", "false") {
+                    continue;
+                }
                 hits.push(Hit::new("add-check", c.line, format!("`{table}`")).note(hedge));
             }
-            "change_column_null" if !new && has_kw(a, "", ",false") && !a.contains("validate") => {
+            "change_column_null" if !new && has_kw(a, "", ",false") && !st.checked_not_null(&table, &col) => {
                 hits.push(Hit::new("set-not-null", c.line, format!("`{table}.{col}`")));
             }
             "add_column" | "add_timestamps" if !new => {
@@ -1651,7 +1810,7 @@ fn rails(f: &SourceFile, st: &mut State) -> Vec<Hit> {
                     hits.push(Hit::new("not-null-without-default", c.line, col_ref.clone()));
                 }
                 if let Some(d) = &default {
-                    if (d.starts_with("->") || d.starts_with("lambda")) && is_volatile(d) && pg {
+                    if is_volatile(d) && pg {
                         hits.push(Hit::new(
                             "volatile-default",
                             c.line,
@@ -1663,6 +1822,17 @@ fn rails(f: &SourceFile, st: &mut State) -> Vec<Hit> {
                                 .note("(Hedged: from the version this project names.)"),
                         );
                     }
+                }
+                if pg && n.get(2).is_some_and(|t| matches!(t.as_str(), "primary_key" | "serial" | "bigserial")) {
+                    hits.push(Hit::new("volatile-default", c.line, format!("{col_ref} is auto-incrementing")));
+                }
+                if st.db() == Db::MySql
+                    && default.as_deref().is_some_and(|d| d.starts_with("->") || d.starts_with("lambda"))
+                {
+                    hits.push(
+                        Hit::new("volatile-default", c.line, format!("{col_ref} has an expression default"))
+                            .note("(MySQL and MariaDB rewrite the table for an expression default.)"),
+                    );
                 }
                 if pg && n.get(2).is_some_and(|t| t == "json") {
                     hits.push(Hit::new("json-type", c.line, col_ref.clone()));
@@ -1676,6 +1846,23 @@ fn rails(f: &SourceFile, st: &mut State) -> Vec<Hit> {
         }
     }
     hits
+}
+
+/// The line ranges of `def down` methods: the reverse steps, not reviewed as changes.
+fn down_ranges(lines: &[&str]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        if l.trim_start().starts_with("def down") {
+            let ind = indent(l);
+            let end = lines[i + 1..]
+                .iter()
+                .position(|m| !m.trim().is_empty() && indent(m) <= ind)
+                .map(|p| i + 1 + p)
+                .unwrap_or(lines.len());
+            out.push((i, end));
+        }
+    }
+    out
 }
 
 /// Whether line `li` sits inside a `create_table ... do |t|` block.

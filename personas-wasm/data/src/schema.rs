@@ -685,12 +685,15 @@ struct Schema {
     fks: Vec<(String, String, String, usize)>,
     /// (table, first column)
     indexed: Vec<(String, String)>,
+    /// Tables created in the material.
+    created: Vec<String>,
 }
 
 impl Schema {
     fn record(&mut self, f: &SourceFile, s: &Statement) {
         let name = f.name().to_string();
         if let Some(table) = created_table(s) {
+            self.created.push(table.clone());
             let Some(open) = s.iter().position(|t| t.text == "(") else { return };
             let mut depth = 0;
             let close = (open..s.len())
@@ -710,6 +713,10 @@ impl Schema {
         } else if s.len() > 3 && s[0].up == "ALTER" && s[1].up == "TABLE" {
             let ti = skip(s, 2, &["IF", "EXISTS", "ONLY"]);
             let table = s.get(ti).map(|t| ident(&t.text)).unwrap_or_default();
+            if !self.created.contains(&table) {
+                // An existing table: its indexes are not in the material.
+                return;
+            }
             for c in clauses(s.get(ti + 1..).unwrap_or(&[])) {
                 if c.first().is_some_and(|t| t.up == "ADD") {
                     let i = skip(c, 1, &["COLUMN", "IF", "NOT", "EXISTS"]);
