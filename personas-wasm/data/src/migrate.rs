@@ -379,6 +379,14 @@ rules![
         "use the default locking (or LOCK=NONE)"
     ),
     (
+        "char-type",
+        "types",
+        Low,
+        "char(n) column",
+        "char(n) pads values with spaces, compares surprisingly and is no faster than text in Postgres",
+        "use text (with a CHECK on the length if one is needed)"
+    ),
+    (
         "wide-index",
         "types",
         Low,
@@ -1083,7 +1091,8 @@ fn column_types(c: &ColumnDef, table: &str, pk: bool, s: &Stmt, st: &State, hits
     let l = line_of(s, c.span().start.line);
     let ty = c.data_type.to_string().to_ascii_uppercase();
     let col = format!("`{}.{}`", base(table), c.name.value.to_ascii_lowercase());
-    let pg = st.db() == Db::Postgres;
+    let pg = st.db().maybe_pg();
+    let hedge = if st.db() == Db::Unknown { UNKNOWN_DB } else { "" };
     let int = matches!(
         ty.as_str(),
         "INT" | "INTEGER" | "INT4" | "SERIAL" | "SERIAL4" | "SMALLINT" | "SMALLSERIAL" | "INT2" | "MEDIUMINT"
@@ -1092,13 +1101,16 @@ fn column_types(c: &ColumnDef, table: &str, pk: bool, s: &Stmt, st: &State, hits
         hits.push(Hit::new("int-primary-key", l, col.clone()));
     }
     if pg && (ty.starts_with("VARCHAR(") || ty.starts_with("CHARACTER VARYING(")) {
-        hits.push(Hit::new("varchar-limit", l, format!("{col} is {}", c.data_type)));
+        hits.push(Hit::new("varchar-limit", l, format!("{col} is {}", c.data_type)).note(hedge));
     }
     if pg && (ty == "TIMESTAMP" || ty.starts_with("TIMESTAMP(") || ty.contains("WITHOUT TIME ZONE")) {
-        hits.push(Hit::new("timestamp-without-tz", l, col.clone()));
+        hits.push(Hit::new("timestamp-without-tz", l, col.clone()).note(hedge));
+    }
+    if pg && (ty.starts_with("CHAR(") || ty.starts_with("CHARACTER(") || ty == "CHAR" || ty == "CHARACTER") {
+        hits.push(Hit::new("char-type", l, format!("{col} is {}", c.data_type)).note(hedge));
     }
     if pg && ty == "JSON" {
-        hits.push(Hit::new("json-type", l, col));
+        hits.push(Hit::new("json-type", l, col).note(hedge));
     }
 }
 
@@ -1221,6 +1233,10 @@ fn alter_op(
                                 .note("(Hedged: from the version this project names.)"),
                         );
                     }
+                }
+                if pk && pg {
+                    st.locks(l);
+                    hits.push(Hit::new("add-primary-key", l, col.clone()).note(hedge));
                 }
                 if serial && pg {
                     st.locks(l);
@@ -2137,4 +2153,76 @@ fn alembic(f: &SourceFile, st: &mut State) -> Vec<Hit> {
 
 fn indent(l: &str) -> usize {
     l.len() - l.trim_start().len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use agent_os_persona_sdk::testing::file;
+
+    fn rules_of(path: &str, text: &str) -> Vec<(&'static str, usize)> {
+        let f = file(path, text);
+        let mut st = State::new(file_db(&f, Db::Unknown), false);
+        let mut hits = match framework(&f) {
+            Some(fw) => check_framework(&f, fw, &mut st),
+            None => check_sql(&f.text, 0, &mut st),
+        };
+        st.finish(&mut hits);
+        hits.iter().map(|h| (h.rule, f.line_number(h.line))).collect()
+    }
+
+    #[test]
+    fn the_misses_of_the_line_reader() {
+        // Plain CREATE INDEX with nothing saying Postgres, DROP DATABASE, lowercase truncate.
+        let sql = "create index orders_at on orders (created_at);\ndrop database legacy;\ntruncate audit;\n";
+        assert_eq!(
+            rules_of("db/migrations/7.sql", sql),
+            [("create-index", 1), ("drop-database", 2), ("truncate", 3), ("lock-timeout", 1)]
+        );
+        // SET NOT NULL after a validated CHECK (col IS NOT NULL) is quiet; without the validation it is not.
+        let ok = "SET lock_timeout = '1s';\nALTER TABLE t ADD CONSTRAINT t_a_nn CHECK (a IS NOT NULL) NOT VALID;\nALTER TABLE t VALIDATE CONSTRAINT t_a_nn;\nALTER TABLE t ALTER COLUMN a SET NOT NULL;\n";
+        assert!(rules_of("migrations/8.sql", ok).is_empty());
+        let bad = ok.replace("ALTER TABLE t VALIDATE CONSTRAINT t_a_nn;\n", "");
+        assert_eq!(rules_of("migrations/8.sql", &bad), [("set-not-null", 3)]);
+    }
+
+    #[test]
+    fn statements_the_parser_cannot_read_are_checked_on_their_words() {
+        let f = file("migrations/9.sql", "-- one\n\nCREATE INDEX i ON ONLY t (a);\n");
+        let mut st = State::new(Db::Postgres, false);
+        let hits = check_sql(&f.text, 0, &mut st);
+        assert_eq!(st.coverage.unparsed, 1);
+        assert_eq!(hits[0].rule, "create-index");
+        let finding = hits[0].finding(&f);
+        assert_eq!(finding.line, Some(3));
+        assert!(finding.detail.contains("could not read this statement"), "{finding:?}");
+        assert!(finding.detail.contains("CONCURRENTLY"), "{finding:?}");
+    }
+
+    #[test]
+    fn multi_line_statements_report_the_clause_line_and_dollar_bodies_are_skipped() {
+        let sql = "CREATE FUNCTION f() RETURNS trigger AS $$\nBEGIN\n  DELETE FROM x;\n  RETURN NEW;\nEND;\n$$ LANGUAGE plpgsql;\nALTER TABLE orders\n  ADD COLUMN a text,\n  DROP COLUMN b;\n";
+        assert_eq!(rules_of("migrations/10.sql", sql), [("drop-column", 9)]);
+    }
+
+    #[test]
+    fn framework_layouts() {
+        let rails = "class X < ActiveRecord::Migration[7.1]\n  def change\n    add_index :users, :email\n    remove_column :users, :name\n  end\nend\n";
+        assert_eq!(rules_of("db/migrate/1_x.rb", rails), [("create-index", 3), ("drop-column", 4)]);
+        let django = "from django.db import migrations, models\n\nclass Migration(migrations.Migration):\n    operations = [\n        migrations.RenameField(model_name='a', old_name='b', new_name='c'),\n    ]\n";
+        assert_eq!(rules_of("app/migrations/0002_x.py", django), [("rename-column", 5)]);
+        let alembic = "from alembic import op\n\ndef upgrade():\n    op.create_index('i', 't', ['a'])\n    op.execute(\"ALTER TABLE t DROP COLUMN b\")\n\ndef downgrade():\n    op.drop_index('i')\n";
+        assert_eq!(rules_of("alembic/versions/1.py", alembic), [("create-index", 4), ("drop-column", 5)]);
+        let safe = "from alembic import op\n\ndef upgrade():\n    with op.get_context().autocommit_block():\n        op.create_index('i', 't', ['a'], postgresql_concurrently=True)\n";
+        assert!(rules_of("alembic/versions/2.py", safe).is_empty());
+    }
+
+    #[test]
+    fn every_rule_has_a_reason_and_a_fix() {
+        assert!(RULES.len() >= 25);
+        for r in RULES {
+            assert!(!r.why.is_empty() && !r.fix.is_empty() && !r.title.is_empty(), "{}", r.id);
+            assert_eq!(RULES.iter().filter(|o| o.id == r.id).count(), 1, "{}", r.id);
+        }
+    }
 }
