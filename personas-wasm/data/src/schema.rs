@@ -10,6 +10,7 @@ use crate::migrate;
 /// Every finding of the data persona's own analysis. `read` returns a
 /// project file's text, or `None` when it does not exist (to look for a
 /// migration's rollback).
+#[cfg_attr(not(test), allow(dead_code))]
 pub fn analyse(files: &[SourceFile], read: impl Fn(&str) -> Option<String>) -> Vec<Finding> {
     analyse_with_notes(files, read).0
 }
