@@ -302,8 +302,8 @@ rules![
         "int-primary-key",
         "types",
         Low,
-        "32-bit primary key",
-        "int/serial keys run out at about 2.1 billion rows, and widening them later rewrites the table and its references",
+        "32-bit key column",
+        "int/serial keys (and the columns referencing them) run out at about 2.1 billion rows, and widening them later rewrites the table and its references",
         "use bigint (`bigint GENERATED ALWAYS AS IDENTITY` or bigserial)"
     ),
     (
@@ -774,6 +774,8 @@ pub struct State {
     pending_checks: HashMap<String, (String, String)>,
     /// (table, column) with a validated `CHECK (col IS NOT NULL)`.
     pub not_null_checked: HashSet<(String, String)>,
+    /// Constraint name -> rule, of constraints added NOT VALID inside the current transaction.
+    pub not_valid_in_tx: HashMap<String, &'static str>,
     /// (table, constraint name) validated here but added elsewhere, whose name says NOT NULL.
     pub validated_names: Vec<(String, String)>,
     /// First line of a statement that takes a strong lock on an existing table.
@@ -865,6 +867,7 @@ fn statement(s: &Stmt, st: &mut State, hits: &mut Vec<Hit>) {
         }
         "COMMIT" | "END" | "ROLLBACK" if w.len() <= 3 => {
             st.in_tx = false;
+            st.not_valid_in_tx.clear();
             return;
         }
         "SET" => {
@@ -1079,7 +1082,10 @@ fn parsed_statement(p: &Statement, s: &Stmt, w: &[String], st: &mut State, hits:
             }
         }
         Statement::StartTransaction { .. } => st.in_tx = true,
-        Statement::Commit { .. } | Statement::Rollback { .. } => st.in_tx = false,
+        Statement::Commit { .. } | Statement::Rollback { .. } => {
+            st.in_tx = false;
+            st.not_valid_in_tx.clear();
+        }
         Statement::Lock(_) | Statement::LockTables { .. } => {
             hits.push(Hit::new("lock-table", line, ""));
         }
@@ -1097,7 +1103,9 @@ fn column_types(c: &ColumnDef, table: &str, pk: bool, s: &Stmt, st: &State, hits
         ty.as_str(),
         "INT" | "INTEGER" | "INT4" | "SERIAL" | "SERIAL4" | "SMALLINT" | "SMALLSERIAL" | "INT2" | "MEDIUMINT"
     ) || (ty.starts_with("INT(") && st.db() == Db::MySql);
-    if pk && int && st.db() != Db::Sqlite {
+    let name = c.name.value.to_ascii_lowercase();
+    let key = pk || name == "id" || name.ends_with("_id") || c.name.value.ends_with("Id");
+    if key && int && st.db() != Db::Sqlite {
         hits.push(Hit::new("int-primary-key", l, col.clone()));
     }
     if pg && (ty.starts_with("VARCHAR(") || ty.starts_with("CHARACTER VARYING(")) {
@@ -1254,6 +1262,12 @@ fn alter_op(
         }
         AlterTableOperation::ValidateConstraint { name } => {
             let n = name.value.to_ascii_lowercase();
+            if let Some(rule) = st.not_valid_in_tx.remove(&n) {
+                hits.push(
+                    Hit::new(rule, l, format!("`{n}` on `{t}`"))
+                        .note("(Validated in the same transaction that added it NOT VALID, so the lock is held while every row is checked: validate in a separate migration.)"),
+                );
+            }
             if let Some(tc) = st.pending_checks.remove(&n) {
                 st.not_null_checked.insert(tc);
             } else if n.contains("null") || n.contains("_nn") {
@@ -1278,6 +1292,16 @@ fn add_constraint(
 ) {
     let pg = st.db().maybe_pg();
     let cols = |v: &[String]| v.join(", ");
+    if not_valid && (st.in_tx || st.framework_tx) {
+        let (name, rule) = match c {
+            TableConstraint::ForeignKey(fk) => (fk.name.as_ref(), "add-foreign-key"),
+            TableConstraint::Check(ck) => (ck.name.as_ref(), "add-check"),
+            _ => (None, ""),
+        };
+        if let Some(n) = name {
+            st.not_valid_in_tx.insert(n.value.to_ascii_lowercase(), rule);
+        }
+    }
     match c {
         TableConstraint::ForeignKey(fk) => {
             if !not_valid && !new && pg {
@@ -1671,10 +1695,13 @@ fn rails(f: &SourceFile, st: &mut State) -> Vec<Hit> {
         "rename_enum_value",
         "rename_schema",
         "validate_check_constraint",
+        "validate_foreign_key",
         "update_all",
     ];
     // add_check_constraint "col IS NOT NULL", name: ... : name -> column.
     let mut checks: HashMap<String, String> = HashMap::new();
+    // (table, kind) added with `validate: false` in this migration.
+    let mut unvalidated: Vec<(String, &str)> = Vec::new();
     let mut created: HashSet<String> = HashSet::new();
     let downs = down_ranges(&lines);
     for c in calls(&f.text, &names) {
@@ -1691,6 +1718,9 @@ fn rails(f: &SourceFile, st: &mut State) -> Vec<Hit> {
         let col = n.get(1).cloned().unwrap_or_default();
         let new = created.contains(&table);
         let conc = has_kw(a, "algorithm:", ":concurrently");
+        if has_kw(a, "validate:", "false") && matches!(c.name.as_str(), "add_foreign_key" | "add_check_constraint") {
+            unvalidated.push((table.clone(), if c.name == "add_foreign_key" { "fk" } else { "check" }));
+        }
         if has_kw(a, "algorithm:", ":copy") {
             hits.push(Hit::new("mysql-copy-algorithm", c.line, format!("`{table}`")));
         }
@@ -1706,6 +1736,12 @@ fn rails(f: &SourceFile, st: &mut State) -> Vec<Hit> {
             }
             "rename_enum_value" => hits.push(Hit::new("rename-enum-value", c.line, format!("`{table}`"))),
             "rename_schema" => hits.push(Hit::new("rename-schema", c.line, format!("`{table}` to `{col}`"))),
+            "validate_foreign_key" | "validate_check_constraint"
+                if st.framework_tx && unvalidated.iter().any(|(t, _)| *t == table) =>
+            {
+                let rule = if c.name == "validate_foreign_key" { "add-foreign-key" } else { "add-check" };
+                hits.push(Hit::new(rule, c.line, format!("`{table}`")).note("(Validated in the same migration, inside its transaction, that added it with `validate: false`: the lock is held while every row is checked. Validate in a separate migration.)"));
+            }
             "validate_check_constraint" => {
                 let name = a.split("name:").nth(1).map(names_in).and_then(|v| v.first().cloned()).unwrap_or_default();
                 if let Some(colname) = checks.get(&name) {
