@@ -1774,7 +1774,7 @@ fn rails(f: &SourceFile, st: &mut State) -> Vec<Hit> {
                 let cols = if c.name == "remove_timestamps" {
                     "created_at, updated_at".to_string()
                 } else {
-                    n[1..].iter().filter(|x| !x.is_empty()).take(4).cloned().collect::<Vec<_>>().join(", ")
+                    n.iter().skip(1).filter(|x| !x.is_empty()).take(4).cloned().collect::<Vec<_>>().join(", ")
                 };
                 hits.push(Hit::new("drop-column", c.line, format!("`{table}`: {cols}")));
             }
@@ -2251,6 +2251,33 @@ mod tests {
         assert_eq!(rules_of("alembic/versions/1.py", alembic), [("create-index", 4), ("drop-column", 5)]);
         let safe = "from alembic import op\n\ndef upgrade():\n    with op.get_context().autocommit_block():\n        op.create_index('i', 't', ['a'], postgresql_concurrently=True)\n";
         assert!(rules_of("alembic/versions/2.py", safe).is_empty());
+    }
+
+    #[test]
+    fn every_prefix_of_awkward_migrations_is_survived() {
+        let texts = [
+            (
+                "db/migrate/1_ü.rb",
+                "class É < ActiveRecord::Migration[7.1]\n  def change\n    remove_column :ü, :é\n    add_index :ü, [:a, :b, :c, :d], algorithm: :concurrently\n    execute <<~SQL\n      DROP TABLE ü;\n    SQL\n    change_column_null :ü, :é, false\n  end\n  def down\n  end\nend\n",
+            ),
+            (
+                "app/migrations/0002_ü.py",
+                "from django.db import migrations, models\nclass Migration(migrations.Migration):\n    operations = [\n        migrations.AddField(model_name='ü', name='é', field=models.CharField()),\n        migrations.RunSQL(\"\"\"DELETE FROM ü\"\"\"),\n    ]\n",
+            ),
+            (
+                "alembic/versions/ü.py",
+                "from alembic import op\ndef upgrade():\n    op.execute('ALTER TABLE ü ALTER COLUMN é SET NOT NULL')\n    op.create_index('é', 'ü', ['a'])\ndef downgrade():\n    pass\n",
+            ),
+            (
+                "migrations/ü.sql",
+                "BEGIN;\nCREATE INDEX CONCURRENTLY é ON ü (a);\nALTER TABLE ü ADD CONSTRAINT c CHECK (é IS NOT NULL) NOT VALID;\nALTER TABLE ü VALIDATE CONSTRAINT c;\n$tag$ é $tag$; 'unterminated\n",
+            ),
+        ];
+        for (path, text) in texts {
+            for (i, _) in text.char_indices() {
+                let _ = rules_of(path, &text[..i]);
+            }
+        }
     }
 
     #[test]
