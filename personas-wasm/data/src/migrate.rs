@@ -549,7 +549,11 @@ pub fn file_db(f: &SourceFile, project: Db) -> Db {
         // A Ruby or Python migration: its own syntax says nothing about the database.
         return project;
     }
-    if up.contains("AUTO_INCREMENT") || up.contains("ENGINE=") || up.contains("ENGINE =") || f.text.contains('`') {
+    if up.contains("AUTO_INCREMENT")
+        || up.contains("ENGINE=")
+        || up.contains("ENGINE =")
+        || f.text.replace("```", "").contains('`')
+    {
         return Db::MySql;
     }
     if up.contains("AUTOINCREMENT") || up.contains("PRAGMA ") || up.contains("WITHOUT ROWID") {
@@ -623,6 +627,13 @@ pub fn split(text: &str, first_line: usize) -> Vec<Stmt> {
             continue;
         }
         if c == b'-' && b.get(k + 1) == Some(&b'-') {
+            while k < b.len() && b[k] != b'\n' {
+                k += 1;
+            }
+            continue;
+        }
+        if c == b'`' && b.get(k + 1) == Some(&b'`') && b.get(k + 2) == Some(&b'`') {
+            // A markdown code fence around pasted SQL.
             while k < b.len() && b[k] != b'\n' {
                 k += 1;
             }
@@ -837,10 +848,66 @@ impl State {
 pub fn check_sql(text: &str, first_line: usize, st: &mut State) -> Vec<Hit> {
     let mut hits = Vec::new();
     for s in split(text, first_line) {
+        // Prose and fences around SQL pasted into a review context are not statements.
+        let Some(s) = trim_prose(s) else { continue };
         st.coverage.statements += 1;
         statement(&s, st, &mut hits);
     }
     hits
+}
+
+const SQL_STARTS: &[&str] = &[
+    "ALTER",
+    "CREATE",
+    "DROP",
+    "TRUNCATE",
+    "DELETE",
+    "UPDATE",
+    "INSERT",
+    "SELECT",
+    "WITH",
+    "BEGIN",
+    "START",
+    "COMMIT",
+    "END",
+    "ROLLBACK",
+    "SET",
+    "VACUUM",
+    "ANALYZE",
+    "CLUSTER",
+    "LOCK",
+    "REINDEX",
+    "REFRESH",
+    "RENAME",
+    "DO",
+    "COMMENT",
+    "GRANT",
+    "REVOKE",
+    "PRAGMA",
+    "MERGE",
+    "COPY",
+    "REPLACE",
+    "SAVEPOINT",
+    "RELEASE",
+    "ABORT",
+];
+
+/// The statement from its first line that starts with a SQL keyword, or
+/// `None` when no line does (prose, a code fence).
+fn trim_prose(s: Stmt) -> Option<Stmt> {
+    let starts_sql = |l: &str| {
+        let w: String = l.trim_start().chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+        SQL_STARTS.iter().any(|k| w.eq_ignore_ascii_case(k))
+    };
+    let mut offset = 0;
+    for (i, l) in s.text.split_inclusive('\n').enumerate() {
+        if starts_sql(l) {
+            let text = if i == 0 { s.text } else { s.text[offset..].to_string() };
+            return Some(Stmt { text, line: s.line + i });
+        }
+        offset += l.len();
+    }
+    None
 }
 
 fn dialect(db: Db) -> Box<dyn Dialect> {

@@ -888,6 +888,16 @@ mod tests {
     }
 
     #[test]
+    fn sql_pasted_with_prose_and_a_fence_is_read_from_its_first_statement() {
+        let ctx = "Review this migration:\n\n```sql\n-- db/migrations/0042_orders.sql\nALTER TABLE orders ADD COLUMN region text NOT NULL;\nCREATE INDEX orders_region_idx ON orders (region);\n```\n";
+        let (f, notes) = analyse_with_notes(&[SourceFile::new(None, ctx, Origin::Context)], none);
+        let got: Vec<(String, Option<usize>)> = titles(&f);
+        assert_eq!(got[0], ("NOT NULL column without a default".to_string(), Some(5)), "{f:?}");
+        assert_eq!(got[1], ("Index built without CONCURRENTLY".to_string(), Some(6)), "{f:?}");
+        assert!(notes.is_empty(), "{notes:?}");
+    }
+
+    #[test]
     fn up_migrations_need_their_down() {
         let files = [
             file("migrations/20240101_add.up.sql", "ALTER TABLE t ADD COLUMN a int;"),
