@@ -2075,9 +2075,6 @@ fn django(f: &SourceFile, st: &mut State) -> Vec<Hit> {
                 if pg && fk && !compact.contains("db_constraint=False") {
                     hits.push(Hit::new("add-foreign-key", c.line, format!("`{model}.{field}`")).note(hedge));
                 }
-                if pg && compact.contains("models.JSONField(") && false {
-                    hits.push(Hit::new("json-type", c.line, ""));
-                }
             }
             "migrations.AddIndex" if !new && pg => {
                 hits.push(Hit::new("create-index", c.line, format!("index on `{model}`")).note(hedge));
