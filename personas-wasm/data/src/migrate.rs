@@ -480,7 +480,7 @@ pub struct Coverage {
 /// What the project says about its database: config files and paths.
 pub fn project_db(files: &[SourceFile], read: &dyn Fn(&str) -> Option<String>) -> (Db, bool) {
     let mut texts: Vec<String> = Vec::new();
-    let wants = files.iter().any(|f| f.path.as_deref().is_some_and(|p| is_migration_path(p)));
+    let wants = files.iter().any(|f| f.path.as_deref().is_some_and(is_migration_path));
     if wants {
         for p in [
             "prisma/migrations/migration_lock.toml",
@@ -682,18 +682,17 @@ pub fn split(text: &str, first_line: usize) -> Vec<Stmt> {
             }
             b'$' => {
                 let tag_end = b[k + 1..].iter().position(|x| *x == b'$').map(|p| k + 1 + p);
-                if let Some(e) = tag_end {
-                    if b[k + 1..e].iter().all(|x| x.is_ascii_alphanumeric() || *x == b'_')
-                        && !b.get(k + 1).is_some_and(u8::is_ascii_digit)
-                    {
-                        let tag = &text[k..=e];
-                        let body_from = e + 1;
-                        let close = text[body_from..].find(tag).map(|p| body_from + p);
-                        let stop = close.map(|p| p + tag.len()).unwrap_or(b.len());
-                        line += text[k..stop].matches('\n').count();
-                        k = stop;
-                        continue;
-                    }
+                if let Some(e) = tag_end
+                    && b[k + 1..e].iter().all(|x| x.is_ascii_alphanumeric() || *x == b'_')
+                    && !b.get(k + 1).is_some_and(u8::is_ascii_digit)
+                {
+                    let tag = &text[k..=e];
+                    let body_from = e + 1;
+                    let close = text[body_from..].find(tag).map(|p| body_from + p);
+                    let stop = close.map(|p| p + tag.len()).unwrap_or(b.len());
+                    line += text[k..stop].matches('\n').count();
+                    k = stop;
+                    continue;
                 }
             }
             _ => {}
@@ -1143,10 +1142,10 @@ fn parsed_statement(p: &Statement, s: &Stmt, w: &[String], st: &mut State, hits:
                 alter_op(op, &table, new, l, s, st, hits, hedge);
             }
         }
-        Statement::AlterType(t) => {
-            if matches!(t.operation, AlterTypeOperation::AddValue(_)) && (st.in_tx || st.framework_tx) {
-                hits.push(Hit::new("enum-value-in-transaction", line, format!("`{}`", object(&t.name))));
-            }
+        Statement::AlterType(t)
+            if matches!(t.operation, AlterTypeOperation::AddValue(_)) && (st.in_tx || st.framework_tx) =>
+        {
+            hits.push(Hit::new("enum-value-in-transaction", line, format!("`{}`", object(&t.name))));
         }
         Statement::StartTransaction { .. } => st.in_tx = true,
         Statement::Commit { .. } | Statement::Rollback { .. } => {
@@ -1248,11 +1247,9 @@ fn alter_op(
                     st.locks(l);
                     hits.push(Hit::new("change-column-type", l, format!("`{t}.{col}` to {data_type}")));
                 }
-                AlterColumnOperation::SetNotNull => {
-                    if !st.checked_not_null(&t, &col) {
-                        st.locks(l);
-                        hits.push(Hit::new("set-not-null", l, format!("`{t}.{col}`")));
-                    }
+                AlterColumnOperation::SetNotNull if !st.checked_not_null(&t, &col) => {
+                    st.locks(l);
+                    hits.push(Hit::new("set-not-null", l, format!("`{t}.{col}`")));
                 }
                 _ => {}
             }
@@ -1370,15 +1367,13 @@ fn add_constraint(
         }
     }
     match c {
-        TableConstraint::ForeignKey(fk) => {
-            if !not_valid && !new && pg {
-                st.locks(l);
-                let c: Vec<String> = fk.columns.iter().map(|c| c.value.clone()).collect();
-                hits.push(
-                    Hit::new("add-foreign-key", l, format!("`{t}({})` -> `{}`", cols(&c), object(&fk.foreign_table)))
-                        .note(hedge),
-                );
-            }
+        TableConstraint::ForeignKey(fk) if !not_valid && !new && pg => {
+            st.locks(l);
+            let c: Vec<String> = fk.columns.iter().map(|c| c.value.clone()).collect();
+            hits.push(
+                Hit::new("add-foreign-key", l, format!("`{t}({})` -> `{}`", cols(&c), object(&fk.foreign_table)))
+                    .note(hedge),
+            );
         }
         TableConstraint::Check(ck) => {
             let col = not_null_check(&ck.expr);
@@ -1397,19 +1392,15 @@ fn add_constraint(
                 hits.push(Hit::new("add-check", l, format!("`{t}`: CHECK {}", ck.expr)).note(hedge));
             }
         }
-        TableConstraint::Unique(u) => {
-            if !new && pg && !u.columns.is_empty() {
-                st.locks(l);
-                let c: Vec<String> = u.columns.iter().map(|c| c.to_string()).collect();
-                hits.push(Hit::new("add-unique-constraint", l, format!("`{t}({})`", cols(&c))).note(hedge));
-            }
+        TableConstraint::Unique(u) if !new && pg && !u.columns.is_empty() => {
+            st.locks(l);
+            let c: Vec<String> = u.columns.iter().map(|c| c.to_string()).collect();
+            hits.push(Hit::new("add-unique-constraint", l, format!("`{t}({})`", cols(&c))).note(hedge));
         }
-        TableConstraint::PrimaryKey(pk) => {
-            if !new && pg && !pk.columns.is_empty() {
-                st.locks(l);
-                let c: Vec<String> = pk.columns.iter().map(|c| c.to_string()).collect();
-                hits.push(Hit::new("add-primary-key", l, format!("`{t}({})`", cols(&c))).note(hedge));
-            }
+        TableConstraint::PrimaryKey(pk) if !new && pg && !pk.columns.is_empty() => {
+            st.locks(l);
+            let c: Vec<String> = pk.columns.iter().map(|c| c.to_string()).collect();
+            hits.push(Hit::new("add-primary-key", l, format!("`{t}({})`", cols(&c))).note(hedge));
         }
         _ => {}
     }

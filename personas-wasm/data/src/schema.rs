@@ -728,10 +728,10 @@ impl Schema {
             let on = s.iter().position(|t| t.up == "ON").map(|p| skip(s, p + 1, &["ONLY"]));
             if let Some(on) = on {
                 let table = s.get(on).map(|t| ident(&t.text)).unwrap_or_default();
-                if let Some(open) = s[on..].iter().position(|t| t.text == "(") {
-                    if let Some(col) = s.get(on + open + 1) {
-                        self.indexed.push((table, ident(&col.text)));
-                    }
+                if let Some(open) = s[on..].iter().position(|t| t.text == "(")
+                    && let Some(col) = s.get(on + open + 1)
+                {
+                    self.indexed.push((table, ident(&col.text)));
                 }
             }
         }
