@@ -220,6 +220,24 @@ impl Runtime {
         Ok((info.id, info.domain))
     }
 
+    /// Instantiates a persona and runs one review outside the job queue; used by benchmarks.
+    pub async fn review_once(
+        self: &Arc<Self>,
+        def: Arc<PersonaDef>,
+        services: Arc<HostServices>,
+        task: &str,
+        context: &str,
+    ) -> Result<String, String> {
+        let req = wit::Request {
+            task: task.to_string(),
+            context: Some(context.to_string()),
+            feedback: None,
+            prompt: def.prompt.clone(),
+        };
+        let (mut store, world) = self.instantiate(def, None, services).await?;
+        world.call_review(&mut store, &req).await.map_err(|e| e.to_string())?
+    }
+
     async fn instantiate(
         self: &Arc<Self>,
         def: Arc<PersonaDef>,

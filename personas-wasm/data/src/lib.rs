@@ -2,6 +2,9 @@
 //! every row and SQL built from strings in the given material, then reviews
 //! with the project's data standards.
 
+#[cfg(test)]
+mod bench;
+mod migrate;
 mod schema;
 
 use agent_os_persona_sdk::flow::{self, Analysis, Plan};
@@ -19,8 +22,10 @@ impl Persona for P {
         flow::run(&req, &plan, |ctx| {
             let read = |path: &str| host::read_file(path).ok();
             let material = context::material(ctx, read);
-            let findings = schema::analyse(&material.files, read);
-            Analysis::of(material, findings)
+            let (findings, notes) = schema::analyse_with_notes(&material.files, read);
+            let mut analysis = Analysis::of(material, findings);
+            analysis.notes.extend(notes);
+            analysis
         })
     }
 }

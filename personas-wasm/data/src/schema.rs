@@ -5,23 +5,55 @@
 use agent_os_persona_sdk::brief::{Finding, Severity};
 use agent_os_persona_sdk::context::{Language, SourceFile};
 
+use crate::migrate;
+
 /// Every finding of the data persona's own analysis. `read` returns a
 /// project file's text, or `None` when it does not exist (to look for a
 /// migration's rollback).
+#[cfg_attr(not(test), allow(dead_code))]
 pub fn analyse(files: &[SourceFile], read: impl Fn(&str) -> Option<String>) -> Vec<Finding> {
+    analyse_with_notes(files, read).0
+}
+
+/// [`analyse`], with notes on what the migration check could not read.
+pub fn analyse_with_notes(files: &[SourceFile], read: impl Fn(&str) -> Option<String>) -> (Vec<Finding>, Vec<String>) {
     let postgres = files.iter().any(looks_postgres);
     let mysql = files.iter().any(|f| {
         let up = f.text.to_ascii_uppercase();
         up.contains("AUTO_INCREMENT") || up.contains("ENGINE=") || up.contains("ENGINE =")
     });
+    let (project, old_pg) = migrate::project_db(files, &read);
     let mut out = Vec::new();
+    let mut notes = Vec::new();
     let mut schema = Schema::default();
     for f in files {
         let migration = is_migration(f);
         let statements = statements_of(f);
         let created: Vec<String> = statements.iter().filter_map(created_table).collect();
+        let parsed = f.language == Language::Sql || migrate::framework(f).is_some();
+        if f.language == Language::Sql {
+            let mut st = migrate::State::new(migrate::file_db(f, project), old_pg);
+            let mut hits = migrate::check_sql(&f.text, 0, &mut st);
+            st.finish(&mut hits);
+            out.extend(hits.iter().map(|h| h.finding(f)));
+            if st.coverage.unparsed > 0 {
+                notes.push(format!(
+                    "The SQL parser could not read {} of {} statements in `{}`; they were checked on their words.",
+                    st.coverage.unparsed,
+                    st.coverage.statements,
+                    f.name()
+                ));
+            }
+        } else if let Some(fw) = migrate::framework(f) {
+            let mut st = migrate::State::new(migrate::file_db(f, project), old_pg);
+            let mut hits = migrate::check_framework(f, fw, &mut st);
+            st.finish(&mut hits);
+            out.extend(hits.iter().map(|h| h.finding(f)));
+        }
         for s in &statements {
-            out.extend(statement_findings(f, s, migration && postgres, &created));
+            if !parsed {
+                out.extend(statement_findings(f, s, migration && postgres, &created));
+            }
             schema.record(f, s);
         }
         out.extend(string_built_sql(f));
@@ -30,7 +62,7 @@ pub fn analyse(files: &[SourceFile], read: impl Fn(&str) -> Option<String>) -> V
     if !mysql {
         out.extend(schema.unindexed_foreign_keys());
     }
-    out
+    (out, notes)
 }
 
 /// One token of SQL, with the line it is on.
@@ -654,12 +686,15 @@ struct Schema {
     fks: Vec<(String, String, String, usize)>,
     /// (table, first column)
     indexed: Vec<(String, String)>,
+    /// Tables created in the material.
+    created: Vec<String>,
 }
 
 impl Schema {
     fn record(&mut self, f: &SourceFile, s: &Statement) {
         let name = f.name().to_string();
         if let Some(table) = created_table(s) {
+            self.created.push(table.clone());
             let Some(open) = s.iter().position(|t| t.text == "(") else { return };
             let mut depth = 0;
             let close = (open..s.len())
@@ -679,6 +714,10 @@ impl Schema {
         } else if s.len() > 3 && s[0].up == "ALTER" && s[1].up == "TABLE" {
             let ti = skip(s, 2, &["IF", "EXISTS", "ONLY"]);
             let table = s.get(ti).map(|t| ident(&t.text)).unwrap_or_default();
+            if !self.created.contains(&table) {
+                // An existing table: its indexes are not in the material.
+                return;
+            }
             for c in clauses(s.get(ti + 1..).unwrap_or(&[])) {
                 if c.first().is_some_and(|t| t.up == "ADD") {
                     let i = skip(c, 1, &["COLUMN", "IF", "NOT", "EXISTS"]);
@@ -689,10 +728,10 @@ impl Schema {
             let on = s.iter().position(|t| t.up == "ON").map(|p| skip(s, p + 1, &["ONLY"]));
             if let Some(on) = on {
                 let table = s.get(on).map(|t| ident(&t.text)).unwrap_or_default();
-                if let Some(open) = s[on..].iter().position(|t| t.text == "(") {
-                    if let Some(col) = s.get(on + open + 1) {
-                        self.indexed.push((table, ident(&col.text)));
-                    }
+                if let Some(open) = s[on..].iter().position(|t| t.text == "(")
+                    && let Some(col) = s.get(on + open + 1)
+                {
+                    self.indexed.push((table, ident(&col.text)));
                 }
             }
         }
@@ -794,8 +833,9 @@ mod tests {
                 (format!("Destructive migration: DROP TABLE {p}"), Some(3)),
                 (format!("Column type change {p}"), Some(5)),
                 (format!("NOT NULL column without a default {p}"), Some(6)),
-                (format!("Rename breaks deployed readers {p}"), Some(8)),
+                (format!("Column rename breaks deployed readers {p}"), Some(8)),
                 (format!("NOT NULL added to an existing column {p}"), Some(9)),
+                (format!("Locking DDL without a lock_timeout {p}"), Some(5)),
             ]
         );
         assert!(f[0].detail.contains("`users.email`"), "{f:?}");
@@ -825,14 +865,36 @@ mod tests {
     }
 
     #[test]
-    fn create_index_without_concurrently_on_postgres_migrations_only() {
+    fn create_index_without_concurrently_unless_another_database() {
         let pg = "CREATE TABLE fresh (id bigserial PRIMARY KEY, at timestamptz);\nCREATE INDEX fresh_at ON fresh (at);\nCREATE INDEX orders_at ON orders (created_at);\nCREATE INDEX CONCURRENTLY orders_b ON orders (b);\n";
         assert_eq!(
             titles(&analyse(&[file("db/migrations/3.sql", pg)], none)),
-            [("Index built without CONCURRENTLY in `db/migrations/3.sql`".to_string(), Some(3))]
+            [
+                ("Index built without CONCURRENTLY in `db/migrations/3.sql`".to_string(), Some(3)),
+                ("Locking DDL without a lock_timeout in `db/migrations/3.sql`".to_string(), Some(3))
+            ]
         );
-        let lite = "CREATE TABLE x (id integer PRIMARY KEY);\nCREATE INDEX orders_at ON orders (created_at);\n";
+        // Nothing says which database: still reported, hedged.
+        let plain = "CREATE INDEX orders_at ON orders (created_at);\n";
+        let f = analyse(&[file("db/migrations/3.sql", plain)], none);
+        assert_eq!(f[0].title, "Index built without CONCURRENTLY in `db/migrations/3.sql`");
+        assert!(f[0].detail.contains("database was not identified"), "{f:?}");
+        let timeout = "SET lock_timeout = '2s';\nCREATE INDEX orders_at ON orders (created_at);\n";
+        assert_eq!(analyse(&[file("db/migrations/3.sql", timeout)], none).len(), 1);
+        let lite = "PRAGMA foreign_keys = ON;\nCREATE INDEX orders_at ON orders (created_at);\n";
         assert!(analyse(&[file("db/migrations/3.sql", lite)], none).is_empty());
+        let my = "CREATE INDEX orders_at ON orders (created_at);\n";
+        assert!(analyse(&[file("db/mysql/migrations/3.sql", my)], none).is_empty());
+    }
+
+    #[test]
+    fn sql_pasted_with_prose_and_a_fence_is_read_from_its_first_statement() {
+        let ctx = "Review this migration:\n\n```sql\n-- db/migrations/0042_orders.sql\nALTER TABLE orders ADD COLUMN region text NOT NULL;\nCREATE INDEX orders_region_idx ON orders (region);\n```\n";
+        let (f, notes) = analyse_with_notes(&[SourceFile::new(None, ctx, Origin::Context)], none);
+        let got: Vec<(String, Option<usize>)> = titles(&f);
+        assert_eq!(got[0], ("NOT NULL column without a default".to_string(), Some(5)), "{f:?}");
+        assert_eq!(got[1], ("Index built without CONCURRENTLY".to_string(), Some(6)), "{f:?}");
+        assert!(notes.is_empty(), "{notes:?}");
     }
 
     #[test]
