@@ -153,6 +153,16 @@ fn read_token_file(path: &Path) -> Result<String, HttpError> {
         })
     })?;
     let text = crate::fsx::read_text_bounded(&real, TOKEN_FILE_LIMIT)?;
+    #[cfg(unix)]
+    if let Ok(meta) = std::fs::metadata(&real) {
+        use std::os::unix::fs::MetadataExt;
+        if meta.mode() & 0o077 != 0 {
+            tracing::warn!(
+                "the token file {shown} can be read or written by other users (mode {:o}); run `chmod 600 {shown}`",
+                meta.mode() & 0o777
+            );
+        }
+    }
     let token = text.lines().next().unwrap_or_default().trim().to_string();
     if token.is_empty() {
         return Err(HttpError::EmptyTokenFile(shown));
