@@ -5,6 +5,7 @@
 
 mod risky;
 mod secrets;
+mod sql;
 
 use agent_os_persona_sdk::context;
 use agent_os_persona_sdk::flow::{self, Analysis, Plan};
