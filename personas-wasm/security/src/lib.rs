@@ -3,6 +3,7 @@
 //! language model sees it, then reviews with the project's security
 //! standards.
 
+mod hashing;
 mod risky;
 mod secrets;
 mod sql;

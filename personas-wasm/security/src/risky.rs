@@ -9,6 +9,7 @@ use agent_os_persona_sdk::brief::{Finding, Severity};
 use agent_os_persona_sdk::context::SourceFile;
 use regex::Regex;
 
+#[derive(Clone, Copy)]
 struct Rule {
     title: &'static str,
     severity: Severity,
@@ -41,12 +42,6 @@ const RULES: &[Rule] = &[
         severity: Severity::High,
         pattern: r"verify\s*=\s*False|danger_accept_invalid_(?:certs|hostnames)\(\s*true|InsecureSkipVerify:\s*true|rejectUnauthorized:\s*false|NODE_TLS_REJECT_UNAUTHORIZED",
         advice: "Without verification anyone on the path can read and change the traffic; fix the trust store instead",
-    },
-    Rule {
-        title: "Weak hash",
-        severity: Severity::Medium,
-        pattern: r#"(?i)\bhashlib\.(?:md5|sha1)\(|\bmd5::|\bMd5::|\bSha1::new|createHash\(\s*['"](?:md5|sha1)['"]|\bmd5\.New\(|\bsha1\.New\("#,
-        advice: "MD5 and SHA-1 are broken for signatures and far too fast for passwords; use SHA-256 for integrity and Argon2/bcrypt/scrypt for passwords",
     },
     Rule {
         title: "HTML injection sink",
@@ -92,10 +87,16 @@ pub fn scan(files: &[SourceFile]) -> Vec<Finding> {
             }
             let matched = compiled().iter().find(|(re, _)| re.is_match(line.text)).map(|(_, r)| *r);
             // SQL outranks every rule after the first four high ones.
+            let hashed = crate::hashing::judge(&texts, line.index);
             let rule = match matched {
-                Some(r) if r.severity == Severity::High => Some(r),
-                _ if built.contains(&line.index) => Some(&SQL),
-                m => m,
+                Some(r) if r.severity == Severity::High => Some(*r),
+                _ if built.contains(&line.index) => Some(SQL),
+                m => match hashed {
+                    Some((severity, title, advice)) if m.is_none_or(|r| r.severity <= severity) => {
+                        Some(Rule { title, severity, pattern: "", advice })
+                    }
+                    _ => m.copied(),
+                },
             };
             // A `// SAFETY:` note on the same line documents an unsafe block.
             if let Some(rule) = rule {
@@ -159,7 +160,8 @@ mod tests {
             ("a.go", "q := fmt.Sprintf(\"SELECT a FROM t WHERE b = '%s'\", b)", "SQL built from strings"),
             ("a.py", "cur.execute(\"SELECT * FROM users WHERE name = '%s'\" % name)", "SQL built from strings"),
             ("a.py", "sql = \"SELECT * FROM t WHERE id = \" + uid", "SQL built from strings"),
-            ("a.py", "h = hashlib.md5(password.encode())", "Weak hash"),
+            ("a.py", "h = hashlib.md5(password.encode())", "Weak password hashing"),
+            ("a.php", "$h = md5($password);", "Weak password hashing"),
             ("a.js", "el.innerHTML = comment.body;", "HTML injection sink"),
             ("a.js", "const token = Math.random().toString(36);", "Predictable randomness for a secret"),
             ("a.rs", "let p = unsafe { &*ptr };", "unsafe block"),
@@ -184,6 +186,7 @@ mod tests {
             ("a.py", "# result = eval(expr)"),
             ("a.js", "const jitter = Math.random() * 100;"),
             ("tests/test_a.py", "obj = pickle.loads(blob)"),
+            ("a.py", "etag = hashlib.md5(content).hexdigest()"),
         ];
         for (path, text) in clean {
             assert_eq!(titles(path, text), [], "{text}");
