@@ -24,7 +24,7 @@ fn literals(line: &str) -> Vec<Lit<'_>> {
         }
         // Python's triple quotes: treat `"""` as one quote.
         let rest = &line[i..];
-        let triple = (c != '`' && rest.starts_with(&format!("{c}{c}{c}"))).then_some(3).unwrap_or(1);
+        let triple = if c != '`' && rest.starts_with(&format!("{c}{c}{c}")) { 3 } else { 1 };
         let body_start = i + triple * c.len_utf8();
         let prefix_start = line[..i].trim_end_matches(|p: char| p.is_ascii_alphabetic()).len();
         let prefix = if i - prefix_start <= 2 { &line[prefix_start..i] } else { "" };
