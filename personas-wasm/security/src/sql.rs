@@ -4,14 +4,18 @@
 //! query-like variable combined with a value when it is executed. Bound
 //! parameters (`execute("... %s", (x,))`, `$1`, `?`) stay quiet.
 
+use std::borrow::Cow;
+
 /// One string literal on a line: its prefix letters, quote, content and the
 /// code before and after it.
 struct Lit<'a> {
     prefix: &'a str,
     quote: char,
-    content: &'a str,
+    content: Cow<'a, str>,
     before: &'a str,
     after: &'a str,
+    /// The closing quote (1 or 3 characters) when the literal runs past the line's end.
+    open: Option<String>,
 }
 
 /// The string literals of one line (a literal left open runs to the line's end).
@@ -30,6 +34,7 @@ fn literals(line: &str) -> Vec<Lit<'_>> {
         let prefix = if i - prefix_start <= 2 { &line[prefix_start..i] } else { "" };
         let mut end = line.len();
         let mut close = line.len();
+        let mut closed = false;
         let mut escaped = false;
         for (j, d) in line[body_start..].char_indices() {
             if escaped {
@@ -43,15 +48,17 @@ fn literals(line: &str) -> Vec<Lit<'_>> {
             if d == c && line[body_start + j..].starts_with(&c.to_string().repeat(triple)) {
                 end = body_start + j;
                 close = end + triple;
+                closed = true;
                 break;
             }
         }
         out.push(Lit {
             prefix,
             quote: c,
-            content: &line[body_start.min(end)..end],
+            content: Cow::Borrowed(&line[body_start.min(end)..end]),
             before: &line[..prefix_start],
             after: &line[close.min(line.len())..],
+            open: (!closed).then(|| c.to_string().repeat(triple)),
         });
         // Skip past the literal.
         while iter.peek().is_some_and(|(k, _)| *k < close) {
@@ -138,10 +145,10 @@ fn spliced(l: &Lit<'_>) -> bool {
         // JS/TS template literals.
         || (l.quote == '`' && l.content.contains("${"))
         // Python `%` operator: `"..." % x`, but not `%s` bound through a parameter tuple.
-        || (after.starts_with('%') && !after.starts_with("%%") && has_printf(l.content))
+        || (after.starts_with('%') && !after.starts_with("%%") && has_printf(&l.content))
         || after.starts_with(".format(")
         // Go `fmt.Sprintf("...%s", x)`, Rust `format!("...{x}")`.
-        || (before.ends_with("Sprintf(") && has_printf(l.content))
+        || (before.ends_with("Sprintf(") && has_printf(&l.content))
         || (before.ends_with("format!(") && l.content.contains('{') && !l.content.contains("{{"))
         // Concatenation with something other than another literal.
         || (after.starts_with('+') && !after[1..].trim_start().starts_with(['"', '\'', '`']) && !after[1..].trim().is_empty())
@@ -153,13 +160,35 @@ pub fn built_sql_lines(lines: &[&str]) -> Vec<usize> {
     // Variables assigned a SQL literal earlier in the file.
     let mut sql_vars: Vec<String> = Vec::new();
     let mut out = Vec::new();
+    let mut skip_to = 0;
     for (i, line) in lines.iter().enumerate() {
+        if i < skip_to {
+            continue;
+        }
         let mut hit = false;
-        for l in literals(line) {
+        for mut l in literals(line) {
+            // A triple-quoted string or template literal over several lines:
+            // its text runs to the closing quote, and what follows that is `after`.
+            if let Some(close) = l.open.take()
+                && (close.len() == 3 || close == "`")
+            {
+                let mut text = l.content.to_string();
+                for (j, next) in lines.iter().enumerate().skip(i + 1).take(200) {
+                    text.push('\n');
+                    if let Some(k) = next.find(close.as_str()) {
+                        text.push_str(&next[..k]);
+                        l.after = &next[k + close.len()..];
+                        skip_to = j + 1;
+                        break;
+                    }
+                    text.push_str(next);
+                }
+                l.content = Cow::Owned(text);
+            }
             let execd = executes(l.before);
             let name = assigned_name(l.before);
             let named = name.is_some_and(query_like);
-            let sql = is_sql(l.content, !(execd || named)) || (named && is_clause(l.content));
+            let sql = is_sql(&l.content, !(execd || named)) || (named && is_clause(&l.content));
             if !sql {
                 continue;
             }
@@ -229,6 +258,11 @@ mod tests {
         assert_eq!(hits(split), [4]);
         let split = "stmt = \"INSERT INTO log VALUES ('%s')\"\ncursor.execute(stmt.format(v))\n";
         assert_eq!(hits(split), [2]);
+        // Over several lines: a triple-quoted string formatted after it closes, a template literal.
+        let multi = "def f(c, name):\n    query = \"\"\"\n        SELECT *\n        FROM users\n        WHERE name = '%s'\n    \"\"\" % name\n    c.execute(query)\n";
+        assert_eq!(hits(multi), [2]);
+        let multi = "const rows = await db.query(`\n  SELECT * FROM orders\n  WHERE id = ${id}\n`);\n";
+        assert_eq!(hits(multi), [1]);
     }
 
     #[test]
@@ -246,6 +280,9 @@ mod tests {
             "let q = format!(\"{{}} SELECT\");",
             "query = \"SELECT 1\"",
             "x = \"a\" + name",
+            "q = \"\"\"\nSELECT * FROM users\nWHERE name = %s\n\"\"\"\ncur.execute(q, (name,))",
+            "const q = `\n  SELECT * FROM t\n  WHERE id = $1\n`;",
+            "doc = \"\"\"Select the rows from the table: {name}\n\"\"\".format(name=n)",
         ];
         for line in clean {
             assert_eq!(hits(line), Vec::<usize>::new(), "{line}");
