@@ -191,6 +191,24 @@ pub fn timeouts(files: &[SourceFile]) -> Vec<Finding> {
                         }
                     }
                 }
+                for ctor in ["urllib3.PoolManager(", "HTTPConnection(", "HTTPSConnection("] {
+                    // `http.client.HTTPConnection(` as well as a bare `HTTPConnection(`.
+                    let at = t
+                        .match_indices(ctor)
+                        .map(|(k, _)| k)
+                        .filter(|&k| t[..k].chars().next_back().is_none_or(|c| !(c.is_alphanumeric() || c == '_')));
+                    for col in at {
+                        if !balanced(&lines, i, col, '(', ')').contains("timeout") {
+                            hit(
+                                "HTTP client without a timeout",
+                                format!(
+                                    "`{}` without `timeout=` waits forever on a stuck server; pass a timeout",
+                                    ctor.trim_end_matches('(')
+                                ),
+                            );
+                        }
+                    }
+                }
                 for col in calls(t, "urlopen(") {
                     if !balanced(&lines, i, col, '(', ')').contains("timeout") {
                         hit("HTTP request without a timeout", "`urlopen` without `timeout=` can block forever".into());
@@ -523,6 +541,8 @@ mod tests {
         let rs =
             "fn f() {\n    let b = reqwest::blocking::get(url);\n    let c = reqwest::blocking::Client::new();\n}\n";
         assert!(timeouts(&[file("src/a.rs", rs)]).is_empty(), "{:?}", timeouts(&[file("src/a.rs", rs)]));
+        let py = "import urllib3\nhttp = urllib3.PoolManager()\nc = http.client.HTTPSConnection(host, timeout=5)\nd = http.client.HTTPConnection(host)\n";
+        assert_eq!(timeouts(&[file("a.py", py)]).iter().map(|f| f.line).collect::<Vec<_>>(), [Some(2), Some(4)]);
         let ureq = "fn f() {\n    let r = ureq::get(url).call()?;\n}\n";
         assert_eq!(timeouts(&[file("src/a.rs", ureq)]).iter().map(|f| f.line).collect::<Vec<_>>(), [Some(2)]);
     }
