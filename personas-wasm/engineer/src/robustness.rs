@@ -222,7 +222,11 @@ fn panicking_slice(code: &str, lines: &[Line<'_>], i: usize) -> bool {
             continue;
         }
         // A literal index into a fixed-size array declared in the file.
-        let recv_start = code[..k].rfind(|c: char| !(c.is_alphanumeric() || c == '_')).map_or(0, |p| p + 1);
+        let recv_start = code[..k]
+            .char_indices()
+            .rev()
+            .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
+            .map_or(0, |(p, c)| p + c.len_utf8());
         let recv = &code[recv_start..k];
         let literal = inner.chars().all(|c| c.is_ascii_digit());
         if literal
@@ -384,6 +388,9 @@ mod tests {
             assert!(!f.iter().any(|f| f.title.starts_with("Slice")), "{text}: {f:?}");
         }
         assert!(analyse(&[file("src/a.py", "x = s[:4]\ny = buf[i]")]).is_empty());
+        // A receiver after a multi-byte character is read on a character boundary.
+        let f = analyse(&[file("src/a.rs", "fn f() { let x = a→größe[0]; }")]);
+        assert_eq!(f.len(), 1, "{f:?}");
     }
 
     #[test]
