@@ -135,6 +135,12 @@ fn has_printf(s: &str) -> bool {
     b.windows(2).any(|w| w[0] == b'%' && matches!(w[1], b's' | b'd' | b'v' | b'r' | b'q' | b'f' | b'('))
 }
 
+/// A `$name` variable inside the text (not a `$1` placeholder).
+fn php_var(s: &str) -> bool {
+    s.as_bytes().windows(2).any(|w| w[0] == b'$' && (w[1].is_ascii_alphabetic() || w[1] == b'_' || w[1] == b'{'))
+        || s.contains("{$")
+}
+
 /// Whether the literal has values spliced in.
 fn spliced(l: &Lit<'_>) -> bool {
     let after = l.after.trim_start();
@@ -147,6 +153,10 @@ fn spliced(l: &Lit<'_>) -> bool {
         // Python `%` operator: `"..." % x`, but not `%s` bound through a parameter tuple.
         || (after.starts_with('%') && !after.starts_with("%%") && has_printf(&l.content))
         || after.starts_with(".format(")
+        // PHP, Perl and shell: `"... $id"` interpolates, `"..." . $id` concatenates.
+        || (l.quote == '"' && php_var(&l.content))
+        || (after.starts_with('.') && after[1..].trim_start().starts_with('$'))
+        || (before.ends_with('.') && before[..before.len() - 1].trim_end().ends_with(|c: char| c.is_alphanumeric() || c == ')' || c == ']') && before.contains('$'))
         // Go `fmt.Sprintf("...%s", x)`, Rust `format!("...{x}")`.
         || (before.ends_with("Sprintf(") && has_printf(&l.content))
         || (before.ends_with("format!(") && l.content.contains('{') && !l.content.contains("{{"))
@@ -249,6 +259,8 @@ mod tests {
             "q := fmt.Sprintf(\"SELECT a FROM t WHERE b = '%s'\", b)",
             "let q = format!(\"SELECT * FROM users WHERE name = '{name}'\");",
             "query += \" WHERE name = '%s'\" % name",
+            "$result = mysqli_query($conn, \"SELECT * FROM users WHERE id = $id\");",
+            "$sql = \"SELECT * FROM users WHERE name = '\" . $_GET['name'] . \"'\";",
         ];
         for line in built {
             assert_eq!(hits(line), [1], "{line}");
@@ -280,6 +292,8 @@ mod tests {
             "let q = format!(\"{{}} SELECT\");",
             "query = \"SELECT 1\"",
             "x = \"a\" + name",
+            "$stmt = $pdo->prepare('SELECT * FROM users WHERE id = ?');",
+            "rows, err := db.Query(\"SELECT id FROM users WHERE id = $1\", id)",
             "q = \"\"\"\nSELECT * FROM users\nWHERE name = %s\n\"\"\"\ncur.execute(q, (name,))",
             "const q = `\n  SELECT * FROM t\n  WHERE id = $1\n`;",
             "doc = \"\"\"Select the rows from the table: {name}\n\"\"\".format(name=n)",
