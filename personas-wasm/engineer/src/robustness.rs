@@ -186,6 +186,30 @@ fn rust(code: &str, line: &Line<'_>, hits: &mut Vec<(&'static Rule, usize)>) {
 }
 
 /// Words on a line that show the length was checked before indexing.
+/// Names of collections whose length comes from the input.
+const INPUT_PIECES: &[&str] = &[
+    "args",
+    "argv",
+    "parts",
+    "fields",
+    "tokens",
+    "words",
+    "pieces",
+    "segments",
+    "cols",
+    "columns",
+    "split",
+    "splits",
+    "params",
+    "components",
+    "lines",
+    "items",
+    "values",
+    "cells",
+    "row",
+    "record",
+];
+
 const LENGTH_CHECKS: &[&str] =
     &[".len()", "is_empty()", "assert", ".min(", "checked_", "chunks", "windows(", "find(", "position("];
 
@@ -195,6 +219,10 @@ const LENGTH_CHECKS: &[&str] =
 fn panicking_slice(code: &str, lines: &[Line<'_>], i: usize) -> bool {
     let checked = |t: &str| LENGTH_CHECKS.iter().any(|k| t.contains(k));
     if lines[i.saturating_sub(3)..=i].iter().any(|l| checked(l.text)) {
+        return false;
+    }
+    // Macro patterns (`$x:ident`) are not indexing.
+    if code.contains('$') {
         return false;
     }
     if code.contains(".split_at(") || code.contains(".split_at_mut(") {
@@ -218,29 +246,32 @@ fn panicking_slice(code: &str, lines: &[Line<'_>], i: usize) -> bool {
             continue;
         };
         let inner = code[k + 1..k + end].trim();
-        if inner.is_empty() || inner == ".." || inner == "0.." || inner.contains(';') || inner.starts_with('"') {
+        if inner.is_empty() || inner == ".." || inner == "0.." || inner.contains(';') || inner.starts_with(['"', '(']) {
             continue;
         }
-        // A literal index into a fixed-size array declared in the file.
         let recv_start = code[..k]
             .char_indices()
             .rev()
             .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
             .map_or(0, |(p, c)| p + c.len_utf8());
         let recv = &code[recv_start..k];
-        let literal = inner.chars().all(|c| c.is_ascii_digit());
-        if literal
-            && !recv.is_empty()
-            && lines.iter().any(|l| {
-                let t = l.text;
-                t.contains(&format!("{recv}: ["))
-                    || t.contains(&format!("{recv} = ["))
-                    || t.contains(&format!("{recv}: &["))
-            })
-        {
+        // Constant tables (`TABLE[i]`) are sized by their author.
+        if !recv.is_empty() && recv.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_') {
             continue;
         }
-        return true;
+        if inner.contains("..") {
+            // A range slice: `&s[..n]`, `&buf[4..]`, `&b[i..j]`.
+            return true;
+        }
+        // A plain index: only where the length comes from the input — pieces of
+        // a split, command-line arguments, tokens — not numeric code over
+        // arrays whose sizes the types fix.
+        let r = recv.to_ascii_lowercase();
+        let from_input = INPUT_PIECES.iter().any(|w| r == *w || r.ends_with(&format!("_{w}")))
+            || (recv.is_empty() && (code[..k].contains("split") || code[..k].contains("args()")));
+        if from_input {
+            return true;
+        }
     }
     false
 }
@@ -363,7 +394,7 @@ mod tests {
 
     #[test]
     fn rust_slices_and_indexing_on_unchecked_lengths() {
-        let text = "fn parse(s: &str, buf: &[u8], i: usize) -> u8 {\n    let head = &s[..4];\n    let (a, b) = buf.split_at(i);\n    let c = buf[i];\n    let d = args()[1];\n    0\n}\n";
+        let text = "fn parse(s: &str, buf: &[u8], i: usize) -> u8 {\n    let head = &s[..4];\n    let (a, b) = buf.split_at(i);\n    let c = fields[2];\n    let d = args()[1];\n    0\n}\n";
         let f = analyse(&[file("src/parse.rs", text)]);
         assert_eq!(summary(&f), [("Slice or index that can panic: 4 in `src/parse.rs`".to_string(), Some(2))]);
         assert!(f[0].detail.starts_with("Lines 2, 3, 4, 5."), "{f:?}");
@@ -379,6 +410,8 @@ mod tests {
             "fn f(s: &str) { if let Some(p) = s.find(':') { let _k = &s[..p]; } }",
             "fn f() { let mut key = [0u8; 32]; key[0] = 1; }",
             "fn f(v: &Value) -> &Value { &v[\"name\"] }",
+            "fn f(m: &Matrix4, state: &mut [u64; 8]) { state[5] = m[(0, 3)] + TABLE[i] + buf[i]; }",
+            "macro_rules! m { (@stack[$($s:ident,)*]) => {} }",
             "#[derive(Debug)]\nstruct A { x: Vec<[u8; 2]> }",
             "fn f() { let v = vec![1, 2]; let w = &v[..]; }",
             "#[cfg(test)]\nmod tests {\n    fn t(s: &str) { let _ = &s[..4]; }\n}",
@@ -389,7 +422,7 @@ mod tests {
         }
         assert!(analyse(&[file("src/a.py", "x = s[:4]\ny = buf[i]")]).is_empty());
         // A receiver after a multi-byte character is read on a character boundary.
-        let f = analyse(&[file("src/a.rs", "fn f() { let x = a→größe[0]; }")]);
+        let f = analyse(&[file("src/a.rs", "fn f() { let x = a→parts[0]; }")]);
         assert_eq!(f.len(), 1, "{f:?}");
     }
 
