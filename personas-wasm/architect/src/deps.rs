@@ -20,6 +20,9 @@ pub struct Graph {
     pub deps: BTreeMap<String, BTreeSet<String>>,
     /// Module → the file it was read from, for modules in the material.
     pub files: BTreeMap<String, String>,
+    /// Module → imports that look internal (relative, or a path alias) but
+    /// name no module the material resolves to.
+    pub unresolved: BTreeMap<String, BTreeSet<String>>,
     /// Edges left out of cycle detection: a module and its own parent or child (Rust, Python packages).
     nested: BTreeSet<(String, String)>,
 }
@@ -33,6 +36,10 @@ impl Graph {
     /// How many modules `module` imports.
     pub fn fan_out(&self, module: &str) -> usize {
         self.deps.get(module).map_or(0, BTreeSet::len)
+    }
+
+    fn add_unresolved(&mut self, from: &str, spec: &str) {
+        self.unresolved.entry(from.to_string()).or_default().insert(spec.to_string());
     }
 
     fn add_node(&mut self, m: &str) {
@@ -181,10 +188,18 @@ pub fn summary(g: &Graph) -> String {
         g.deps.len()
     );
     for (m, d) in g.deps.iter().take(SUMMARY_LIMIT) {
-        let to = if d.is_empty() {
-            "nothing internal".to_string()
-        } else {
-            d.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")
+        let lost = g
+            .unresolved
+            .get(m)
+            .filter(|u| !u.is_empty())
+            .map(|u| format!("unresolved: {}", u.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ")));
+        let to = match (d.is_empty(), lost) {
+            (true, None) => "nothing internal".to_string(),
+            (true, Some(lost)) => format!("nothing resolved; {lost}"),
+            (false, lost) => {
+                let known = d.iter().map(|t| format!("`{t}`")).collect::<Vec<_>>().join(", ");
+                lost.map_or(known.clone(), |l| format!("{known}; {l}"))
+            }
         };
         let file = g.files.get(m).map_or("(not in the material)", String::as_str);
         out.push_str(&format!("| `{m}` | {file} | {to} | {} | {} |\n", g.fan_in(m), g.fan_out(m)));
@@ -443,6 +458,9 @@ fn python(files: &[SourceFile], g: &mut Graph) {
             }
             s
         };
+        // `from app.models import X` in `backend/app/views.py` names
+        // `backend.app.models`: the project root above the package is not part
+        // of the import, so a dotted name also matches the end of a module path.
         let resolve = |dotted: &str| -> Option<String> {
             let mut segs: Vec<&str> = dotted.split('.').collect();
             while !segs.is_empty() {
@@ -450,13 +468,21 @@ fn python(files: &[SourceFile], g: &mut Graph) {
                 if known.contains(cand.as_str()) {
                     return Some(cand);
                 }
+                let tail = format!(".{cand}");
+                let mut ends = known.iter().filter(|k| k.ends_with(&tail));
+                if let (Some(one), None) = (ends.next(), ends.next()) {
+                    return Some((*one).to_string());
+                }
                 segs.pop();
             }
             None
         };
+        // Package names anywhere in the material's paths (`backend/app/x.py` → `app`).
+        let inner: BTreeSet<&str> = known.iter().flat_map(|m| m.split('.')).collect();
         let text = code(f);
         let mut lines = text.lines();
         let mut targets = Vec::new();
+        let mut lost: Vec<String> = Vec::new();
         while let Some(line) = lines.next() {
             let mut t = line.trim().to_string();
             if t.starts_with("from ") && t.contains("import (") && !t.contains(')') {
@@ -471,8 +497,14 @@ fn python(files: &[SourceFile], g: &mut Graph) {
             if let Some(rest) = t.strip_prefix("import ") {
                 for part in rest.split(',') {
                     let name = part.split_whitespace().next().unwrap_or("");
-                    if tops.contains(name.split('.').next().unwrap_or("")) {
+                    let first = name.split('.').next().unwrap_or("");
+                    if tops.contains(first) {
                         targets.push(resolve(name).unwrap_or_else(|| name.to_string()));
+                    } else if inner.contains(first) {
+                        match resolve(name) {
+                            Some(r) => targets.push(r),
+                            None => lost.push(name.to_string()),
+                        }
                     }
                 }
             } else if let Some(rest) = t.strip_prefix("from ") {
@@ -488,7 +520,21 @@ fn python(files: &[SourceFile], g: &mut Graph) {
                     }
                     b.join(".")
                 } else {
-                    if !tops.contains(src.split('.').next().unwrap_or("")) {
+                    let first = src.split('.').next().unwrap_or("");
+                    if !tops.contains(first) {
+                        // Under a project root: resolve by the path's end, or say it could not be.
+                        if inner.contains(first) {
+                            match resolve(src) {
+                                Some(r) => {
+                                    for name in names.trim_matches(['(', ')', ' ']).split(',') {
+                                        let name = name.split_whitespace().next().unwrap_or("");
+                                        let full = format!("{src}.{name}");
+                                        targets.push(resolve(&full).filter(|f| f.len() > r.len()).unwrap_or(r.clone()));
+                                    }
+                                }
+                                None => lost.push(src.to_string()),
+                            }
+                        }
                         continue;
                     }
                     src.to_string()
@@ -503,6 +549,8 @@ fn python(files: &[SourceFile], g: &mut Graph) {
                         targets.push(r);
                     } else if !base.is_empty() {
                         targets.push(base.clone());
+                    } else {
+                        lost.push(format!("{src} import {name}"));
                     }
                 }
             }
@@ -510,6 +558,9 @@ fn python(files: &[SourceFile], g: &mut Graph) {
         for t in targets {
             let nested = t.starts_with(&format!("{m}.")) || m.starts_with(&format!("{t}."));
             g.add_edge(m, &t, nested);
+        }
+        for l in lost {
+            g.add_unresolved(m, &l);
         }
     }
 }
@@ -539,6 +590,9 @@ fn join(dir: &str, rel: &str) -> String {
     parts.join("/")
 }
 
+/// Extensions an import specifier may carry for a JS/TS module.
+const JS_EXTS: &[&str] = &["js", "ts", "jsx", "tsx", "mjs", "cjs", "mts", "cts"];
+
 fn js(files: &[SourceFile], g: &mut Graph) {
     let ours: Vec<(&SourceFile, String)> = files
         .iter()
@@ -552,21 +606,44 @@ fn js(files: &[SourceFile], g: &mut Graph) {
         let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
         let text = code(f);
         let mut specs = Vec::new();
+        let mut lost: Vec<String> = Vec::new();
         for key in ["from ", "import ", "require(", "import("] {
             for (i, _) in text.match_indices(key) {
                 let rest = text[i + key.len()..].trim_start();
                 let Some(q) = rest.chars().next().filter(|c| matches!(c, '\'' | '"' | '`')) else { continue };
                 let spec: String = rest[1..].chars().take_while(|c| *c != q).collect();
-                if spec.starts_with("./") || spec.starts_with("../") {
+                if spec == "." || spec == ".." || spec.starts_with("./") || spec.starts_with("../") {
                     specs.push(spec);
+                } else if spec.starts_with("@/") || spec.starts_with("~/") || spec.starts_with('#') {
+                    // A path alias from tsconfig/package.json: internal, but not resolvable here.
+                    lost.push(spec);
                 }
             }
         }
+        // `./x`, `./x.js` (for `x.ts`), `./dir` and `.` (for `dir/index.ts`) all name a module.
         for spec in specs {
-            let target = js_module(&join(dir, &spec));
-            let target = if spec.ends_with(".js") || spec.ends_with(".ts") { target } else { join(dir, &spec) };
+            // Stylesheets, images and data files are not modules.
+            let last = spec.rsplit('/').next().unwrap_or("");
+            if last.rsplit_once('.').is_some_and(|(b, ext)| {
+                !b.is_empty()
+                    && !ext.is_empty()
+                    && !JS_EXTS.contains(&ext)
+                    && ext.chars().all(|c| c.is_ascii_alphabetic())
+            }) {
+                continue;
+            }
+            let joined = join(dir, &spec);
+            let target = match joined.rsplit_once('.') {
+                Some((base, ext)) if JS_EXTS.contains(&ext) && !ext.contains('/') => base.to_string(),
+                _ => joined,
+            };
             let target = target.strip_suffix("/index").map(String::from).unwrap_or(target);
+            // `.` at the project root names the root's `index`.
+            let target = if target.is_empty() { "index".to_string() } else { target };
             g.add_edge(m, &target, false);
+        }
+        for l in lost {
+            g.add_unresolved(m, &l);
         }
     }
 }
@@ -709,6 +786,52 @@ mod tests {
         assert_eq!(deps(&g, "web/src/api/client"), ["web/src/api", "web/src/util/url"]);
         assert_eq!(deps(&g, "orders"), ["billing"]);
         assert_eq!(g.cycles().len(), 2);
+    }
+
+    #[test]
+    fn python_packages_under_a_project_root_and_unresolved_imports() {
+        let files = [
+            file("backend/app/__init__.py", "from .views import index\n"),
+            file("backend/app/views.py", "from app.models import User\nfrom app import forms\nimport app.auth\n"),
+            file("backend/app/models.py", "from .. import settings\nfrom app.views import helper\n"),
+            file("backend/app/forms.py", "from app.missing import x\nfrom . import nothere\n"),
+            file("backend/app/auth.py", "import os\n"),
+        ];
+        let g = graph(&files);
+        assert_eq!(deps(&g, "backend.app.views"), ["backend.app.auth", "backend.app.forms", "backend.app.models"]);
+        assert_eq!(deps(&g, "backend.app"), ["backend.app.views"]);
+        assert!(g.cycles().iter().any(|c| c.contains(&"backend.app.models".to_string())), "{:?}", g.cycles());
+        let table = summary(&g);
+        assert!(table.contains("| `backend.app.forms` | backend/app/forms.py | `backend.app` |"), "{table}");
+        assert!(table.contains("| `backend.app.auth` | backend/app/auth.py | nothing internal |"), "{table}");
+        // `from . import x` in a top-level module with no package in the material.
+        let g = graph(&[file("a.py", "from . import b\n"), file("c.py", "import os\n")]);
+        assert_eq!(
+            g.unresolved.get("a").map(|u| u.iter().cloned().collect::<Vec<_>>()),
+            Some(vec![". import b".to_string()])
+        );
+    }
+
+    #[test]
+    fn js_index_directories_dot_imports_extensions_and_aliases() {
+        let files = [
+            file("src/ui/index.ts", "export * from './button';\nimport { theme } from '..';\n"),
+            file("src/ui/button.tsx", "import { Icon } from '.';\nimport s from './button.module.css';\n"),
+            file(
+                "src/index.ts",
+                "import { Button } from './ui';\nimport { x } from './util.js';\nimport y from '@/lib/y';\n",
+            ),
+            file("src/util.ts", "export const x = 1;\n"),
+        ];
+        let g = graph(&files);
+        assert_eq!(deps(&g, "src/ui/button"), ["src/ui"]);
+        assert_eq!(deps(&g, "src"), ["src/ui", "src/util"]);
+        assert_eq!(deps(&g, "src/ui"), ["src", "src/ui/button"]);
+        // One cycle is named per tangle; `src/ui/button` ↔ `src/ui` is in the same one.
+        assert_eq!(g.cycles(), [vec!["src".to_string(), "src/ui".into(), "src".into()]]);
+        assert!(summary(&g).contains("`src/ui`, `src/util`; unresolved: `@/lib/y`"), "{}", summary(&g));
+        let g = graph(&files[..2]);
+        assert_eq!(g.cycles(), [vec!["src/ui".to_string(), "src/ui/button".into(), "src/ui".into()]]);
     }
 
     #[test]

@@ -377,9 +377,26 @@ fn string_built_sql(f: &SourceFile) -> Vec<Finding> {
     let lines: Vec<&str> = f.text.lines().collect();
     let flines = f.lines();
     let mut out = Vec::new();
+    // Names assigned a SQL literal (`QUERY = "SELECT ..."`), for `execute(QUERY % x)` below.
+    let mut sql_vars: Vec<String> = Vec::new();
     for lit in literals(f) {
         if !is_sql(&lit.content) || flines.get(lit.start.0).is_some_and(|l| l.in_test) {
             continue;
+        }
+        let head = lines[lit.start.0][..lit.start.1].trim_end();
+        if let Some(lhs) = head.strip_suffix('=').or_else(|| head.strip_suffix(":=")) {
+            let lhs = lhs.trim_end_matches([':', '+']).trim_end();
+            let name: String = lhs
+                .chars()
+                .rev()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            if !name.is_empty() {
+                sql_vars.push(name);
+            }
         }
         let before = lines[lit.start.0][..lit.start.1].trim_end();
         let before = if before.is_empty() && lit.start.0 > 0 { lines[lit.start.0 - 1].trim_end() } else { before };
@@ -411,6 +428,36 @@ fn string_built_sql(f: &SourceFile) -> Vec<Finding> {
                      pass them as bind parameters ($1, ?, %s with a parameter tuple)",
                 )
                 .at_line(f.line_number(lit.start.0)),
+            );
+        }
+    }
+    // `cursor.execute(QUERY % name)`, `db.query(sql + id)`, `execute(q.format(..))`.
+    for l in &flines {
+        if l.in_test || l.comment || out.iter().any(|o: &Finding| o.line == Some(l.number)) {
+            continue;
+        }
+        let spliced = ["execute(", "executemany(", ".query(", ".raw(", "Query(", "Exec("].iter().any(|call| {
+            l.text.match_indices(call).any(|(k, _)| {
+                let arg = l.text[k + call.len()..].trim_start();
+                let end = arg.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(arg.len());
+                let (var, rest) = arg.split_at(end);
+                let rest = rest.trim_start();
+                !var.is_empty()
+                    && sql_vars.iter().any(|v| v == var)
+                    && ((rest.starts_with('%') && !rest.starts_with("%%"))
+                        || rest.starts_with('+')
+                        || rest.starts_with(".format("))
+            })
+        });
+        if spliced {
+            out.push(
+                Finding::new(
+                    Severity::High,
+                    title("SQL built from strings", f),
+                    "Values are spliced into the SQL text where it is executed, which allows SQL injection; \
+                     pass them as bind parameters (`execute(QUERY, (value,))`)",
+                )
+                .at_line(l.number),
             );
         }
     }
@@ -941,6 +988,11 @@ mod tests {
                 "SQL built from strings in `app/db.py`@1",
                 "SQL built from strings in `app/db.py`@3"
             ]
+        );
+        let split = "QUERY = \"SELECT a FROM users WHERE name = '%s'\"\n\ndef find(c, n):\n    c.execute(QUERY % n)\n    c.execute(QUERY, (n,))\n";
+        assert_eq!(
+            titles(&analyse(&[file("app/q.py", split)], none)),
+            [("SQL built from strings in `app/q.py`".to_string(), Some(4))]
         );
         let go = "q := fmt.Sprintf(\"SELECT a FROM t WHERE id = %s\", id)\nrows, err := db.Query(\"SELECT a FROM t WHERE id = $1\", id)\n";
         assert_eq!(analyse(&[file("db.go", go)], none).len(), 1);

@@ -36,6 +36,13 @@ const UNFINISHED: Rule = Rule {
     title: "Unfinished code",
     advice: "todo!() and unimplemented!() panic when reached.",
 };
+const SLICE: Rule = Rule {
+    severity: Severity::Low,
+    title: "Slice or index that can panic",
+    advice: "Indexing, range slicing and `split_at` panic when the input is shorter than the code assumes \
+             (and a `str` slice off a char boundary); if the length is not guaranteed, check it first or use \
+             `.get(..)`, `split_at_checked`, `strip_prefix`.",
+};
 const LET_UNDERSCORE: Rule = Rule {
     severity: Severity::Low,
     title: "Result discarded with `let _ =`",
@@ -75,6 +82,9 @@ pub fn analyse(files: &[SourceFile]) -> Vec<Finding> {
             let lang = f.language;
             if matches!(lang, Language::Rust | Language::Unknown) {
                 rust(&code, line, &mut hits);
+                if lang == Language::Rust && panicking_slice(&code, &lines, i) {
+                    hits.push((&SLICE, line.number));
+                }
             }
             if matches!(lang, Language::Python | Language::Unknown) {
                 python(&code, &lines, i, &mut hits);
@@ -173,6 +183,97 @@ fn rust(code: &str, line: &Line<'_>, hits: &mut Vec<(&'static Rule, usize)>) {
             hits.push((&LET_UNDERSCORE, n));
         }
     }
+}
+
+/// Words on a line that show the length was checked before indexing.
+/// Names of collections whose length comes from the input.
+const INPUT_PIECES: &[&str] = &[
+    "args",
+    "argv",
+    "parts",
+    "fields",
+    "tokens",
+    "words",
+    "pieces",
+    "segments",
+    "cols",
+    "columns",
+    "split",
+    "splits",
+    "params",
+    "components",
+    "lines",
+    "items",
+    "values",
+    "cells",
+    "row",
+    "record",
+];
+
+const LENGTH_CHECKS: &[&str] =
+    &[".len()", "is_empty()", "assert", ".min(", "checked_", "chunks", "windows(", "find(", "position("];
+
+/// True when `code` (line `i`, strings blanked) slices or indexes with bounds
+/// the type does not guarantee, and neither it nor the three lines before it
+/// check a length.
+fn panicking_slice(code: &str, lines: &[Line<'_>], i: usize) -> bool {
+    let checked = |t: &str| LENGTH_CHECKS.iter().any(|k| t.contains(k));
+    if lines[i.saturating_sub(3)..=i].iter().any(|l| checked(l.text)) {
+        return false;
+    }
+    // Macro patterns (`$x:ident`) are not indexing.
+    if code.contains('$') {
+        return false;
+    }
+    if code.contains(".split_at(") || code.contains(".split_at_mut(") {
+        return true;
+    }
+    let b = code.as_bytes();
+    for (k, _) in code.match_indices('[') {
+        let Some(&prev) = k.checked_sub(1).and_then(|p| b.get(p)) else { continue };
+        if !(prev.is_ascii_alphanumeric() || prev == b'_' || prev == b')' || prev == b']') {
+            continue;
+        }
+        let mut depth = 0usize;
+        let Some(end) = code[k..].find(|c: char| {
+            match c {
+                '[' => depth += 1,
+                ']' => depth -= 1,
+                _ => {}
+            }
+            depth == 0
+        }) else {
+            continue;
+        };
+        let inner = code[k + 1..k + end].trim();
+        if inner.is_empty() || inner == ".." || inner == "0.." || inner.contains(';') || inner.starts_with(['"', '(']) {
+            continue;
+        }
+        let recv_start = code[..k]
+            .char_indices()
+            .rev()
+            .find(|(_, c)| !(c.is_alphanumeric() || *c == '_'))
+            .map_or(0, |(p, c)| p + c.len_utf8());
+        let recv = &code[recv_start..k];
+        // Constant tables (`TABLE[i]`) are sized by their author.
+        if !recv.is_empty() && recv.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_') {
+            continue;
+        }
+        if inner.contains("..") {
+            // A range slice: `&s[..n]`, `&buf[4..]`, `&b[i..j]`.
+            return true;
+        }
+        // A plain index: only where the length comes from the input — pieces of
+        // a split, command-line arguments, tokens — not numeric code over
+        // arrays whose sizes the types fix.
+        let r = recv.to_ascii_lowercase();
+        let from_input = INPUT_PIECES.iter().any(|w| r == *w || r.ends_with(&format!("_{w}")))
+            || (recv.is_empty() && (code[..k].contains("split") || code[..k].contains("args()")));
+        if from_input {
+            return true;
+        }
+    }
+    false
 }
 
 fn indent(s: &str) -> usize {
@@ -289,6 +390,40 @@ mod tests {
         );
         assert!(f[0].detail.starts_with("Lines 2, 3, 3."), "{f:?}");
         assert!(f[1].detail.starts_with("Line 4."), "{f:?}");
+    }
+
+    #[test]
+    fn rust_slices_and_indexing_on_unchecked_lengths() {
+        let text = "fn parse(s: &str, buf: &[u8], i: usize) -> u8 {\n    let head = &s[..4];\n    let (a, b) = buf.split_at(i);\n    let c = fields[2];\n    let d = args()[1];\n    0\n}\n";
+        let f = analyse(&[file("src/parse.rs", text)]);
+        assert_eq!(summary(&f), [("Slice or index that can panic: 4 in `src/parse.rs`".to_string(), Some(2))]);
+        assert!(f[0].detail.starts_with("Lines 2, 3, 4, 5."), "{f:?}");
+        assert_eq!(f[0].severity, Severity::Low);
+    }
+
+    #[test]
+    fn checked_lengths_types_and_tests_do_not_count_as_panicking_slices() {
+        let quiet = [
+            "fn f(b: &[u8]) -> Option<[u8; 4]> { None }",
+            "fn f(s: &str) {\n    if s.len() < 4 {\n        return;\n    }\n    let h = &s[..4];\n}",
+            "fn f(v: &[u8]) { for i in 0..v.len() { let _x = v[i]; } }",
+            "fn f(s: &str) { if let Some(p) = s.find(':') { let _k = &s[..p]; } }",
+            "fn f() { let mut key = [0u8; 32]; key[0] = 1; }",
+            "fn f(v: &Value) -> &Value { &v[\"name\"] }",
+            "fn f(m: &Matrix4, state: &mut [u64; 8]) { state[5] = m[(0, 3)] + TABLE[i] + buf[i]; }",
+            "macro_rules! m { (@stack[$($s:ident,)*]) => {} }",
+            "#[derive(Debug)]\nstruct A { x: Vec<[u8; 2]> }",
+            "fn f() { let v = vec![1, 2]; let w = &v[..]; }",
+            "#[cfg(test)]\nmod tests {\n    fn t(s: &str) { let _ = &s[..4]; }\n}",
+        ];
+        for text in quiet {
+            let f = analyse(&[file("src/a.rs", text)]);
+            assert!(!f.iter().any(|f| f.title.starts_with("Slice")), "{text}: {f:?}");
+        }
+        assert!(analyse(&[file("src/a.py", "x = s[:4]\ny = buf[i]")]).is_empty());
+        // A receiver after a multi-byte character is read on a character boundary.
+        let f = analyse(&[file("src/a.rs", "fn f() { let x = a→parts[0]; }")]);
+        assert_eq!(f.len(), 1, "{f:?}");
     }
 
     #[test]

@@ -3,8 +3,10 @@
 //! language model sees it, then reviews with the project's security
 //! standards.
 
+mod hashing;
 mod risky;
 mod secrets;
+mod sql;
 
 use agent_os_persona_sdk::context;
 use agent_os_persona_sdk::flow::{self, Analysis, Plan};

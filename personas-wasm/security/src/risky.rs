@@ -9,6 +9,7 @@ use agent_os_persona_sdk::brief::{Finding, Severity};
 use agent_os_persona_sdk::context::SourceFile;
 use regex::Regex;
 
+#[derive(Clone, Copy)]
 struct Rule {
     title: &'static str,
     severity: Severity,
@@ -43,18 +44,6 @@ const RULES: &[Rule] = &[
         advice: "Without verification anyone on the path can read and change the traffic; fix the trust store instead",
     },
     Rule {
-        title: "SQL built from strings",
-        severity: Severity::High,
-        pattern: r#"(?i)(?:format!\(\s*"|Sprintf\(\s*"|f"|f'|"\s*\+|%s|\$\{|\.format\()[^"'`]*\b(?:select\s.+\sfrom|insert\s+into|update\s+\w+\s+set|delete\s+from)\b|`[^`]*\b(?:select\s.+\sfrom|insert\s+into|update\s+\w+\s+set|delete\s+from)\b[^`]*\$\{"#,
-        advice: "Values pasted into SQL text allow injection; pass them as bound parameters",
-    },
-    Rule {
-        title: "Weak hash",
-        severity: Severity::Medium,
-        pattern: r#"(?i)\bhashlib\.(?:md5|sha1)\(|\bmd5::|\bMd5::|\bSha1::new|createHash\(\s*['"](?:md5|sha1)['"]|\bmd5\.New\(|\bsha1\.New\("#,
-        advice: "MD5 and SHA-1 are broken for signatures and far too fast for passwords; use SHA-256 for integrity and Argon2/bcrypt/scrypt for passwords",
-    },
-    Rule {
         title: "HTML injection sink",
         severity: Severity::Medium,
         pattern: r"\.innerHTML\s*=|\.outerHTML\s*=|dangerouslySetInnerHTML|document\.write\(",
@@ -74,6 +63,13 @@ const RULES: &[Rule] = &[
     },
 ];
 
+const SQL: Rule = Rule {
+    title: "SQL built from strings",
+    severity: Severity::High,
+    pattern: "",
+    advice: "Values pasted into SQL text allow injection; pass them as bound parameters (`execute(sql, params)`, `$1`, `?`)",
+};
+
 fn compiled() -> &'static [(Regex, &'static Rule)] {
     static CELL: OnceLock<Vec<(Regex, &'static Rule)>> = OnceLock::new();
     CELL.get_or_init(|| RULES.iter().map(|r| (Regex::new(r.pattern).expect("a valid rule pattern"), r)).collect())
@@ -83,12 +79,27 @@ fn compiled() -> &'static [(Regex, &'static Rule)] {
 pub fn scan(files: &[SourceFile]) -> Vec<Finding> {
     let mut out = Vec::new();
     for f in files {
+        let texts: Vec<&str> = f.text.lines().collect();
+        let built = crate::sql::built_sql_lines(&texts);
         for line in f.lines() {
             if line.in_test || line.comment {
                 continue;
             }
+            let matched = compiled().iter().find(|(re, _)| re.is_match(line.text)).map(|(_, r)| *r);
+            // SQL outranks every rule after the first four high ones.
+            let hashed = crate::hashing::judge(&texts, line.index);
+            let rule = match matched {
+                Some(r) if r.severity == Severity::High => Some(*r),
+                _ if built.contains(&line.index) => Some(SQL),
+                m => match hashed {
+                    Some((severity, title, advice)) if m.is_none_or(|r| r.severity <= severity) => {
+                        Some(Rule { title, severity, pattern: "", advice })
+                    }
+                    _ => m.copied(),
+                },
+            };
             // A `// SAFETY:` note on the same line documents an unsafe block.
-            if let Some((_, rule)) = compiled().iter().find(|(re, _)| re.is_match(line.text)) {
+            if let Some(rule) = rule {
                 if rule.title == "unsafe block" && line.text.contains("SAFETY:") {
                     continue;
                 }
@@ -147,7 +158,10 @@ mod tests {
             ("a.py", "cur.execute(f\"DELETE FROM t WHERE id = {i}\")", "SQL built from strings"),
             ("a.js", "db.query(`SELECT * FROM t WHERE id = ${id}`)", "SQL built from strings"),
             ("a.go", "q := fmt.Sprintf(\"SELECT a FROM t WHERE b = '%s'\", b)", "SQL built from strings"),
-            ("a.py", "h = hashlib.md5(password.encode())", "Weak hash"),
+            ("a.py", "cur.execute(\"SELECT * FROM users WHERE name = '%s'\" % name)", "SQL built from strings"),
+            ("a.py", "sql = \"SELECT * FROM t WHERE id = \" + uid", "SQL built from strings"),
+            ("a.py", "h = hashlib.md5(password.encode())", "Weak password hashing"),
+            ("a.php", "$h = md5($password);", "Weak password hashing"),
             ("a.js", "el.innerHTML = comment.body;", "HTML injection sink"),
             ("a.js", "const token = Math.random().toString(36);", "Predictable randomness for a secret"),
             ("a.rs", "let p = unsafe { &*ptr };", "unsafe block"),
@@ -172,6 +186,7 @@ mod tests {
             ("a.py", "# result = eval(expr)"),
             ("a.js", "const jitter = Math.random() * 100;"),
             ("tests/test_a.py", "obj = pickle.loads(blob)"),
+            ("a.py", "etag = hashlib.md5(content).hexdigest()"),
         ];
         for (path, text) in clean {
             assert_eq!(titles(path, text), [], "{text}");

@@ -93,6 +93,22 @@ pub fn timeouts(files: &[SourceFile]) -> Vec<Finding> {
         let any = lang == Language::Unknown;
         let uses_reqwest = f.text.contains("reqwest");
         let sets_timeout = f.text.contains(".timeout(");
+        // Python variables holding a `requests.Session()`.
+        let sessions: Vec<String> = lines
+            .iter()
+            .filter_map(|l| {
+                let (lhs, rhs) = l.text.split_once('=')?;
+                let rhs = rhs.trim_start();
+                (rhs.starts_with("requests.Session()") || rhs.starts_with("requests.session()"))
+                    .then(|| lhs.trim().trim_start_matches("self.").to_string())
+                    .filter(|v| !v.is_empty() && v.chars().all(|c| c.is_alphanumeric() || c == '_'))
+            })
+            .collect();
+        // Go: a timeout set on the client after it is built, or a context deadline on each request.
+        let go_timeout_later = f.text.contains(".Timeout =");
+        let go_context_deadline = f.text.contains("context.WithTimeout") || f.text.contains("context.WithDeadline");
+        // JS: a default timeout for every axios call.
+        let axios_default = f.text.contains("axios.defaults.timeout");
         for &i in &idx {
             let t = lines[i].text;
             let n = lines[i].number;
@@ -100,7 +116,9 @@ pub fn timeouts(files: &[SourceFile]) -> Vec<Finding> {
                 out.push(Finding::new(Severity::Medium, in_file(title, f), detail).at_line(n));
             };
             if (lang == Language::Rust || any) && uses_reqwest {
-                if t.contains("reqwest::get(") || t.contains("reqwest::blocking::get(") {
+                if t.contains("reqwest::blocking::") {
+                    // The blocking client and `blocking::get` time out after 30 s by default.
+                } else if t.contains("reqwest::get(") {
                     hit(
                         "HTTP request without a timeout",
                         "`reqwest::get` uses a client with no timeout, so a slow server hangs the caller; build a \
@@ -126,7 +144,41 @@ pub fn timeouts(files: &[SourceFile]) -> Vec<Finding> {
                     }
                 }
             }
+            if (lang == Language::Rust || any) && !uses_reqwest {
+                for verb in ["ureq::get(", "ureq::post(", "ureq::put(", "ureq::delete(", "ureq::request("] {
+                    if let Some(col) = t.find(verb)
+                        && !statement(&lines, i, col).contains("timeout")
+                        && !f.text.contains(".timeout(")
+                        && !f.text.contains("timeout_global")
+                    {
+                        hit(
+                            "HTTP request without a timeout",
+                            format!(
+                                "`{}` uses ureq's default agent, which has no timeout; build an `Agent` with a timeout \
+                                 and reuse it",
+                                verb.trim_end_matches('(')
+                            ),
+                        );
+                    }
+                }
+            }
             if lang == Language::Python || any {
+                // `s = requests.Session()` then `s.get(url)`: a session has no default timeout either.
+                for var in &sessions {
+                    for verb in ["get", "post", "put", "patch", "delete", "head", "request"] {
+                        for col in calls(t, &format!("{var}.{verb}(")) {
+                            if !balanced(&lines, i, col, '(', ')').contains("timeout") {
+                                hit(
+                                    "HTTP request without a timeout",
+                                    format!(
+                                        "`{var}.{verb}` on a `requests.Session` without `timeout=` waits forever on a \
+                                         stuck server; pass `timeout=(connect, read)`"
+                                    ),
+                                );
+                            }
+                        }
+                    }
+                }
                 for verb in ["get", "post", "put", "patch", "delete", "head", "request"] {
                     for col in calls(t, &format!("requests.{verb}(")) {
                         if !balanced(&lines, i, col, '(', ')').contains("timeout") {
@@ -134,6 +186,24 @@ pub fn timeouts(files: &[SourceFile]) -> Vec<Finding> {
                                 "HTTP request without a timeout",
                                 format!(
                                     "`requests.{verb}` without `timeout=` waits forever on a stuck server; pass `timeout=(connect, read)`"
+                                ),
+                            );
+                        }
+                    }
+                }
+                for ctor in ["urllib3.PoolManager(", "HTTPConnection(", "HTTPSConnection("] {
+                    // `http.client.HTTPConnection(` as well as a bare `HTTPConnection(`.
+                    let at = t
+                        .match_indices(ctor)
+                        .map(|(k, _)| k)
+                        .filter(|&k| t[..k].chars().next_back().is_none_or(|c| !(c.is_alphanumeric() || c == '_')));
+                    for col in at {
+                        if !balanced(&lines, i, col, '(', ')').contains("timeout") {
+                            hit(
+                                "HTTP client without a timeout",
+                                format!(
+                                    "`{}` without `timeout=` waits forever on a stuck server; pass a timeout",
+                                    ctor.trim_end_matches('(')
                                 ),
                             );
                         }
@@ -147,7 +217,7 @@ pub fn timeouts(files: &[SourceFile]) -> Vec<Finding> {
             }
             if lang == Language::Go || any {
                 if let Some(col) = t.find("http.Client{") {
-                    if !balanced(&lines, i, col, '{', '}').contains("Timeout") {
+                    if !balanced(&lines, i, col, '{', '}').contains("Timeout") && !go_timeout_later {
                         hit(
                             "HTTP client without a timeout",
                             "An `http.Client` without `Timeout` waits forever on a stuck server; set `Timeout`".into(),
@@ -156,6 +226,7 @@ pub fn timeouts(files: &[SourceFile]) -> Vec<Finding> {
                 } else if ["http.Get(", "http.Post(", "http.PostForm(", "http.Head(", "http.DefaultClient"]
                     .iter()
                     .any(|c| t.contains(c))
+                    && !(go_context_deadline && t.contains(".Do("))
                 {
                     hit(
                         "HTTP request without a timeout",
@@ -176,6 +247,19 @@ pub fn timeouts(files: &[SourceFile]) -> Vec<Finding> {
                             "HTTP request without a timeout",
                             "`fetch` without a `signal` never times out; pass `signal: AbortSignal.timeout(ms)`".into(),
                         );
+                    }
+                }
+                for verb in ["get", "post", "put", "patch", "delete", "head", "request"] {
+                    for col in calls(t, &format!("axios.{verb}(")) {
+                        if !axios_default && !balanced(&lines, i, col, '(', ')').contains("timeout") {
+                            hit(
+                                "HTTP request without a timeout",
+                                format!(
+                                    "`axios.{verb}` without `timeout` (axios defaults to none) waits forever; pass \
+                                     `{{ timeout: ms }}` or set `axios.defaults.timeout`"
+                                ),
+                            );
+                        }
                     }
                 }
                 for col in calls(t, "axios.create(") {
@@ -439,6 +523,28 @@ mod tests {
         assert_eq!(timeouts(&[file("c.go", go)]).iter().map(|f| f.line).collect::<Vec<_>>(), [Some(1), Some(5)]);
         let js = "const a = await fetch(url);\nconst b = await fetch(url, { signal: AbortSignal.timeout(5000) });\nasync function fetch(x) {}\nthis.refetch(x);\n";
         assert_eq!(timeouts(&[file("web/a.ts", js)]).iter().map(|f| f.line).collect::<Vec<_>>(), [Some(1)]);
+    }
+
+    #[test]
+    fn sessions_axios_ureq_and_later_timeouts() {
+        let py = "import requests\ns = requests.Session()\nr = s.get(url)\nq = s.post(url, timeout=3)\nd = {}.get(k)\n";
+        assert_eq!(timeouts(&[file("app/c.py", py)]).iter().map(|f| f.line).collect::<Vec<_>>(), [Some(3)]);
+        let js = "const a = await axios.get(url);\nconst b = await axios.post(url, body, { timeout: 5000 });\n";
+        assert_eq!(timeouts(&[file("web/a.js", js)]).iter().map(|f| f.line).collect::<Vec<_>>(), [Some(1)]);
+        let js_default = "axios.defaults.timeout = 5000;\nconst a = await axios.get(url);\n";
+        assert!(timeouts(&[file("web/a.js", js_default)]).is_empty());
+        let go = "c := &http.Client{}\nc.Timeout = 5 * time.Second\n";
+        assert!(timeouts(&[file("c.go", go)]).is_empty());
+        let go_ctx =
+            "ctx, cancel := context.WithTimeout(ctx, 2*time.Second)\nresp, err := http.DefaultClient.Do(req)\n";
+        assert!(timeouts(&[file("c.go", go_ctx)]).is_empty());
+        let rs =
+            "fn f() {\n    let b = reqwest::blocking::get(url);\n    let c = reqwest::blocking::Client::new();\n}\n";
+        assert!(timeouts(&[file("src/a.rs", rs)]).is_empty(), "{:?}", timeouts(&[file("src/a.rs", rs)]));
+        let py = "import urllib3\nhttp = urllib3.PoolManager()\nc = http.client.HTTPSConnection(host, timeout=5)\nd = http.client.HTTPConnection(host)\n";
+        assert_eq!(timeouts(&[file("a.py", py)]).iter().map(|f| f.line).collect::<Vec<_>>(), [Some(2), Some(4)]);
+        let ureq = "fn f() {\n    let r = ureq::get(url).call()?;\n}\n";
+        assert_eq!(timeouts(&[file("src/a.rs", ureq)]).iter().map(|f| f.line).collect::<Vec<_>>(), [Some(2)]);
     }
 
     #[test]
