@@ -152,6 +152,13 @@ impl StandardsSearch for IndexCell {
             let mut q = Query::new(query);
             q.limit = (limit as usize).clamp(1, rag::MAX_LIMIT);
             let answer = index.search(&q).await.map_err(|e| e.to_string())?;
+            // Nothing found while the first build runs says that, rather than
+            // "no standard matched": the persona tells the user why.
+            if answer.hits.is_empty()
+                && let Some(note) = answer.note.as_deref().filter(|n| n.contains(rag::INDEX_BUILDING))
+            {
+                return Err(note.to_string());
+            }
             Ok(answer
                 .hits
                 .into_iter()
