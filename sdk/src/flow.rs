@@ -216,7 +216,7 @@ fn search(req: &Request, plan: &Plan<'_>, findings: &[Finding]) -> Result<Vec<Hi
     let task_hits = host::search_standards(&format!("{} {}", plan.domain, req.task), plan.standards_limit)?;
     let mut per_finding = Vec::new();
     let mut sorted: Vec<&Finding> = findings.iter().collect();
-    sorted.sort_by(|a, b| b.severity.cmp(&a.severity));
+    sorted.sort_by_key(|f| std::cmp::Reverse(f.severity));
     let mut topics: Vec<String> = Vec::new();
     for f in sorted {
         let topic = finding_topic(&f.title);

@@ -71,7 +71,8 @@ fn sentence_ends(text: &str) -> Vec<usize> {
 
 /// `text` as whole sentences of at most `max` characters: the whole text
 /// when it fits and ends a sentence; otherwise cut at the last paragraph
-/// break, or else the last sentence end, that fits; never mid-sentence. A
+/// break, or else the last sentence or list-item end, that fits; never
+/// mid-sentence. A
 /// passage that starts mid-sentence (after a `…`) loses that fragment. `None` when no whole sentence is left.
 pub fn excerpt(text: &str, max: usize) -> Option<String> {
     let mut t = text.trim();
@@ -92,7 +93,12 @@ pub fn excerpt(text: &str, max: usize) -> Option<String> {
             return Some(para.to_string());
         }
     }
-    let end = sentence_ends(head).into_iter().rfind(|&e| e <= limit)?;
+    // A list item ends where the next begins (the host flattens lines, so
+    // items follow each other as " - ").
+    // Only in a passage that is a list, where " - " starts an item.
+    let is_list = t.starts_with("- ");
+    let items = head.match_indices(" - ").map(|(i, _)| i).filter(|&i| i > 0 && is_list);
+    let end = sentence_ends(head).into_iter().chain(items).filter(|&e| e <= limit).max()?;
     Some(t[..end].trim_end().to_string())
 }
 
@@ -115,6 +121,12 @@ mod tests {
         // A leading fragment is dropped; nothing whole left gives None.
         assert_eq!(excerpt("…and then it ends. Next rule.", 100).as_deref(), Some("Next rule."));
         assert_eq!(excerpt("no sentence end at all…", 100), None);
+        assert_eq!(
+            excerpt("- Set a timeout - Retry with backoff - Never ret…", 100).as_deref(),
+            Some("- Set a timeout - Retry with backoff")
+        );
+        // In prose, a dash is not a boundary.
+        assert_eq!(excerpt("Some rule. Use X - not Y and more…", 100).as_deref(), Some("Some rule."));
         assert_eq!(excerpt("v1.2 is fine. ü", 100).as_deref(), Some("v1.2 is fine."));
         for cut in 0..40 {
             if let Some(e) = excerpt("Größe zählt. Ünïcode bleibt ganz. Ende.", cut) {
