@@ -152,13 +152,25 @@ impl StandardsSearch for IndexCell {
             let mut q = Query::new(query);
             q.limit = (limit as usize).clamp(1, rag::MAX_LIMIT);
             let answer = index.search(&q).await.map_err(|e| e.to_string())?;
-            Ok(answer
-                .hits
-                .into_iter()
-                .map(|h| SearchHit { path: h.path, heading: h.section, text: h.snippet, score: h.score })
-                .collect())
+            persona_hits(answer)
         })
     }
+}
+
+/// An answer as the sandbox sees it. Nothing found while the first build
+/// runs is an error saying so ([`rag::INDEX_BUILDING`]) rather than "no
+/// standard matched", so the persona can tell the user why.
+fn persona_hits(answer: rag::Answer) -> Result<Vec<SearchHit>, String> {
+    if answer.hits.is_empty()
+        && let Some(note) = answer.note.as_deref().filter(|n| n.contains(rag::INDEX_BUILDING))
+    {
+        return Err(note.to_string());
+    }
+    Ok(answer
+        .hits
+        .into_iter()
+        .map(|h| SearchHit { path: h.path, heading: h.section, text: h.snippet, score: h.score })
+        .collect())
 }
 
 impl App {
@@ -254,5 +266,29 @@ impl Runner for App {
             };
             app.runtime.clone().run_job(def, job, ctl, app.services.clone()).await
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_search_before_the_first_build_says_the_index_is_building() {
+        let dir = tempfile::tempdir().unwrap();
+        let docs = dir.path().join("docs");
+        std::fs::create_dir_all(&docs).unwrap();
+        std::fs::write(docs.join("errors.md"), "# Errors\n\nAlways wrap errors with context.\n").unwrap();
+        let sources = vec![Source::Dir { root: docs, prefix: String::new(), confine: None }];
+        let no_model = Err(rag::EmbedError::MissingRuntime("none".into()));
+        let index = Index::open(&dir.path().join("index"), sources, no_model).await.unwrap();
+        let mut q = Query::new("errors context");
+        q.mode = rag::Mode::FullText;
+        q.use_cache = false;
+        let err = persona_hits(index.search(&q).await.unwrap()).unwrap_err();
+        assert!(err.contains(rag::INDEX_BUILDING), "{err}");
+        index.sync().await.unwrap();
+        let hits = persona_hits(index.search(&q).await.unwrap()).unwrap();
+        assert_eq!(hits.len(), 1, "{hits:?}");
     }
 }

@@ -36,7 +36,10 @@ impl Severity {
 pub struct Finding {
     /// How serious it is; findings are reported most severe first.
     pub severity: Severity,
-    /// 1-based line in the reviewed context, when the finding has one.
+    /// The project file the finding is in, when it has one.
+    pub file: Option<String>,
+    /// 1-based line, in the file's own numbering when [`Finding::file`] is
+    /// set (otherwise in the reviewed context), when the finding has one.
     pub line: Option<usize>,
     /// A few words naming the problem, e.g. "Hard-coded AWS key".
     pub title: String,
@@ -47,7 +50,7 @@ pub struct Finding {
 impl Finding {
     /// A finding without a line.
     pub fn new(severity: Severity, title: impl Into<String>, detail: impl Into<String>) -> Self {
-        Finding { severity, line: None, title: title.into(), detail: detail.into() }
+        Finding { severity, file: None, line: None, title: title.into(), detail: detail.into() }
     }
 
     /// The same finding, at `line`.
@@ -55,7 +58,111 @@ impl Finding {
         self.line = Some(line);
         self
     }
+
+    /// The same finding, in `path` at `line` (1-based, the file's own numbering).
+    pub fn in_file(mut self, path: impl Into<String>, line: usize) -> Self {
+        self.file = Some(path.into());
+        self.line = Some(line);
+        self
+    }
+
+    /// The file the finding is in: [`Finding::file`], or else the path its
+    /// title names as "… in `path`", the form the core personas use.
+    pub fn file_name(&self) -> Option<&str> {
+        if let Some(f) = &self.file {
+            return Some(f);
+        }
+        let rest = &self.title[self.title.rfind(" in `")? + 5..];
+        let path = &rest[..rest.find('`')?];
+        (!path.is_empty() && !path.contains(char::is_whitespace)).then_some(path)
+    }
+
+    /// Where the finding is, as `file:line`, `file`, `line N` or nothing.
+    pub fn location(&self) -> Option<String> {
+        match (self.file_name(), self.line) {
+            (Some(f), Some(l)) => Some(format!("{}:{l}", quote::label(f))),
+            (Some(f), None) => Some(quote::label(f)),
+            (None, Some(l)) => Some(format!("line {l}")),
+            (None, None) => None,
+        }
+    }
+
+    /// One line for a brief or a prompt: severity, `` `file:line` `` (or
+    /// "(line N)" when no file is known), title and detail (why it matters
+    /// and the fix).
+    pub fn render(&self) -> String {
+        let at = match (self.file_name(), self.line) {
+            (None, Some(l)) => format!(" (line {l})"),
+            _ => self.location().map(|l| format!(" `{l}`")).unwrap_or_default(),
+        };
+        let title = self.title.trim().trim_end_matches('.');
+        format!("**{}**{at}: {title}. {}", self.severity.as_str(), self.detail.trim())
+    }
 }
+
+/// What the automated checks looked at, so an empty result says what was
+/// and was not reviewed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Coverage {
+    /// Names of the checks that ran; empty means "the automated checks".
+    pub checks: Vec<String>,
+    /// The files analysed, as (name, language).
+    pub files: Vec<(String, String)>,
+    /// What was not analysed, as (what, why); a path in `what` is written
+    /// in backticks (made safe with [`quote::label`]).
+    pub skipped: Vec<(String, String)>,
+}
+
+/// Files named one by one in a coverage line; the rest are counted.
+const COVERAGE_FILES_SHOWN: usize = 8;
+
+impl Coverage {
+    /// One paragraph: which checks ran on which files and languages, and
+    /// what was skipped and why.
+    pub fn render(&self) -> String {
+        let checks = if self.checks.is_empty() {
+            "The automated checks".to_string()
+        } else {
+            format!("Checks run ({})", self.checks.join(", "))
+        };
+        let mut out = format!("**Coverage:** {checks} ");
+        if self.files.is_empty() {
+            out.push_str("had no file to look at: the context named no readable file and held no code.");
+        } else {
+            let mut langs: Vec<(&str, usize)> = Vec::new();
+            for (_, lang) in &self.files {
+                match langs.iter_mut().find(|(l, _)| l == lang) {
+                    Some((_, n)) => *n += 1,
+                    None => langs.push((lang, 1)),
+                }
+            }
+            let langs: Vec<String> = langs.iter().map(|(l, n)| format!("{l} {n}")).collect();
+            let mut names: Vec<String> =
+                self.files.iter().take(COVERAGE_FILES_SHOWN).map(|(f, _)| format!("`{}`", quote::label(f))).collect();
+            if self.files.len() > COVERAGE_FILES_SHOWN {
+                names.push(format!("{} more", self.files.len() - COVERAGE_FILES_SHOWN));
+            }
+            let n = self.files.len();
+            let _ = write!(
+                out,
+                "looked at {n} file{} ({}): {}.",
+                if n == 1 { "" } else { "s" },
+                langs.join(", "),
+                names.join(", ")
+            );
+        }
+        if self.skipped.is_empty() {
+            out.push_str(" Nothing named was skipped.");
+        } else {
+            let skipped: Vec<String> = self.skipped.iter().map(|(what, why)| format!("{what} ({why})")).collect();
+            let _ = write!(out, " Not analysed: {}.", skipped.join("; "));
+        }
+        out
+    }
+}
+
+/// Said in place of quoted standards while the host's index is being built.
+pub const INDEX_BUILDING_NOTE: &str = "Standards index still building; no standards were retrieved.";
 
 /// Builds a persona's markdown result: its findings, the standards it
 /// consulted and notes, around either the language model's review
@@ -66,9 +173,14 @@ pub struct DelegatedBrief {
     persona: String,
     findings: Vec<Finding>,
     standards: Vec<Hit>,
+    no_standards: Option<String>,
+    coverage: Option<Coverage>,
     sections: Vec<(String, String)>,
     notes: Vec<String>,
 }
+
+/// Most characters quoted from one standard in a brief.
+pub const MAX_QUOTE_CHARS: usize = 600;
 
 impl DelegatedBrief {
     /// Starts a result for the persona named `persona` (e.g. "Security Engineer").
@@ -77,6 +189,8 @@ impl DelegatedBrief {
             persona: persona.into(),
             findings: Vec::new(),
             standards: Vec::new(),
+            no_standards: None,
+            coverage: None,
             sections: Vec::new(),
             notes: Vec::new(),
         }
@@ -91,6 +205,19 @@ impl DelegatedBrief {
     /// Adds the standards the persona consulted.
     pub fn standards(mut self, hits: impl IntoIterator<Item = Hit>) -> Self {
         self.standards.extend(hits);
+        self
+    }
+
+    /// Says why no standards are quoted (e.g. [`INDEX_BUILDING_NOTE`]),
+    /// shown in place of "None found."
+    pub fn standards_unavailable(mut self, why: impl Into<String>) -> Self {
+        self.no_standards = Some(why.into());
+        self
+    }
+
+    /// Says what the automated checks looked at.
+    pub fn coverage(mut self, coverage: Coverage) -> Self {
+        self.coverage = Some(coverage);
         self
     }
 
@@ -115,21 +242,25 @@ impl DelegatedBrief {
     /// The findings added so far, most severe first.
     pub fn sorted_findings(&self) -> Vec<&Finding> {
         let mut f: Vec<&Finding> = self.findings.iter().collect();
-        f.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.line.cmp(&b.line)));
+        f.sort_by(|a, b| {
+            b.severity.cmp(&a.severity).then_with(|| a.file_name().cmp(&b.file_name())).then(a.line.cmp(&b.line))
+        });
         f
     }
 
     fn write_findings(&self, out: &mut String) {
         let _ = writeln!(out, "## Findings from automated checks\n");
         if self.findings.is_empty() {
-            let _ = writeln!(out, "No issues found by the automated checks.\n");
-            return;
+            let _ = writeln!(out, "No issues found by the automated checks in what they looked at.\n");
+        } else {
+            for f in self.sorted_findings() {
+                let _ = writeln!(out, "- {}", f.render());
+            }
+            out.push('\n');
         }
-        for f in self.sorted_findings() {
-            let at = f.line.map(|l| format!(" (line {l})")).unwrap_or_default();
-            let _ = writeln!(out, "- **{}**{at}: {}. {}", f.severity.as_str(), f.title, f.detail);
+        if let Some(c) = &self.coverage {
+            let _ = writeln!(out, "{}\n", c.render());
         }
-        out.push('\n');
     }
 
     fn write_sections(&self, out: &mut String) {
@@ -141,7 +272,7 @@ impl DelegatedBrief {
     fn write_standards(&self, out: &mut String) {
         let _ = writeln!(out, "## Standards consulted\n");
         if self.standards.is_empty() {
-            let _ = writeln!(out, "None found.\n");
+            let _ = writeln!(out, "{}\n", self.no_standards.as_deref().unwrap_or("None found."));
             return;
         }
         let _ = writeln!(out, "{}\n", crate::quote::STANDARDS_NOTE);
@@ -152,13 +283,14 @@ impl DelegatedBrief {
     /// passage in a fenced block that nothing inside can close.
     fn write_quoted_standards(&self, out: &mut String) {
         for h in &self.standards {
+            let text = quote::excerpt(&h.text, MAX_QUOTE_CHARS).unwrap_or_else(|| h.text.trim().to_string());
             let _ = writeln!(
                 out,
                 "`{}` § {} (score {:.2})\n\n{}",
                 quote::label(&h.path),
                 quote::label(&h.heading),
                 h.score,
-                quote::fenced("quoted-standard", h.text.trim())
+                quote::fenced("quoted-standard", &text)
             );
         }
     }
@@ -168,6 +300,9 @@ impl DelegatedBrief {
     /// section to cite and the passage fenced.
     pub fn standards_for_prompt(&self) -> String {
         if self.standards.is_empty() {
+            if let Some(why) = &self.no_standards {
+                return format!("{why} Say so where a rule would apply.\n");
+            }
             return "No project or universal standard matched this task; say so where a rule would apply.\n".into();
         }
         let mut out = format!("{}\n\n", quote::STANDARDS_NOTE);
@@ -213,7 +348,123 @@ impl DelegatedBrief {
         self.write_sections(&mut out);
         self.write_standards(&mut out);
         self.write_notes(&mut out);
-        let _ = writeln!(out, "## Persona instructions\n\n{}", req.prompt.trim());
+        let _ = writeln!(out, "## Persona instructions\n\n{}", condensed_prompt(&req.prompt));
         out
+    }
+}
+
+/// What an agent finishing a delegated brief needs of a persona prompt:
+/// its opening (the role), its severity guide and its output format. The
+/// checklists in between are what the persona's own checks and the quoted
+/// standards stand in for. A prompt without an `## Output format` section
+/// is returned whole.
+pub fn condensed_prompt(prompt: &str) -> String {
+    let prompt = prompt.trim();
+    let Some(format_at) = prompt.find("\n## Output format") else {
+        return prompt.to_string();
+    };
+    let intro_end = prompt.find("\n## ").unwrap_or(prompt.len());
+    let intro = prompt[..intro_end].trim();
+    let format = prompt[format_at..].trim();
+    let format = match format[3..].find("\n## ") {
+        Some(end) => format[..end + 3].trim(),
+        None => format,
+    };
+    let mut out = format!("{intro}\n\n");
+    if let Some(guide) = prompt.lines().find(|l| l.trim_start().starts_with("Severity guide")) {
+        let _ = writeln!(out, "{}\n", guide.trim());
+    }
+    out.push_str(
+        "Take on this role and finish the review from the task, the findings and the standards above; \
+         read the files the task names. Review only what you were shown: never invent file contents, \
+         paths or line numbers. (Condensed from the persona's prompt: its checklists are left out.)\n\n",
+    );
+    out.push_str(format);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hit(path: &str, text: &str, score: f32) -> Hit {
+        Hit { path: path.into(), heading: "H".into(), text: text.into(), score }
+    }
+
+    #[test]
+    fn findings_show_file_and_line_and_the_fix() {
+        let f =
+            Finding::new(Severity::High, "SQL built from strings", "Use a bound parameter.").in_file("app/db.py", 12);
+        assert_eq!(f.location().as_deref(), Some("app/db.py:12"));
+        assert_eq!(f.render(), "**high** `app/db.py:12`: SQL built from strings. Use a bound parameter.");
+        // The older form, a path in the title and a line, still gets file:line.
+        let old =
+            Finding::new(Severity::Medium, "HTTP client without a timeout in `src/client.rs`", "Set one.").at_line(2);
+        assert_eq!(old.location().as_deref(), Some("src/client.rs:2"));
+        assert_eq!(Finding::new(Severity::Low, "x", "y").at_line(3).location().as_deref(), Some("line 3"));
+        assert_eq!(Finding::new(Severity::Low, "x", "y").at_line(3).render(), "**low** (line 3): x. y");
+        assert_eq!(Finding::new(Severity::Low, "x", "y").location(), None);
+        let b = DelegatedBrief::new("QA").findings([old, f]);
+        let sorted: Vec<_> = b.sorted_findings().iter().map(|f| f.severity).collect();
+        assert_eq!(sorted, [Severity::High, Severity::Medium]);
+    }
+
+    #[test]
+    fn an_empty_result_says_what_was_and_was_not_looked_at() {
+        let req = Request { task: "t".into(), context: None, feedback: None, prompt: "P.".into() };
+        let coverage = Coverage {
+            checks: vec!["secret scan".into(), "shell injection".into()],
+            files: vec![
+                ("src/a.rs".into(), "rust".into()),
+                ("db/1.sql".into(), "sql".into()),
+                ("src/b.rs".into(), "rust".into()),
+            ],
+            skipped: vec![("`src/gone.rs`".into(), "could not be read".into())],
+        };
+        let out = DelegatedBrief::new("Security Engineer").coverage(coverage).delegated(&req, "no model.");
+        assert!(out.contains("No issues found by the automated checks in what they looked at."), "{out}");
+        assert!(
+            out.contains("**Coverage:** Checks run (secret scan, shell injection) looked at 3 files (rust 2, sql 1): `src/a.rs`, `db/1.sql`, `src/b.rs`. Not analysed: `src/gone.rs` (could not be read)."),
+            "{out}"
+        );
+        let none = Coverage::default().render();
+        assert_eq!(
+            none,
+            "**Coverage:** The automated checks had no file to look at: the context named no readable file and held no code. Nothing named was skipped."
+        );
+    }
+
+    #[test]
+    fn a_building_index_is_said_instead_of_no_standards() {
+        let req = Request { task: "t".into(), context: None, feedback: None, prompt: "P.".into() };
+        let out = DelegatedBrief::new("QA").standards_unavailable(INDEX_BUILDING_NOTE).delegated(&req, "no model.");
+        assert!(
+            out.contains("## Standards consulted\n\nStandards index still building; no standards were retrieved.\n"),
+            "{out}"
+        );
+        assert!(!out.contains("None found."), "{out}");
+    }
+
+    #[test]
+    fn quoted_standards_are_whole_sentences() {
+        let req = Request { task: "t".into(), context: None, feedback: None, prompt: "P.".into() };
+        let snippet = "Every call sets a timeout. Retries use backoff with jitter and stop after a budget, and never…";
+        let out =
+            DelegatedBrief::new("SRE").standards([hit("universal/retries.md", snippet, 0.4)]).delegated(&req, "m.");
+        assert!(out.contains("````quoted-standard\nEvery call sets a timeout.\n````"), "{out}");
+        assert!(!out.contains("never…"), "{out}");
+    }
+
+    #[test]
+    fn the_delegated_brief_condenses_the_persona_prompt() {
+        let prompt = "# QA\n\nYou are the QA reviewer.\n\n## What you check\n\n- a long checklist\n\nSeverity guide: critical means a core behaviour is untested.\n\n## Output format\n\n1. **Verdict:** one line.\n";
+        let req = Request { task: "t".into(), context: None, feedback: None, prompt: prompt.into() };
+        let out = DelegatedBrief::new("QA").delegated(&req, "no model.");
+        let persona = &out[out.find("## Persona instructions").unwrap()..];
+        assert!(persona.contains("You are the QA reviewer."), "{persona}");
+        assert!(persona.contains("Severity guide: critical means a core behaviour is untested."), "{persona}");
+        assert!(persona.ends_with("## Output format\n\n1. **Verdict:** one line.\n"), "{persona}");
+        assert!(!persona.contains("a long checklist"), "{persona}");
+        assert_eq!(condensed_prompt("Just a prompt."), "Just a prompt.");
     }
 }

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use crate::brief::{DelegatedBrief, Finding};
+use crate::brief::{Coverage, DelegatedBrief, Finding, INDEX_BUILDING_NOTE};
 use crate::context::{Language, Material, Origin, SourceFile};
 use crate::{Hit, HostError, Message, Phase, Request, host, quote};
 
@@ -26,25 +26,51 @@ pub struct Analysis {
     /// ([`Origin::Read`]) are given to the language model with the context,
     /// since the context itself may hold only their paths.
     pub files: Vec<SourceFile>,
+    /// What the checks looked at and skipped, when known.
+    pub coverage: Option<Coverage>,
 }
 
 impl Analysis {
     /// An analysis of `material` with these findings: the files are kept for
-    /// the language model, and each path that could not be read becomes a note.
+    /// the language model, and its coverage says which files (and
+    /// languages) were looked at and which paths were skipped, and why.
     pub fn of(material: Material, findings: Vec<Finding>) -> Self {
-        let mut notes: Vec<String> = material
-            .unreadable
-            .iter()
-            .map(|p| format!("`{p}` is named in the context but could not be read, so it was not analysed."))
-            .collect();
-        if material.not_read > 0 {
-            notes.push(format!(
-                "{} more paths in the context were not read: at most {} are read per review.",
-                material.not_read,
-                crate::context::MAX_BARE_PATHS
+        let mut coverage = Coverage::default();
+        for f in &material.files {
+            let name = match &f.path {
+                Some(p) => p.clone(),
+                None => "the pasted context".to_string(),
+            };
+            if f.text.trim().is_empty() {
+                coverage.skipped.push((format!("`{}`", quote::label(&name)), "empty".into()));
+                continue;
+            }
+            let lang = match f.language {
+                Language::Unknown => "unknown language",
+                l => l.as_str(),
+            };
+            coverage.files.push((name, lang.to_string()));
+        }
+        for p in &material.unreadable {
+            coverage.skipped.push((
+                format!("`{}`", quote::label(p)),
+                "named in the context but could not be read: missing, too large or not readable by this persona".into(),
             ));
         }
-        Analysis { findings, sections: Vec::new(), notes, files: material.files }
+        if material.not_read > 0 {
+            coverage.skipped.push((
+                format!("{} more paths", material.not_read),
+                format!("at most {} are read per review", crate::context::MAX_BARE_PATHS),
+            ));
+        }
+        Analysis { findings, sections: Vec::new(), notes: Vec::new(), files: material.files, coverage: Some(coverage) }
+    }
+
+    /// The same analysis, naming the checks that ran (e.g. "secret scan",
+    /// "shell injection") in its coverage line.
+    pub fn checks(mut self, names: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.coverage.get_or_insert_with(Coverage::default).checks.extend(names.into_iter().map(Into::into));
+        self
     }
 
     /// The same analysis with a section of the persona's own added.
@@ -104,7 +130,11 @@ pub fn run_redacted<A: Into<Analysis>>(
     let mut brief = DelegatedBrief::new(plan.name);
     match search(req, plan, &analysis.findings) {
         Ok(hits) => brief = brief.standards(hits),
-        Err(e) => brief = brief.note(format!("Standards search was not available: {}", e.message())),
+        Err(e) if index_building(&e) => brief = brief.standards_unavailable(INDEX_BUILDING_NOTE),
+        Err(e) => brief = brief.standards_unavailable(format!("Standards search was not available: {}.", e.message())),
+    }
+    if let Some(c) = analysis.coverage {
+        brief = brief.coverage(c);
     }
 
     let count = analysis.findings.len();
@@ -134,18 +164,59 @@ pub fn run_redacted<A: Into<Analysis>>(
     }
 }
 
+/// The words the host's search error carries while its index is being built.
+pub const INDEX_BUILDING: &str = "still being built";
+
+/// True when `e` says the standards index is still being built.
+pub fn index_building(e: &HostError) -> bool {
+    e.is_unavailable() && e.message().contains(INDEX_BUILDING)
+}
+
 /// Finding topics searched for besides the task, most severe first.
 pub const FINDING_QUERIES: usize = 2;
 /// Standards passages kept per finding topic, beyond the task's.
 const HITS_PER_FINDING: u32 = 2;
+/// Most standards quoted in a brief: one passage per document.
+pub const MAX_STANDARDS: usize = 4;
+/// Where the project's own standards live; they are quoted first.
+pub const PROJECT_STANDARDS: &str = ".agent-os/standards/";
 
-/// The standards for the task (up to `plan.standards_limit`), then up to
-/// [`HITS_PER_FINDING`] more for each of the [`FINDING_QUERIES`] most severe
-/// distinct finding topics, without repeats.
+/// The standards to quote, from the task's hits and each finding topic's:
+/// the best passage of each finding topic first (they are about the code),
+/// then the task's by score, then the rest; one passage per document, the
+/// project's own standards before the bundled ones, at most [`MAX_STANDARDS`].
+pub fn select_standards(task: Vec<Hit>, per_finding: Vec<Vec<Hit>>) -> Vec<Hit> {
+    let mut ordered: Vec<Hit> = Vec::new();
+    let mut rest: Vec<Hit> = Vec::new();
+    for hits in per_finding {
+        let mut it = hits.into_iter();
+        ordered.extend(it.next());
+        rest.extend(it);
+    }
+    ordered.extend(task);
+    ordered.extend(rest);
+    let mut seen: Vec<String> = Vec::new();
+    let mut unique: Vec<Hit> = Vec::new();
+    for h in ordered {
+        if !seen.contains(&h.path) {
+            seen.push(h.path.clone());
+            unique.push(h);
+        }
+    }
+    // A stable sort: the project's own first, each group in the order above.
+    unique.sort_by_key(|h| !h.path.starts_with(PROJECT_STANDARDS));
+    unique.truncate(MAX_STANDARDS);
+    unique
+}
+
+/// The standards for the task (up to `plan.standards_limit`) and up to
+/// [`HITS_PER_FINDING`] for each of the [`FINDING_QUERIES`] most severe
+/// distinct finding topics, chosen by [`select_standards`].
 fn search(req: &Request, plan: &Plan<'_>, findings: &[Finding]) -> Result<Vec<Hit>, HostError> {
-    let mut hits = host::search_standards(&format!("{} {}", plan.domain, req.task), plan.standards_limit)?;
+    let task_hits = host::search_standards(&format!("{} {}", plan.domain, req.task), plan.standards_limit)?;
+    let mut per_finding = Vec::new();
     let mut sorted: Vec<&Finding> = findings.iter().collect();
-    sorted.sort_by(|a, b| b.severity.cmp(&a.severity));
+    sorted.sort_by_key(|f| std::cmp::Reverse(f.severity));
     let mut topics: Vec<String> = Vec::new();
     for f in sorted {
         let topic = finding_topic(&f.title);
@@ -155,14 +226,9 @@ fn search(req: &Request, plan: &Plan<'_>, findings: &[Finding]) -> Result<Vec<Hi
     }
     for topic in topics.into_iter().take(FINDING_QUERIES) {
         let more = host::search_standards(&format!("{} {topic}", plan.domain), HITS_PER_FINDING + 3)?;
-        let fresh: Vec<Hit> = more
-            .into_iter()
-            .filter(|h| !hits.iter().any(|k| k.path == h.path && k.heading == h.heading))
-            .take(HITS_PER_FINDING as usize)
-            .collect();
-        hits.extend(fresh);
+        per_finding.push(more);
     }
-    Ok(hits)
+    Ok(select_standards(task_hits, per_finding))
 }
 
 /// A finding's title without the file it names and the counts, e.g.
@@ -213,8 +279,7 @@ fn messages(req: &Request, context: Option<&str>, files: &str, brief: &Delegated
     if !findings.is_empty() {
         user.push_str("\nAutomated checks found:\n");
         for f in findings {
-            let at = f.line.map(|l| format!(" (line {l})")).unwrap_or_default();
-            let _ = writeln!(user, "- {}{at}: {} {}", f.severity.as_str(), f.title, f.detail);
+            let _ = writeln!(user, "- {}", f.render());
         }
     }
     for (title, body) in brief.sections() {
@@ -316,10 +381,50 @@ mod tests {
     }
 
     #[test]
-    fn unreadable_paths_become_notes() {
-        let material = Material { files: vec![], unreadable: vec!["src/gone.rs".into()], not_read: 0 };
-        let a = Analysis::of(material, vec![]).section("Table", "| a |");
-        assert_eq!(a.notes, ["`src/gone.rs` is named in the context but could not be read, so it was not analysed."]);
+    fn coverage_names_the_files_their_languages_and_what_was_skipped() {
+        let material = Material {
+            files: vec![file("src/a.rs", "fn a() {}", Origin::Read), file("src/empty.py", "", Origin::Read)],
+            unreadable: vec!["src/gone`.rs".into()],
+            not_read: 3,
+        };
+        let a = Analysis::of(material, vec![]).section("Table", "| a |").checks(["unwrap"]);
         assert_eq!(a.sections, [("Table".to_string(), "| a |".to_string())]);
+        let c = a.coverage.expect("coverage");
+        assert_eq!(c.checks, ["unwrap"]);
+        assert_eq!(c.files, [("src/a.rs".to_string(), "rust".to_string())]);
+        let what: Vec<&str> = c.skipped.iter().map(|(w, _)| w.as_str()).collect();
+        assert_eq!(what, ["`src/empty.py`", "`src/gone'.rs`", "3 more paths"]);
+        assert!(c.skipped[1].1.contains("could not be read"), "{c:?}");
+        // A pasted snippet with no path is named as the context.
+        let pasted = Material { files: vec![SourceFile::new(None, "x = 1", Origin::Context)], ..Material::default() };
+        let c = Analysis::of(pasted, vec![]).coverage.unwrap();
+        assert_eq!(c.files[0].0, "the pasted context");
+    }
+
+    #[test]
+    fn standards_are_one_per_document_project_first_at_most_four() {
+        let h = |path: &str, score: f32| Hit { path: path.into(), heading: "H".into(), text: "R.".into(), score };
+        let task = vec![
+            h("universal/a.md", 0.9),
+            h("universal/a.md", 0.8),
+            h("universal/b.md", 0.7),
+            h(".agent-os/standards/data/own.md", 0.2),
+            h("universal/c.md", 0.1),
+        ];
+        let per_finding = vec![vec![h("universal/timeouts.md", 0.5), h("universal/d.md", 0.4)]];
+        let got: Vec<String> = select_standards(task, per_finding).into_iter().map(|h| h.path).collect();
+        assert_eq!(
+            got,
+            [".agent-os/standards/data/own.md", "universal/timeouts.md", "universal/a.md", "universal/b.md"]
+        );
+    }
+
+    #[test]
+    fn the_building_index_error_is_recognised() {
+        assert!(index_building(&HostError::Unavailable(
+            "the standards index is still being built; results may be incomplete".into()
+        )));
+        assert!(!index_building(&HostError::Unavailable("the standards index is not built on this server".into())));
+        assert!(!index_building(&HostError::InvalidInput("still being built".into())));
     }
 }

@@ -51,9 +51,89 @@ pub fn label(s: &str) -> String {
         .collect()
 }
 
+/// Where a sentence ends in `text` at byte `i` (just after `.`, `!`, `?` or
+/// `:` followed by whitespace or the end of the text).
+fn sentence_ends(text: &str) -> Vec<usize> {
+    let mut ends = Vec::new();
+    let mut chars = text.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if matches!(c, '.' | '!' | '?') {
+            let end = i + c.len_utf8();
+            match chars.peek() {
+                None => ends.push(end),
+                Some((_, n)) if n.is_whitespace() => ends.push(end),
+                _ => {}
+            }
+        }
+    }
+    ends
+}
+
+/// `text` as whole sentences of at most `max` characters: the whole text
+/// when it fits and ends a sentence; otherwise cut at the last paragraph
+/// break, or else the last sentence or list-item end, that fits; never
+/// mid-sentence. A
+/// passage that starts mid-sentence (after a `…`) loses that fragment. `None` when no whole sentence is left.
+pub fn excerpt(text: &str, max: usize) -> Option<String> {
+    let mut t = text.trim();
+    if t.starts_with('…') {
+        let first = *sentence_ends(t).first()?;
+        t = t[first..].trim_start();
+    }
+    let t = t.trim_end();
+    let ends_sentence = t.ends_with(['.', '!', '?', ':', '`', ')', '"', '\'']) && !t.ends_with("…");
+    if t.chars().count() <= max && ends_sentence {
+        return Some(t.to_string());
+    }
+    let limit = t.char_indices().nth(max).map(|(i, _)| i).unwrap_or(t.len());
+    let head = &t[..limit];
+    if let Some(p) = head.rfind("\n\n").filter(|&p| p > 0) {
+        let para = head[..p].trim_end();
+        if para.ends_with(['.', '!', '?', ':']) || head[..p].contains('\n') {
+            return Some(para.to_string());
+        }
+    }
+    // A list item ends where the next begins (the host flattens lines, so
+    // items follow each other as " - ").
+    // Only in a passage that is a list, where " - " starts an item.
+    let is_list = t.starts_with("- ");
+    let items = head.match_indices(" - ").map(|(i, _)| i).filter(|&i| i > 0 && is_list);
+    let end = sentence_ends(head).into_iter().chain(items).filter(|&e| e <= limit).max()?;
+    Some(t[..end].trim_end().to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn excerpts_end_at_a_sentence_and_fit_the_budget() {
+        assert_eq!(excerpt("Keys rotate. Every 90 days.", 100).as_deref(), Some("Keys rotate. Every 90 days."));
+        // The host's snippet cut at a word: the partial sentence goes.
+        assert_eq!(
+            excerpt("Set a timeout on every call. Retry only idempotent requests with…", 100).as_deref(),
+            Some("Set a timeout on every call.")
+        );
+        let long = "One rule here. Two rules here. Three rules here.";
+        assert_eq!(excerpt(long, 32).as_deref(), Some("One rule here. Two rules here."));
+        // Paragraphs are kept whole when one fits.
+        assert_eq!(excerpt("First para.\n\nSecond para is long.", 20).as_deref(), Some("First para."));
+        // A leading fragment is dropped; nothing whole left gives None.
+        assert_eq!(excerpt("…and then it ends. Next rule.", 100).as_deref(), Some("Next rule."));
+        assert_eq!(excerpt("no sentence end at all…", 100), None);
+        assert_eq!(
+            excerpt("- Set a timeout - Retry with backoff - Never ret…", 100).as_deref(),
+            Some("- Set a timeout - Retry with backoff")
+        );
+        // In prose, a dash is not a boundary.
+        assert_eq!(excerpt("Some rule. Use X - not Y and more…", 100).as_deref(), Some("Some rule."));
+        assert_eq!(excerpt("v1.2 is fine. ü", 100).as_deref(), Some("v1.2 is fine."));
+        for cut in 0..40 {
+            if let Some(e) = excerpt("Größe zählt. Ünïcode bleibt ganz. Ende.", cut) {
+                assert!(e.chars().count() <= cut && e.ends_with('.'), "{cut}: {e}");
+            }
+        }
+    }
 
     #[test]
     fn nothing_inside_closes_the_fence() {

@@ -61,10 +61,28 @@ async fn review(server: &Server, persona: &str) -> Result<String> {
     assert!(result.contains("delegated brief"), "{persona}: no LLM is configured: {result}");
     assert!(result.contains("## Findings from automated checks"), "{persona}: {result}");
     assert!(
-        result.contains("`src/gone.rs` is named in the context but could not be read"),
+        result.contains("`src/gone.rs` (named in the context but could not be read"),
         "{persona}: a path that does not exist is reported: {result}"
     );
+    assert!(result.contains("**Coverage:** "), "{persona}: the brief says what the checks looked at: {result}");
     Ok(result)
+}
+
+/// The brief's length in tokens, counted with the all-MiniLM-L6-v2
+/// tokenizer as prompts.rs does, or approximated as characters / 4 when the
+/// tokenizer is not installed; the second value says which.
+fn brief_tokens(text: &str) -> (usize, &'static str) {
+    let file = agent_os::rag::ModelPaths::from_env().ok().map(|p| p.model_dir.join("tokenizer.json"));
+    if let Some(file) = file.filter(|f| f.is_file())
+        && let Ok(mut tok) = tokenizers::Tokenizer::from_file(&file)
+        && tok.with_truncation(None).is_ok()
+    {
+        tok.with_padding(None);
+        if let Ok(enc) = tok.encode(text, true) {
+            return (enc.len(), "MiniLM tokens");
+        }
+    }
+    (text.chars().count().div_ceil(4), "chars/4")
 }
 
 #[tokio::test]
@@ -84,19 +102,19 @@ async fn each_core_persona_shows_its_own_analysis_of_files_read_from_the_project
 
     // SRE: the reqwest client has no timeout, on line 2 of client.rs.
     let sre = review(&server, "sre").await?;
-    assert!(sre.contains("(line 2): HTTP client without a timeout in `src/client.rs`"), "{sre}");
+    assert!(sre.contains("`src/client.rs:2`: HTTP client without a timeout in `src/client.rs`"), "{sre}");
     // The standards search also looks for what the checks found.
     assert!(sre.contains("`universal/error-handling/retries-and-timeouts.md`"), "{sre}");
 
     // Engineer: the unwrap in orders.rs (line 8), not the one in its tests.
     let engineer = review(&server, "engineer").await?;
-    assert!(engineer.contains("(line 8): unwrap() can panic: 1 in `src/orders.rs`"), "{engineer}");
+    assert!(engineer.contains("`src/orders.rs:8`: unwrap() can panic: 1 in `src/orders.rs`"), "{engineer}");
     assert!(engineer.contains("Line 8."), "{engineer}");
 
     // Data: the migration drops a column, named with its table.
     let data = review(&server, "data").await?;
     assert!(
-        data.contains("(line 2): Destructive migration: DROP COLUMN in `migrations/0002_drop_legacy_email.sql`"),
+        data.contains("`migrations/0002_drop_legacy_email.sql:2`: Destructive migration: DROP COLUMN in `migrations/0002_drop_legacy_email.sql`"),
         "{data}"
     );
     assert!(data.contains("`users.legacy_email`"), "{data}");
@@ -117,14 +135,33 @@ async fn each_core_persona_shows_its_own_analysis_of_files_read_from_the_project
     assert_eq!(done["status"], "complete", "{done}");
     let security = done["result"].as_str().unwrap_or_default();
     assert!(
-        security.contains("(line 3): Hard-coded secret: AWS secret access key in `scripts/deploy.py`"),
+        security.contains("`scripts/deploy.py:3`: Hard-coded secret: AWS secret access key in `scripts/deploy.py`"),
         "{security}"
     );
-    assert!(security.contains("(line 6): Shell command built at run time in `scripts/deploy.py`"), "{security}");
+    assert!(
+        security.contains("`scripts/deploy.py:6`: Shell command built at run time in `scripts/deploy.py`"),
+        "{security}"
+    );
     assert!(
         !security.contains("q8Lr0Xf3Tn2EMI/K7MDENG/bPxRfiCYzW1x9Ab4z"),
         "the result never repeats the secret: {security}"
     );
+
+    // Brief length over the six personas (the target: a mean of at
+    // most 1,500 tokens).
+    let briefs = [&qa, &sre, &engineer, &data, &architect, &security.to_string()];
+    let (mut total, mut exact) = (0, true);
+    for (name, b) in ["qa", "sre", "engineer", "data", "architect", "security"].iter().zip(briefs) {
+        let (n, unit) = brief_tokens(b);
+        eprintln!("brief length {name:<10} {n:>5} {unit}");
+        total += n;
+        exact &= unit == "MiniLM tokens";
+    }
+    let mean = total / 6;
+    eprintln!("brief length mean {mean:>5}");
+    if exact {
+        assert!(mean <= 1_500, "the mean brief is {mean} tokens; the target is at most 1,500");
+    }
 
     server.stop().await
 }

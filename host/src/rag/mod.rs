@@ -42,6 +42,10 @@ pub const CACHE_TTL: Duration = Duration::from_secs(300);
 pub const CACHE_ENTRIES: usize = 256;
 /// Candidates each ranker contributes before fusion.
 const CANDIDATES: usize = 40;
+/// Said (in [`Answer::note`]) while the first build of the index runs;
+/// personas recognise it in the search error they get meanwhile.
+pub const INDEX_BUILDING: &str = "the standards index is still being built";
+
 /// Characters of a passage shown as its snippet.
 const SNIPPET_CHARS: usize = 480;
 /// Weight of the full-text ranking against the vector ranking in fusion
@@ -506,7 +510,7 @@ impl Index {
             (m, _) => m,
         };
         if !self.synced_once.load(Ordering::SeqCst) {
-            let n = "the standards index is still being built; results may be incomplete".to_string();
+            let n = format!("{INDEX_BUILDING}; results may be incomplete");
             note = Some(match note {
                 Some(prev) => format!("{prev}; {n}"),
                 None => n,
