@@ -10,13 +10,10 @@ use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::http::{free_port, header, request as exchange, rpc_reply};
 use crate::support::{BIN, Server, install_guest, project};
 
 const TOKEN: &str = "hardening-token-0123456789abcdef";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
 /// `agent-os serve --http 127.0.0.1:PORT` with `extra` arguments and `env`,
 /// its log in `project/server.log`, once it listens.
@@ -72,69 +69,6 @@ async fn http_server_with_fds(
 
 fn log_of(project: &Path) -> String {
     std::fs::read_to_string(project.join("server.log")).unwrap_or_default()
-}
-
-/// The JSON-RPC reply in a JSON or SSE body.
-fn rpc_reply(body: &str) -> Option<Value> {
-    if let Ok(v) = serde_json::from_str::<Value>(body.trim()) {
-        return Some(v);
-    }
-    body.lines()
-        .filter_map(|l| l.strip_prefix("data:"))
-        .filter_map(|d| serde_json::from_str::<Value>(d.trim()).ok())
-        .find(|v| v.get("id").is_some() && (v.get("result").is_some() || v.get("error").is_some()))
-}
-
-fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
-    head.lines().find_map(|l| {
-        let (k, v) = l.split_once(':')?;
-        k.trim().eq_ignore_ascii_case(name).then(|| v.trim())
-    })
-}
-
-/// One HTTP/1.0 exchange on a new connection: (status, head, body).
-async fn exchange(
-    port: u16,
-    method: &str,
-    headers: &[(&str, &str)],
-    body: Option<&Value>,
-) -> Result<(u16, String, String)> {
-    let body = body.map(|b| b.to_string()).unwrap_or_default();
-    let mut req = format!(
-        "{method} /mcp HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n\
-         Accept: application/json, text/event-stream\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    req.push_str(&body);
-    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
-    s.write_all(req.as_bytes()).await?;
-    let mut raw = Vec::new();
-    let mut buf = [0u8; 8192];
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let n = tokio::time::timeout_at(deadline.into(), s.read(&mut buf))
-            .await
-            .context("no complete answer within 60 s")??;
-        if n == 0 {
-            break;
-        }
-        raw.extend_from_slice(&buf[..n]);
-        // An SSE answer may stay open; stop once the JSON-RPC reply is in.
-        let text = String::from_utf8_lossy(&raw);
-        if let Some((_, b)) = text.split_once("\r\n\r\n")
-            && rpc_reply(b).is_some()
-        {
-            break;
-        }
-    }
-    let text = String::from_utf8_lossy(&raw).to_string();
-    let (head, body) = text.split_once("\r\n\r\n").context("no header end")?;
-    let status = head.split_whitespace().nth(1).context("status")?.parse()?;
-    Ok((status, head.to_string(), body.to_string()))
 }
 
 /// An MCP session over HTTP.

@@ -17,12 +17,22 @@ pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// One HTTP/1.0 exchange: (status, headers, body). HTTP/1.0 keeps the body
+/// One HTTP/1.0 POST: (status, headers, body). HTTP/1.0 keeps the body
 /// unchunked; the server closes the connection when the answer is done.
 pub(crate) async fn exchange(port: u16, headers: &[(&str, &str)], body: &Value) -> Result<(u16, String, String)> {
-    let body = body.to_string();
+    request(port, "POST", headers, Some(body)).await
+}
+
+/// One HTTP/1.0 request of any method on a new connection: (status, head, body).
+pub(crate) async fn request(
+    port: u16,
+    method: &str,
+    headers: &[(&str, &str)],
+    body: Option<&Value>,
+) -> Result<(u16, String, String)> {
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
     let mut req = format!(
-        "POST /mcp HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n\
+        "{method} /mcp HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n\
          Accept: application/json, text/event-stream\r\nContent-Length: {}\r\n",
         body.len()
     );
@@ -45,7 +55,9 @@ pub(crate) async fn exchange(port: u16, headers: &[(&str, &str)], body: &Value) 
         }
         raw.extend_from_slice(&buf[..n]);
         // An SSE answer may stay open; stop once the JSON-RPC reply is in.
-        if String::from_utf8_lossy(&raw).contains("\"jsonrpc\"") && rpc_reply(&String::from_utf8_lossy(&raw)).is_some()
+        let text = String::from_utf8_lossy(&raw);
+        if let Some((_, b)) = text.split_once("\r\n\r\n")
+            && rpc_reply(b).is_some()
         {
             break;
         }
