@@ -18,7 +18,7 @@ pub const MAX_MANIFEST_BYTES: u64 = 64 << 10;
 /// Largest component read.
 pub const MAX_COMPONENT_BYTES: u64 = 32 << 20;
 /// Largest `prompt.md` read.
-pub const MAX_PROMPT_BYTES: u64 = super::install::MAX_PROMPT_BYTES;
+pub const MAX_PROMPT_BYTES: u64 = 64 << 10;
 
 /// What one persona folder holds.
 #[derive(Debug, Clone)]

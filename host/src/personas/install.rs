@@ -15,8 +15,7 @@ use super::{CORE_IDS, HOST_API, Manifest, PersonaDef, PersonaError, Scope, sha25
 use crate::plugins::{HostServices, Runtime};
 use crate::project::Project;
 
-/// Largest prompt.md an installed persona may carry.
-pub const MAX_PROMPT_BYTES: u64 = super::MAX_PROMPT_BYTES;
+use super::MAX_PROMPT_BYTES;
 /// How long the trial `describe` at install may take.
 const TRIAL_TIMEOUT_S: u64 = 10;
 
@@ -57,16 +56,10 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> InstallError + '_ {
 }
 
 /// The user's personas folder: `$AGENT_OS_CONFIG_DIR/personas`, else
-/// `$XDG_CONFIG_HOME/agent-os/personas`, else `~/.config/agent-os/personas`.
+/// `$XDG_CONFIG_HOME/agent-os/personas`, else `~/.config/agent-os/personas`
+/// (absolute paths only, through [`crate::dirs`]; never the current directory).
 pub fn user_dir() -> Option<PathBuf> {
-    let nonempty = |v: &str| std::env::var_os(v).filter(|s| !s.is_empty()).map(PathBuf::from);
-    if let Some(d) = nonempty("AGENT_OS_CONFIG_DIR") {
-        return Some(d.join("personas"));
-    }
-    if let Some(d) = nonempty("XDG_CONFIG_HOME") {
-        return Some(d.join("agent-os").join("personas"));
-    }
-    nonempty("HOME").map(|h| h.join(".config").join("agent-os").join("personas"))
+    crate::dirs::dir(crate::dirs::Kind::Config).ok().map(|d| d.join("personas"))
 }
 
 /// The folders personas are loaded from, lowest precedence first: the

@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-pub use files::PersonaFiles;
+pub use files::{MAX_COMPONENT_BYTES, MAX_MANIFEST_BYTES, MAX_PROMPT_BYTES, PersonaFiles};
 pub use manifest::{Capabilities, Kind, Limits, Manifest, ManifestError};
 pub use verify::VerifyError;
 
@@ -58,19 +58,6 @@ pub enum PersonaError {
     ClashesWithUser { id: String, folder: String },
     #[error("{folder}: {reason}")]
     Unreadable { folder: String, reason: String },
-}
-
-/// Largest `persona.toml` read.
-pub const MAX_MANIFEST_BYTES: u64 = 64 << 10;
-/// Largest `prompt.md` read.
-pub const MAX_PROMPT_BYTES: u64 = 64 << 10;
-/// Largest component read.
-pub const MAX_COMPONENT_BYTES: u64 = 32 << 20;
-
-/// Reads a file of an installed persona: a regular file (never through a
-/// symlink, never a device or FIFO) of at most `limit` bytes.
-pub fn read_persona_file(path: &Path, limit: u64) -> Result<Vec<u8>, PersonaError> {
-    Ok(crate::fsx::read_bounded(path, limit)?)
 }
 
 /// One persona ready to run.

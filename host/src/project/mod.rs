@@ -191,12 +191,6 @@ impl Project {
         Ok(self.state_dir()?.join(PROPOSALS_DB))
     }
 
-    /// Where the user's trust record for this project is kept:
-    /// `<user data folder>/trust/<key>.toml`. Only the path.
-    pub fn trust_record_path(&self) -> Result<PathBuf, DirsError> {
-        Ok(dirs::dir(Kind::Data)?.join("trust").join(format!("{}.toml", self.key())))
-    }
-
     /// Resolves `rel` inside the root, following symlinks, and refuses any
     /// path that ends up outside it. The file must exist.
     pub fn resolve_existing(&self, rel: &str) -> Result<PathBuf, PathError> {

@@ -41,11 +41,15 @@ pub fn locations(project: &Project) -> Vec<Location> {
         loc("jobs_db", "persona jobs", in_state(JOBS_DB)),
         loc("index_dir", "standards search index (rebuilt when deleted)", in_state(INDEX_DIR)),
         loc("proposals_db", "standard proposals and decisions", in_state(PROPOSALS_DB)),
-        loc("trust_record", "what you trusted in this project", project.trust_record_path().map_err(|e| e.to_string())),
+        loc(
+            "trust_record",
+            "what you trusted in this project",
+            crate::trust::Store::user().map(|s| s.record_path(project.root())).map_err(|e| e.to_string()),
+        ),
         loc(
             "user_config",
             "your settings ([llm] and more)",
-            dirs::dir(Kind::Config).map(|d| d.join("config.toml")).map_err(|e| e.to_string()),
+            crate::llm::config::user_config_path().map_err(|e| e.to_string()),
         ),
         loc(
             "user_personas",
