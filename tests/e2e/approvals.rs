@@ -10,8 +10,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
-use rmcp::model::{CallToolRequestParams, CallToolResult, ElicitRequestParams, ElicitResult, ElicitationAction};
+use anyhow::{Context, Result};
+use rmcp::model::{ElicitRequestParams, ElicitResult, ElicitationAction};
 use rmcp::service::RunningService;
 use rmcp::{RoleClient, ServiceExt};
 use serde_json::{Value, json};
@@ -100,25 +100,12 @@ impl WithPerson {
         Ok(Self { _child: child, client, person })
     }
 
-    async fn call(&self, name: &str, args: Value) -> Result<CallToolResult> {
-        let Value::Object(map) = args else { bail!("arguments must be an object") };
-        Ok(self.client.call_tool(CallToolRequestParams::new(name.to_string()).with_arguments(map)).await?)
-    }
-
     async fn ok(&self, name: &str, args: Value) -> Result<Value> {
-        let r = self.call(name, args).await?;
-        if r.is_error == Some(true) {
-            bail!("{name} failed: {}", text_of(&r));
-        }
-        r.structured_content.context("no structured content")
+        crate::support::tool_ok(&self.client, name, args).await
     }
 
     async fn err(&self, name: &str, args: Value) -> Result<String> {
-        let r = self.call(name, args).await?;
-        if r.is_error != Some(true) {
-            bail!("{name} was expected to fail but returned {}", text_of(&r));
-        }
-        Ok(text_of(&r))
+        crate::support::tool_err(&self.client, name, args).await
     }
 
     /// Proposes `topic` while the person declines the form shown at once.

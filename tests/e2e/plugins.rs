@@ -7,7 +7,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use rmcp::model::{CallToolRequestParams, CallToolResult};
+use rmcp::model::CallToolResult;
 use rmcp::service::{NotificationContext, RunningService};
 use rmcp::{ClientHandler, RoleClient, ServiceExt};
 use serde_json::{Value, json};
@@ -47,16 +47,11 @@ impl Live {
     }
 
     async fn call(&self, name: &str, args: Value) -> Result<CallToolResult> {
-        let Value::Object(map) = args else { bail!("arguments must be an object") };
-        Ok(self.client.call_tool(CallToolRequestParams::new(name.to_string()).with_arguments(map)).await?)
+        crate::support::call_tool(&self.client, name, args).await
     }
 
     async fn ok(&self, name: &str, args: Value) -> Result<Value> {
-        let r = self.call(name, args).await?;
-        if r.is_error == Some(true) {
-            bail!("{name} failed: {}", text_of(&r));
-        }
-        r.structured_content.context("no structured content")
+        crate::support::tool_ok(&self.client, name, args).await
     }
 
     async fn invoke(&self, persona: &str, args: Value) -> Result<String> {

@@ -79,27 +79,17 @@ impl Server {
     }
 
     pub async fn call(&self, name: &str, args: Value) -> Result<CallToolResult> {
-        let Value::Object(map) = args else { bail!("arguments must be an object") };
-        let params = CallToolRequestParams::new(name.to_string()).with_arguments(map);
-        Ok(self.client.call_tool(params).await?)
+        call_tool(&self.client, name, args).await
     }
 
     /// Calls a tool that must succeed; returns its structured result.
     pub async fn ok(&self, name: &str, args: Value) -> Result<Value> {
-        let r = self.call(name, args).await?;
-        if r.is_error == Some(true) {
-            bail!("{name} failed: {}", text_of(&r));
-        }
-        r.structured_content.clone().context("no structured content")
+        tool_ok(&self.client, name, args).await
     }
 
     /// Calls a tool that must fail; returns its error text.
     pub async fn err(&self, name: &str, args: Value) -> Result<String> {
-        let r = self.call(name, args).await?;
-        if r.is_error != Some(true) {
-            bail!("{name} was expected to fail but returned {}", text_of(&r));
-        }
-        Ok(text_of(&r))
+        tool_err(&self.client, name, args).await
     }
 
     /// Starts a job and returns its id.
@@ -167,6 +157,43 @@ impl Server {
         let _ = tokio::time::timeout(Duration::from_secs(5), child.wait()).await;
         Ok(())
     }
+}
+
+/// Calls tool `name` through any client (whatever its handler answers).
+pub async fn call_tool<H: rmcp::ClientHandler>(
+    client: &RunningService<RoleClient, H>,
+    name: &str,
+    args: Value,
+) -> Result<CallToolResult> {
+    let Value::Object(map) = args else { bail!("arguments must be an object") };
+    let params = CallToolRequestParams::new(name.to_string()).with_arguments(map);
+    Ok(client.call_tool(params).await?)
+}
+
+/// Calls a tool that must succeed; returns its structured result.
+pub async fn tool_ok<H: rmcp::ClientHandler>(
+    client: &RunningService<RoleClient, H>,
+    name: &str,
+    args: Value,
+) -> Result<Value> {
+    let r = call_tool(client, name, args).await?;
+    if r.is_error == Some(true) {
+        bail!("{name} failed: {}", text_of(&r));
+    }
+    r.structured_content.context("no structured content")
+}
+
+/// Calls a tool that must fail; returns its error text.
+pub async fn tool_err<H: rmcp::ClientHandler>(
+    client: &RunningService<RoleClient, H>,
+    name: &str,
+    args: Value,
+) -> Result<String> {
+    let r = call_tool(client, name, args).await?;
+    if r.is_error != Some(true) {
+        bail!("{name} was expected to fail but returned {}", text_of(&r));
+    }
+    Ok(text_of(&r))
 }
 
 pub fn text_of(r: &CallToolResult) -> String {
