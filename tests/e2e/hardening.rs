@@ -10,66 +10,10 @@ use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::http::{free_port, header, request as exchange, rpc_reply};
+use crate::http::{free_port, header, http_server, http_server_with_fds, log_of, request as exchange, rpc_reply};
 use crate::support::{BIN, Server, install_guest, project};
 
 const TOKEN: &str = "hardening-token-0123456789abcdef";
-
-/// `agent-os serve --http 127.0.0.1:PORT` with `extra` arguments and `env`,
-/// its log in `project/server.log`, once it listens.
-async fn http_server(project: &Path, port: u16, extra: &[&str], env: &[(&str, &str)]) -> Result<tokio::process::Child> {
-    http_server_with_fds(project, port, extra, env, None).await
-}
-
-/// [`http_server`], with at most `max_fds` open files when given.
-async fn http_server_with_fds(
-    project: &Path,
-    port: u16,
-    extra: &[&str],
-    env: &[(&str, &str)],
-    max_fds: Option<u64>,
-) -> Result<tokio::process::Child> {
-    let log = std::fs::OpenOptions::new().create(true).append(true).open(project.join("server.log"))?;
-    let mut cmd = tokio::process::Command::new(BIN);
-    cmd.arg("--project")
-        .arg(project)
-        .args(["serve", "--http", &format!("127.0.0.1:{port}")])
-        .args(extra)
-        .env_remove("AGENT_OS_HTTP_TOKEN")
-        .envs(env.iter().copied())
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::from(log))
-        .kill_on_drop(true);
-    if let Some(n) = max_fds {
-        // SAFETY: setrlimit is async-signal-safe; nothing else runs between fork and exec.
-        unsafe {
-            cmd.pre_exec(move || {
-                let lim = libc::rlimit { rlim_cur: n, rlim_max: n };
-                if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-    }
-    let mut child = cmd.spawn()?;
-    let start = Instant::now();
-    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-        if let Some(status) = child.try_wait()? {
-            bail!("server exited early: {status}: {}", log_of(project));
-        }
-        if start.elapsed() > Duration::from_secs(60) {
-            bail!("server did not listen on {port} within 60 s");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Ok(child)
-}
-
-fn log_of(project: &Path) -> String {
-    std::fs::read_to_string(project.join("server.log")).unwrap_or_default()
-}
 
 /// An MCP session over HTTP.
 struct Session {

@@ -2,6 +2,7 @@
 //! spoken byte by byte so nothing in between can hide a mistake. The
 //! Python SDK and the MCP Inspector drive the same endpoint in clients.rs.
 
+use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -87,18 +88,66 @@ pub(crate) fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
     })
 }
 
-pub(crate) async fn wait_listening(port: u16, child: &mut tokio::process::Child) -> Result<()> {
+/// `agent-os serve --http 127.0.0.1:PORT` with `extra` arguments and `env`,
+/// its log in `project/server.log`, once it listens.
+pub(crate) async fn http_server(
+    project: &Path,
+    port: u16,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> Result<tokio::process::Child> {
+    http_server_with_fds(project, port, extra, env, None).await
+}
+
+/// [`http_server`], with at most `max_fds` open files when given.
+pub(crate) async fn http_server_with_fds(
+    project: &Path,
+    port: u16,
+    extra: &[&str],
+    env: &[(&str, &str)],
+    max_fds: Option<u64>,
+) -> Result<tokio::process::Child> {
+    let log = std::fs::OpenOptions::new().create(true).append(true).open(project.join("server.log"))?;
+    let mut cmd = tokio::process::Command::new(BIN);
+    cmd.env("AGENT_OS_STATE_DIR", crate::support::STATE_DIR)
+        .arg("--project")
+        .arg(project)
+        .args(["serve", "--http", &format!("127.0.0.1:{port}")])
+        .args(extra)
+        .env_remove("AGENT_OS_HTTP_TOKEN")
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(log))
+        .kill_on_drop(true);
+    if let Some(n) = max_fds {
+        // SAFETY: setrlimit is async-signal-safe; nothing else runs between fork and exec.
+        unsafe {
+            cmd.pre_exec(move || {
+                let lim = libc::rlimit { rlim_cur: n, rlim_max: n };
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+    let mut child = cmd.spawn()?;
     let start = Instant::now();
     while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
         if let Some(status) = child.try_wait()? {
-            bail!("server exited early: {status}");
+            bail!("server exited early: {status}: {}", log_of(project));
         }
         if start.elapsed() > Duration::from_secs(60) {
             bail!("server did not listen on {port} within 60 s");
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    Ok(())
+    Ok(child)
+}
+
+pub(crate) fn log_of(project: &Path) -> String {
+    std::fs::read_to_string(project.join("server.log")).unwrap_or_default()
 }
 
 #[tokio::test]
@@ -122,19 +171,7 @@ async fn non_loopback_without_a_token_is_refused_at_start() -> Result<()> {
 async fn http_needs_the_bearer_token_and_speaks_mcp() -> Result<()> {
     let dir = project();
     let port = free_port();
-    let log = std::fs::File::create(dir.path().join("server.log"))?;
-    let mut child = tokio::process::Command::new(BIN)
-        .env("AGENT_OS_STATE_DIR", crate::support::STATE_DIR)
-        .arg("--project")
-        .arg(dir.path())
-        .args(["serve", "--http", &format!("127.0.0.1:{port}")])
-        .env("AGENT_OS_HTTP_TOKEN", TOKEN)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::from(log))
-        .kill_on_drop(true)
-        .spawn()?;
-    wait_listening(port, &mut child).await?;
+    let mut child = http_server(dir.path(), port, &[], &[("AGENT_OS_HTTP_TOKEN", TOKEN)]).await?;
 
     let init = json!({
         "jsonrpc": "2.0", "id": 1, "method": "initialize",
@@ -249,19 +286,7 @@ async fn get_stream(port: u16, headers: &[(&str, &str)], for_time: Duration) -> 
 async fn priming_events_only_for_clients_on_2025_11_25_or_later() -> Result<()> {
     let dir = project();
     let port = free_port();
-    let log = std::fs::File::create(dir.path().join("server.log"))?;
-    let mut child = tokio::process::Command::new(BIN)
-        .env("AGENT_OS_STATE_DIR", crate::support::STATE_DIR)
-        .arg("--project")
-        .arg(dir.path())
-        .args(["serve", "--http", &format!("127.0.0.1:{port}")])
-        .env_remove("AGENT_OS_HTTP_TOKEN")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::from(log))
-        .kill_on_drop(true)
-        .spawn()?;
-    wait_listening(port, &mut child).await?;
+    let mut child = http_server(dir.path(), port, &[], &[]).await?;
 
     for version in ["2025-06-18", "2025-03-26", "2025-11-25"] {
         let init = json!({

@@ -111,15 +111,14 @@ async fn each_persona_is_a_prompt_and_an_installed_one_appears_live() -> Result<
 /// The same prompts and resources over streamable HTTP, spoken byte by byte.
 #[tokio::test]
 async fn prompts_and_resources_over_http() -> Result<()> {
-    use crate::http::{exchange, free_port, header, rpc_reply, wait_listening};
+    use crate::http::{exchange, free_port, header, http_server, rpc_reply};
     use serde_json::json;
 
     let dir = project();
     std::fs::create_dir_all(dir.path().join(".agent-os/standards/api"))?;
     std::fs::write(dir.path().join(".agent-os/standards/api/paging.md"), "# Paging\n\nCursor paging only.\n")?;
     let port = free_port();
-    let mut child = spawn_server(dir.path(), &["--http", &format!("127.0.0.1:{port}")], &[])?;
-    wait_listening(port, &mut child).await?;
+    let _child = http_server(dir.path(), port, &[], &[]).await?;
     let init = json!({
         "jsonrpc": "2.0", "id": 1, "method": "initialize",
         "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "e2e", "version": "0"}}
