@@ -22,4 +22,5 @@ pub mod scaffold;
 pub mod secrets;
 pub mod standards;
 pub mod text;
+pub mod time;
 pub mod trust;

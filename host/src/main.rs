@@ -561,8 +561,8 @@ async fn standards_list(app: &App, json: bool) -> Result<()> {
             .iter()
             .map(|s| {
                 let mut v = serde_json::to_value(s).unwrap_or_default();
-                v["last_queried"] = serde_json::json!(s.last_queried.map(agent_os::mcp::iso8601));
-                v["last_updated"] = serde_json::json!(s.last_updated.map(agent_os::mcp::iso8601));
+                v["last_queried"] = serde_json::json!(s.last_queried.map(agent_os::time::iso8601));
+                v["last_updated"] = serde_json::json!(s.last_updated.map(agent_os::time::iso8601));
                 v
             })
             .collect();
@@ -582,7 +582,7 @@ async fn standards_list(app: &App, json: bool) -> Result<()> {
         "path", "domain", "queries", "last queried", "created by / approved by"
     );
     for s in &list {
-        let last = s.last_queried.map(agent_os::mcp::iso8601).unwrap_or_else(|| "never".into());
+        let last = s.last_queried.map(agent_os::time::iso8601).unwrap_or_else(|| "never".into());
         let who = match (&s.created_by, &s.approved_by) {
             (None, None) => "-".to_string(),
             (c, a) => format!(
@@ -619,7 +619,7 @@ async fn proposals(app: &App, status: Option<String>, limit: u32, json: bool) ->
             escape(&p.topic),
             escape_short(&p.title, 120),
             escape(p.persona.as_deref().unwrap_or("agent")),
-            agent_os::mcp::iso8601(p.created_at)
+            agent_os::time::iso8601(p.created_at)
         );
         if let Some(a) = &p.approved_by {
             println!("  approved by: {}", escape_short(a, 100));

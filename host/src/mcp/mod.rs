@@ -21,7 +21,7 @@ use rmcp::{ErrorData as McpError, RoleServer, ServerHandler, ServiceExt};
 
 use crate::app::App;
 
-pub use tools::{ToolError, iso8601};
+pub use tools::ToolError;
 
 const INSTRUCTIONS: &str = "Agent OS gives you a team of specialist reviewers and the project's own standards. \
 Call search_standards before answering questions about how this project does things, and cite the standards you use. \

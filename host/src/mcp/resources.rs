@@ -201,7 +201,7 @@ fn persona_name(app: &App, id: &str) -> String {
 
 fn job_resource(app: &App, j: &Job) -> Resource {
     let name = persona_name(app, &j.persona);
-    let finished = j.completed_at.map(super::iso8601).unwrap_or_default();
+    let finished = j.completed_at.map(crate::time::iso8601).unwrap_or_default();
     let mut r =
         Resource::new(format!("{JOBS}{}", encode(&j.id)), format!("{} review {}", escape_short(&j.persona, 40), j.id))
             .with_title(format!("{name} review: {}", escape_short(&j.task, 80)))
@@ -222,7 +222,7 @@ fn job_text(app: &App, j: &Job) -> String {
         escape_short(&j.task, 500),
     );
     if let Some(t) = j.completed_at {
-        out.push_str(&format!("- Finished: {}\n", super::iso8601(t)));
+        out.push_str(&format!("- Finished: {}\n", crate::time::iso8601(t)));
     }
     if let Some(d) = j.duration_seconds {
         out.push_str(&format!("- Duration: {d:.1} s\n"));

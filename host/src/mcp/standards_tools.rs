@@ -7,9 +7,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::tools::{ToolError, iso8601};
+use super::tools::ToolError;
 use crate::app::App;
 use crate::standards::{NewProposal, Proposal, ProposalStatus, Standards, StandardsError, template};
+use crate::time::iso8601;
 
 /// Most proposals one list call returns.
 pub const MAX_LIST_LIMIT: i64 = 100;

@@ -191,8 +191,8 @@ fn passwd_name() -> Option<String> {
 /// recorded: the same text on every attempt.
 fn render_approved(p: &Proposal) -> String {
     let created_by = p.persona.clone().unwrap_or_else(|| "agent".into());
-    let created_at = crate::mcp::iso8601(p.created_at);
-    let approved_at = crate::mcp::iso8601(p.reviewed_at.unwrap_or_else(now_secs));
+    let created_at = crate::time::iso8601(p.created_at);
+    let approved_at = crate::time::iso8601(p.reviewed_at.unwrap_or_else(now_secs));
     let fm = write::FrontMatter {
         title: &p.title,
         domain: &p.domain,

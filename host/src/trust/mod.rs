@@ -86,7 +86,7 @@ impl Record {
         Self {
             root: root.to_string_lossy().into_owned(),
             trusted_by: os_user(),
-            trusted_at: crate::mcp::iso8601(crate::jobs::now_secs()),
+            trusted_at: crate::time::iso8601(crate::jobs::now_secs()),
             items: BTreeMap::new(),
         }
     }
@@ -542,7 +542,7 @@ pub fn record_persona_in(store: &Store, project: &Project, folder: &Path) -> Res
     let mut record = store.load(root)?.unwrap_or_else(|| Record::new(root));
     record.items.insert(persona_item(&files.manifest.id), files.content_sha256());
     record.trusted_by = os_user();
-    record.trusted_at = crate::mcp::iso8601(crate::jobs::now_secs());
+    record.trusted_at = crate::time::iso8601(crate::jobs::now_secs());
     store.save(&record)
 }
 
