@@ -15,13 +15,6 @@ use crate::time::iso8601;
 /// Most proposals one list call returns.
 pub const MAX_LIST_LIMIT: i64 = 100;
 
-fn schema(v: Value) -> std::sync::Arc<JsonObject> {
-    match v {
-        Value::Object(map) => std::sync::Arc::new(map),
-        _ => unreachable!("tool schemas are objects"),
-    }
-}
-
 /// The tool definitions, with titles and annotations: proposing adds a
 /// proposal and writes nothing else; reviewing may replace a standard
 /// (approve with overwrite) and re-runs a job on revise.
@@ -109,82 +102,81 @@ fn definitions() -> Vec<Tool> {
                 "Propose a project standard for human review. Nothing is written until a person approves it (in a form the server shows them, or with `agent-os standards review`); then it lands in .agent-os/standards/<domain>/<topic>.md and is searchable within seconds. The content must follow the template (Context, Pattern, Examples, Anti-patterns) and must not contain secrets (use placeholders such as $API_KEY):\n{}",
                 template::SKELETON
             ),
-            schema(json!({
-                "type": "object",
-                "properties": {
-                    "domain": { "type": "string", "description": "Standards folder, a slug such as security, architecture, testing." },
-                    "topic": { "type": "string", "description": "File name without .md, a slug such as api-conventions." },
-                    "title": { "type": "string", "description": "Title; defaults to the content's first # heading." },
-                    "content": { "type": "string", "description": "The standard in markdown, following the template." },
-                    "tags": { "type": "array", "items": { "type": "string" }, "description": "Search tags." }
-                },
-                "required": ["domain", "topic", "content"]
-            })),
-        ),
+            JsonObject::new(),
+        )
+        .with_input_schema::<ProposeArgs>(),
         Tool::new(
             "list_standard_proposals",
             "Proposed standards, newest first, with their content, so a person can review them. Filter by status (pending, approving, approved, revised, rejected; approving = a person approved it and the file is being written).",
-            schema(json!({
-                "type": "object",
-                "properties": {
-                    "status": { "type": "string", "enum": ["pending", "approving", "approved", "revised", "rejected"] },
-                    "limit": { "type": "integer", "minimum": 1, "maximum": MAX_LIST_LIMIT, "default": 10 }
-                }
-            })),
-        ),
+            JsonObject::new(),
+        )
+        .with_input_schema::<ListArgs>(),
         Tool::new(
             "review_standard_proposal",
             "Record a decision on a pending proposal. approve: only a person approves; the server shows them a form with the text to be written (MCP form elicitation) and writes it only if they accept, under their name; edited_content replaces the proposed text, overwrite=true replaces an existing file. A client without form elicitation gets the command the person runs instead (agent-os standards review <id> approve). revise: send it back with feedback (a persona's proposal is re-run as a new job). reject: keep the feedback, write nothing. Only call revise or reject with the user's decision.",
-            schema(json!({
-                "type": "object",
-                "properties": {
-                    "id": { "type": "string", "description": "The proposal id." },
-                    "decision": { "type": "string", "enum": ["approve", "revise", "reject"] },
-                    "feedback": { "type": "string", "description": "Why, or what to change (required for revise)." },
-                    "edited_content": { "type": "string", "description": "Edited markdown to write instead of the proposal (approve only; shown to the person, checked like a proposal)." },
-                    "overwrite": { "type": "boolean", "default": false, "description": "Replace an existing standard of the same domain and topic (approve only; shown to the person)." }
-                },
-                "required": ["id", "decision"]
-            })),
-        ),
+            JsonObject::new(),
+        )
+        .with_input_schema::<ReviewArgs>(),
     ]
 }
 
-#[derive(Deserialize)]
+// Input schemas are generated from these types (schemars), so a schema
+// cannot drift from the code that parses the arguments.
+
+#[derive(Deserialize, JsonSchema)]
+#[schemars(transform = super::tools::plain_inputs)]
 #[serde(deny_unknown_fields)]
 struct ProposeArgs {
+    /// Standards folder, a slug such as security, architecture, testing.
     domain: String,
+    /// File name without .md, a slug such as api-conventions.
     topic: String,
+    /// Title; defaults to the content's first # heading.
     #[serde(default)]
     title: Option<String>,
+    /// The standard in markdown, following the template.
     content: String,
+    /// Search tags.
     #[serde(default)]
     tags: Vec<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
+#[schemars(transform = super::tools::plain_inputs)]
 #[serde(deny_unknown_fields)]
 struct ListArgs {
+    /// Only proposals in this status.
     #[serde(default)]
+    #[schemars(extend("enum" = ["pending", "approving", "approved", "revised", "rejected"]))]
     status: Option<String>,
+    /// Most proposals to return.
     #[serde(default)]
+    #[schemars(range(min = 1, max = MAX_LIST_LIMIT), extend("default" = 10))]
     limit: Option<i64>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
+#[schemars(transform = super::tools::plain_inputs)]
 #[serde(deny_unknown_fields)]
 struct ReviewArgs {
+    /// The proposal id.
     id: String,
+    /// approve, revise or reject.
+    #[schemars(extend("enum" = ["approve", "revise", "reject"]))]
     decision: String,
+    /// Why, or what to change (required for revise).
     #[serde(default)]
     feedback: Option<String>,
+    /// Edited markdown to write instead of the proposal (approve only; shown to the person, checked like a proposal).
     #[serde(default)]
     edited_content: Option<String>,
+    /// Replace an existing standard of the same domain and topic (approve only; shown to the person).
     #[serde(default)]
     overwrite: bool,
     /// No longer part of the schema: the reviewer is the person who answers
     /// the approval form. Accepted (older agents send it) and ignored.
     #[serde(default, rename = "reviewer")]
+    #[schemars(skip)]
     _reviewer: Option<Value>,
 }
 
