@@ -20,6 +20,8 @@ pub mod quote;
 pub mod rag;
 pub mod scaffold;
 pub mod secrets;
+pub mod setup;
 pub mod standards;
 pub mod text;
 pub mod trust;
+pub mod version;
