@@ -82,9 +82,30 @@ fn main() {
     std::fs::write(out.join("builtin_personas.rs"), table).unwrap();
 
     bundle_standards(&manifest_dir.join("standards"), &out);
+    built_with(&root);
 
     // Test guests (hostile and misbehaving components) are used by the tests.
     println!("cargo:rustc-env=AGENT_OS_TEST_GUESTS_DIR={}", wasm_dir.display());
+}
+
+/// Sets what `agent-os --version` reports about the build: the target, the
+/// profile, and the versions of the main libraries as Cargo.lock pins them.
+fn built_with(root: &Path) {
+    let lock_path = root.join("Cargo.lock");
+    println!("cargo:rerun-if-changed={}", lock_path.display());
+    let lock = std::fs::read_to_string(&lock_path).unwrap_or_default();
+    let mut parts = Vec::new();
+    for name in ["wasmtime", "lancedb", "fastembed", "ort", "rmcp"] {
+        let wanted = format!("name = \"{name}\"\nversion = \"");
+        let versions: Vec<&str> =
+            lock.match_indices(&wanted).filter_map(|(i, m)| lock[i + m.len()..].split('"').next()).collect();
+        if !versions.is_empty() {
+            parts.push(format!("{name} {}", versions.join("/")));
+        }
+    }
+    println!("cargo:rustc-env=AGENT_OS_BUILT_WITH={}", parts.join(", "));
+    println!("cargo:rustc-env=AGENT_OS_TARGET={}", env::var("TARGET").unwrap_or_default());
+    println!("cargo:rustc-env=AGENT_OS_PROFILE={}", env::var("PROFILE").unwrap_or_default());
 }
 
 /// Writes `bundled_standards.rs`: every `standards/universal/**/*.md` as

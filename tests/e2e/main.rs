@@ -27,3 +27,4 @@ mod skeleton;
 mod slash_prompts;
 mod tool_contract;
 mod trust;
+mod version;

@@ -13,9 +13,13 @@ pub const MAX_TOKENS: usize = 256;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EmbedError {
-    #[error("embedding model file {0} is missing; run scripts/setup-models.sh (or set AGENT_OS_MODEL_DIR)")]
+    #[error(
+        "embedding model file {0} is missing; run `agent-os setup` or scripts/setup-models.sh (or set AGENT_OS_MODEL_DIR)"
+    )]
     MissingFile(PathBuf),
-    #[error("ONNX Runtime library {0} is missing; run scripts/setup-models.sh (or set AGENT_OS_ORT_LIB)")]
+    #[error(
+        "ONNX Runtime library {0} is missing; run `agent-os setup` or scripts/setup-models.sh (or set AGENT_OS_ORT_LIB)"
+    )]
     MissingRuntime(PathBuf),
     #[error("could not load the embedding model: {0}")]
     Load(String),
