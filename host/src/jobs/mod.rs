@@ -193,6 +193,22 @@ impl Jobs {
         Ok(job)
     }
 
+    /// Queues a job and says how long one of its persona is expected to
+    /// take (see [`Jobs::estimate`]), in one trip to the database: what
+    /// `invoke_*` answers with.
+    pub async fn submit_estimated(&self, job: NewJob) -> Result<(Job, u64), JobsError> {
+        let store = self.store.clone();
+        let id = uuid::Uuid::new_v4().to_string();
+        let (job, mean) = blocking(move || {
+            let job = store.insert(&id, &job)?;
+            let mean = store.mean_duration(&job.persona).ok().flatten();
+            Ok((job, mean))
+        })
+        .await?;
+        self.wake.notify_one();
+        Ok((job, seconds_expected(mean)))
+    }
+
     pub async fn get(&self, id: &str) -> Result<Job, JobsError> {
         let store = self.store.clone();
         let key = id.to_string();
@@ -208,10 +224,7 @@ impl Jobs {
     pub async fn estimate(&self, persona: &str) -> u64 {
         let store = self.store.clone();
         let p = persona.to_string();
-        match blocking(move || store.mean_duration(&p)).await {
-            Ok(Some(mean)) => mean.ceil().max(1.0) as u64,
-            _ => 30,
-        }
+        seconds_expected(blocking(move || store.mean_duration(&p)).await.ok().flatten())
     }
 
     /// Cancels a pending or running job; a running component is interrupted
@@ -379,6 +392,14 @@ impl Jobs {
         }
         // Only once the outcome is stored, so `drain` never ends before it.
         self.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+    }
+}
+
+/// Whole seconds from a mean duration; 30 when no job of the persona finished yet.
+fn seconds_expected(mean: Option<f64>) -> u64 {
+    match mean {
+        Some(mean) => mean.ceil().max(1.0) as u64,
+        None => 30,
     }
 }
 
