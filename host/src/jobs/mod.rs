@@ -410,3 +410,41 @@ fn outcome_name(o: &Outcome) -> &'static str {
         Outcome::Cancelled { .. } => "cancelled",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(persona: &str) -> NewJob {
+        NewJob {
+            persona: persona.into(),
+            task: "review".into(),
+            context: None,
+            feedback: None,
+            priority: Priority::Normal,
+        }
+    }
+
+    /// `invoke_*`'s one trip: the job is stored and the estimate is the
+    /// persona's history (30 s before it has any).
+    #[tokio::test]
+    async fn a_submitted_job_comes_with_its_personas_estimate() {
+        let dir = tempfile::tempdir().unwrap();
+        let jobs = Jobs::open(&dir.path().join("jobs.db")).unwrap();
+        let (first, estimate) = jobs.submit_estimated(job("qa")).await.unwrap();
+        assert_eq!(estimate, 30);
+        assert_eq!(jobs.get(&first.id).await.unwrap().status, Status::Pending);
+        let claimed = jobs.store.claim_next(Owner::current()).unwrap().unwrap();
+        assert_eq!(claimed.id, first.id);
+        // Started 4.2 s ago: the mean rounds up to 5.
+        let other = rusqlite::Connection::open(jobs.db_path()).unwrap();
+        other.execute("UPDATE jobs SET started_at = ?1", [now_secs() - 4.2]).unwrap();
+        let done = Outcome::Complete { result: "ok".into() };
+        assert!(jobs.store.finish(&first.id, &done, Some(Owner::current())).unwrap());
+        let (second, estimate) = jobs.submit_estimated(job("qa")).await.unwrap();
+        assert_eq!(estimate, 5);
+        assert_eq!(jobs.estimate("qa").await, 5);
+        assert_ne!(second.id, first.id);
+        assert_eq!(jobs.submit_estimated(job("sre")).await.unwrap().1, 30, "another persona has no history");
+    }
+}
