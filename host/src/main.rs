@@ -239,7 +239,11 @@ fn main() -> Result<()> {
         bail!("project root {} is not a directory; pass --project DIR", root.display());
     }
     let project = Project::new(root);
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    // A persona's component runs on a runtime thread until its next epoch
+    // tick; threads beyond the cores keep the MCP requests (invoke_*'s job
+    // id, search) answered while the job workers run components.
+    let threads = std::thread::available_parallelism().map_or(4, |n| n.get()).max(4);
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(threads).enable_all().build()?;
     let out = rt.block_on(run(
         project,
         cli.command.unwrap_or(Command::Serve {

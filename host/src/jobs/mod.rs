@@ -193,6 +193,22 @@ impl Jobs {
         Ok(job)
     }
 
+    /// Queues a job and says how long one of its persona is expected to
+    /// take (see [`Jobs::estimate`]), in one trip to the database: what
+    /// `invoke_*` answers with.
+    pub async fn submit_estimated(&self, job: NewJob) -> Result<(Job, u64), JobsError> {
+        let store = self.store.clone();
+        let id = uuid::Uuid::new_v4().to_string();
+        let (job, mean) = blocking(move || {
+            let job = store.insert(&id, &job)?;
+            let mean = store.mean_duration(&job.persona).ok().flatten();
+            Ok((job, mean))
+        })
+        .await?;
+        self.wake.notify_one();
+        Ok((job, seconds_expected(mean)))
+    }
+
     pub async fn get(&self, id: &str) -> Result<Job, JobsError> {
         let store = self.store.clone();
         let key = id.to_string();
@@ -208,10 +224,7 @@ impl Jobs {
     pub async fn estimate(&self, persona: &str) -> u64 {
         let store = self.store.clone();
         let p = persona.to_string();
-        match blocking(move || store.mean_duration(&p)).await {
-            Ok(Some(mean)) => mean.ceil().max(1.0) as u64,
-            _ => 30,
-        }
+        seconds_expected(blocking(move || store.mean_duration(&p)).await.ok().flatten())
     }
 
     /// Cancels a pending or running job; a running component is interrupted
@@ -382,10 +395,56 @@ impl Jobs {
     }
 }
 
+/// Whole seconds from a mean duration; 30 when no job of the persona finished yet.
+fn seconds_expected(mean: Option<f64>) -> u64 {
+    match mean {
+        Some(mean) => mean.ceil().max(1.0) as u64,
+        None => 30,
+    }
+}
+
 fn outcome_name(o: &Outcome) -> &'static str {
     match o {
         Outcome::Complete { .. } => "complete",
         Outcome::Failed { .. } => "failed",
         Outcome::Cancelled { .. } => "cancelled",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(persona: &str) -> NewJob {
+        NewJob {
+            persona: persona.into(),
+            task: "review".into(),
+            context: None,
+            feedback: None,
+            priority: Priority::Normal,
+        }
+    }
+
+    /// `invoke_*`'s one trip: the job is stored and the estimate is the
+    /// persona's history (30 s before it has any).
+    #[tokio::test]
+    async fn a_submitted_job_comes_with_its_personas_estimate() {
+        let dir = tempfile::tempdir().unwrap();
+        let jobs = Jobs::open(&dir.path().join("jobs.db")).unwrap();
+        let (first, estimate) = jobs.submit_estimated(job("qa")).await.unwrap();
+        assert_eq!(estimate, 30);
+        assert_eq!(jobs.get(&first.id).await.unwrap().status, Status::Pending);
+        let claimed = jobs.store.claim_next(Owner::current()).unwrap().unwrap();
+        assert_eq!(claimed.id, first.id);
+        // Started 4.2 s ago: the mean rounds up to 5.
+        let other = rusqlite::Connection::open(jobs.db_path()).unwrap();
+        other.execute("UPDATE jobs SET started_at = ?1", [now_secs() - 4.2]).unwrap();
+        let done = Outcome::Complete { result: "ok".into() };
+        assert!(jobs.store.finish(&first.id, &done, Some(Owner::current())).unwrap());
+        let (second, estimate) = jobs.submit_estimated(job("qa")).await.unwrap();
+        assert_eq!(estimate, 5);
+        assert_eq!(jobs.estimate("qa").await, 5);
+        assert_ne!(second.id, first.id);
+        assert_eq!(jobs.submit_estimated(job("sre")).await.unwrap().1, 30, "another persona has no history");
     }
 }

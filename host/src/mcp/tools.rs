@@ -489,11 +489,16 @@ async fn invoke(app: &App, persona: &str, args: InvokeArgs) -> Result<Value, Too
         None => Priority::Normal,
         Some(p) => p.parse().map_err(ToolError::Invalid)?,
     };
-    let job = app
+    let (job, estimate) = app
         .jobs
-        .submit(NewJob { persona: persona.to_string(), task, context: args.context, feedback: None, priority })
+        .submit_estimated(NewJob {
+            persona: persona.to_string(),
+            task,
+            context: args.context,
+            feedback: None,
+            priority,
+        })
         .await?;
-    let estimate = app.jobs.estimate(persona).await;
     let name = app.registry().get(persona).map(|p| p.manifest.name.clone()).unwrap_or_default();
     Ok(value(Started {
         status: "started",

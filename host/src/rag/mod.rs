@@ -11,6 +11,8 @@ pub mod chunker;
 pub mod embed;
 pub mod eval;
 pub mod fusion;
+mod lru;
+pub mod mirror;
 pub mod sources;
 pub mod store;
 pub mod vectors;
@@ -40,6 +42,9 @@ pub const CACHE_TTL: Duration = Duration::from_secs(300);
 /// Most answers the query cache holds; the oldest makes room (each holds
 /// at most [`MAX_LIMIT`] hits, so the cache stays a few megabytes at most).
 pub const CACHE_ENTRIES: usize = 256;
+/// Query embeddings kept in memory (each 1.5 kB): a query asked again,
+/// by a persona or an agent rephrasing around it, skips the model.
+pub const QUERY_VECTORS: usize = 1024;
 /// Candidates each ranker contributes before fusion.
 const CANDIDATES: usize = 40;
 /// Said (in [`Answer::note`]) while the first build of the index runs;
@@ -210,7 +215,17 @@ pub struct Index {
     /// Why there is no embedder, when there is none.
     no_model: Option<String>,
     cache: Mutex<HashMap<CacheKey, (Instant, Vec<Hit>)>>,
+    /// Embeddings of recent queries. A vector depends only on the text and
+    /// the model, which is fixed for the life of the index, so a change to
+    /// the table leaves them valid.
+    query_vectors: Mutex<lru::Lru<String, Arc<[f32]>>>,
+    /// Query embeddings the model computed (the others came from `query_vectors`).
+    queries_embedded: AtomicU64,
     generation: AtomicU64,
+    /// Bumped when the rows change (not when only the full-text index does).
+    rows_version: AtomicU64,
+    /// The embedded passages in memory, with the `rows_version` they show.
+    mirror: Mutex<Option<(u64, Arc<mirror::Mirror>)>>,
     chunks: AtomicUsize,
     synced_once: AtomicBool,
     progress: Mutex<Option<ProgressFn>>,
@@ -276,7 +291,11 @@ impl Index {
             vectors,
             no_model,
             cache: Mutex::new(HashMap::new()),
+            query_vectors: Mutex::new(lru::Lru::new(QUERY_VECTORS)),
+            queries_embedded: AtomicU64::new(0),
             generation: AtomicU64::new(0),
+            rows_version: AtomicU64::new(0),
+            mirror: Mutex::new(None),
             chunks: AtomicUsize::new(chunks),
             synced_once: AtomicBool::new(false),
             progress: Mutex::new(None),
@@ -323,6 +342,33 @@ impl Index {
         self.chunks.load(Ordering::SeqCst)
     }
 
+    /// How many query embeddings the model has computed (repeated queries
+    /// are answered from memory and not counted).
+    pub fn queries_embedded(&self) -> u64 {
+        self.queries_embedded.load(Ordering::Relaxed)
+    }
+
+    /// The embedding of a query: from memory when it was asked before,
+    /// else from the model (off the async runtime).
+    async fn query_vector(&self, text: &str) -> Result<Arc<[f32]>, SearchError> {
+        if let Some(v) = self.query_vectors.lock().unwrap_or_else(|p| p.into_inner()).get(text) {
+            return Ok(v);
+        }
+        let Some(embedder) = self.embedder.clone() else {
+            return Err(SearchError::NoModel(self.no_model.clone().unwrap_or_default()));
+        };
+        let query = text.to_string();
+        let vector: Arc<[f32]> = tokio::task::spawn_blocking(move || embedder.embed(&[query.as_str()]))
+            .await
+            .map_err(|e| SearchError::Io(format!("embedding the query failed: {e}")))??
+            .pop()
+            .unwrap_or_default()
+            .into();
+        self.queries_embedded.fetch_add(1, Ordering::Relaxed);
+        self.query_vectors.lock().unwrap_or_else(|p| p.into_inner()).put(text.to_string(), vector.clone());
+        Ok(vector)
+    }
+
     fn current(&self) -> Arc<ChunkStore> {
         self.store.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
@@ -337,12 +383,40 @@ impl Index {
         self.dir.join(format!("{}.lance", store::TABLE)).is_dir()
     }
 
+    /// The rows changed: answers and the mirror are stale.
     fn changed(&self) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
-        self.cache.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.rows_version.fetch_add(1, Ordering::SeqCst);
+        *self.mirror.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        self.answers_changed();
         if let Some(f) = self.change_hook.get() {
             f();
         }
+    }
+
+    /// The ranking may have changed (the full-text index was rebuilt): cached answers are stale.
+    fn answers_changed(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        self.cache.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
+    /// The embedded passages in memory, read from `store` when the rows
+    /// changed since; `None` when the table is too large to hold.
+    async fn mirror(&self, store: &ChunkStore) -> Result<Option<Arc<mirror::Mirror>>, SearchError> {
+        let version = self.rows_version.load(Ordering::SeqCst);
+        if let Some((v, m)) = &*self.mirror.lock().unwrap_or_else(|p| p.into_inner())
+            && *v == version
+        {
+            return Ok(Some(m.clone()));
+        }
+        if self.embedder.is_none() || self.chunk_count() > mirror::MAX_CHUNKS {
+            return Ok(None);
+        }
+        let m = Arc::new(mirror::Mirror::from_batches(&store.vectors().await?));
+        // Kept only if no change landed while it was read.
+        if self.rows_version.load(Ordering::SeqCst) == version {
+            *self.mirror.lock().unwrap_or_else(|p| p.into_inner()) = Some((version, m.clone()));
+        }
+        Ok(Some(m))
     }
 
     /// Calls `f` after every later change to the table (a file added,
@@ -447,9 +521,27 @@ impl Index {
         }
         let wrote = !rows.is_empty();
         store.add(rows).await?;
-        if wrote || !stale.is_empty() || needs_fts {
-            store.rebuild_fts().await?;
+        let rows_changed = wrote || !stale.is_empty();
+        // With a full-text index in place the new rows are searchable now:
+        // full-text search also scans the rows its index does not cover yet,
+        // so the rebuild below only makes it faster. (Without one, full-text
+        // search fails until it is built.)
+        let early = rows_changed && !needs_fts;
+        if early {
+            self.chunks.store(store.count().await?, Ordering::SeqCst);
             self.changed();
+            // Read the new rows into memory now rather than in the next search.
+            if let Err(e) = self.mirror(&store).await {
+                tracing::debug!("standards vectors not held in memory: {e}");
+            }
+        }
+        if rows_changed || needs_fts {
+            store.rebuild_fts().await?;
+            if early {
+                self.answers_changed();
+            } else {
+                self.changed();
+            }
         }
         let total = store.count().await?;
         self.chunks.store(total, Ordering::SeqCst);
@@ -563,19 +655,24 @@ impl Index {
         }
         let filter = q.domain.as_deref().map(|d| format!("domain = {}", store::quote(d)));
         let want = if q.all_passages { q.limit } else { CANDIDATES.max(q.limit * 4) };
+        // The two rankers run at once: full text on a task of its own while
+        // this one embeds the query (or finds its vector) and ranks by it.
+        let full_text = matches!(mode, Mode::Hybrid | Mode::FullText).then(|| {
+            let (store, text, filter) = (store.clone(), text.to_string(), filter.clone());
+            tokio::spawn(async move { store.text_search(&text, want, filter.as_deref()).await })
+        });
         let mut lists = Vec::new();
         if matches!(mode, Mode::Hybrid | Mode::Vector) {
-            let embedder = self.embedder.clone().expect("mode checked above");
-            let query = text.to_string();
-            let vector = tokio::task::spawn_blocking(move || embedder.embed(&[query.as_str()]))
-                .await
-                .map_err(|e| SearchError::Io(format!("embedding the query failed: {e}")))??
-                .pop()
-                .unwrap_or_default();
-            lists.push((1.0, store.vector_search(&vector, want, filter.as_deref()).await?));
+            let vector = self.query_vector(text).await?;
+            let found = match self.mirror(&store).await? {
+                Some(m) => m.nearest(&vector, want, q.domain.as_deref()),
+                None => store.vector_search(&vector, want, filter.as_deref()).await?,
+            };
+            lists.push((1.0, found));
         }
-        if matches!(mode, Mode::Hybrid | Mode::FullText) {
-            lists.push((FTS_WEIGHT, store.text_search(text, want, filter.as_deref()).await?));
+        if let Some(task) = full_text {
+            let found = task.await.map_err(|e| SearchError::Io(format!("full-text search crashed: {e}")))??;
+            lists.push((FTS_WEIGHT, found));
         }
         let fused = fusion::rrf(&lists);
         let top = if q.all_passages {
@@ -686,6 +783,53 @@ mod tests {
         let mut q = Query::new(format!("errors context {}", CACHE_ENTRIES + 39));
         q.mode = Mode::FullText;
         assert!(index.search(&q).await.unwrap().cached);
+    }
+
+    /// Repeated queries take their embedding from memory and rank as the
+    /// first time; an edit is found by vector search at once (the passages
+    /// in memory follow the table) and a deleted file is gone. Needs the
+    /// embedding model (scripts/setup-models.sh); says so and passes without.
+    #[tokio::test]
+    async fn repeated_queries_reuse_their_embedding_and_follow_edits() {
+        let Ok(model) = Index::load_model().await else {
+            eprintln!("skipped: no embedding model installed");
+            return;
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let docs = dir.path().join("docs");
+        std::fs::create_dir_all(&docs).unwrap();
+        std::fs::write(docs.join("errors.md"), "# Errors\n\nAlways wrap errors with context.\n").unwrap();
+        std::fs::write(docs.join("secrets.md"), "# Secrets\n\nLoad credentials from the vault.\n").unwrap();
+        let sources = vec![Source::Dir { root: docs.clone(), prefix: String::new(), confine: None }];
+        let index = Index::open(&dir.path().join("index"), sources, Ok(model)).await.unwrap();
+        index.sync().await.unwrap();
+        let paths = |a: &Answer| a.hits.iter().map(|h| h.path.clone()).collect::<Vec<_>>();
+        let mut q = Query::new("where do credentials come from");
+        q.use_cache = false;
+        let first = index.search(&q).await.unwrap();
+        assert_eq!(index.queries_embedded(), 1);
+        let again = index.search(&q).await.unwrap();
+        assert!(!again.cached);
+        assert_eq!(index.queries_embedded(), 1, "the second search reuses the embedding");
+        assert_eq!(again.hits, first.hits);
+        assert_eq!(paths(&first)[0], "secrets.md");
+        q.mode = Mode::Vector;
+        let vector = index.search(&q).await.unwrap();
+        assert_eq!(index.queries_embedded(), 1, "one embedding per text, whatever the mode");
+        assert_eq!(paths(&vector)[0], "secrets.md");
+
+        std::fs::write(docs.join("vault.md"), "# Vault\n\nCredentials come from the vault agent at start-up.\n")
+            .unwrap();
+        std::fs::remove_file(docs.join("secrets.md")).unwrap();
+        index.sync().await.unwrap();
+        let after = index.search(&q).await.unwrap();
+        assert_eq!(paths(&after)[0], "vault.md", "{after:?}");
+        assert!(!paths(&after).contains(&"secrets.md".to_string()), "{after:?}");
+        assert_eq!(index.queries_embedded(), 1);
+        let mut other = Query::new("error context");
+        other.use_cache = false;
+        index.search(&other).await.unwrap();
+        assert_eq!(index.queries_embedded(), 2, "a new text is embedded");
     }
 
     #[test]

@@ -222,6 +222,23 @@ impl ChunkStore {
 
     const COLUMNS: [&'static str; 5] = ["id", "path", "domain", "section", "text"];
 
+    /// Every row that has a vector, with the passage columns (for
+    /// [`super::mirror::Mirror`]).
+    pub async fn vectors(&self) -> Result<Vec<RecordBatch>, StoreError> {
+        let mut columns = Self::COLUMNS.to_vec();
+        columns.push("vector");
+        self.table
+            .query()
+            .only_if("vector IS NOT NULL")
+            .select(Select::columns(&columns))
+            .execute()
+            .await
+            .map_err(|e| self.err(e))?
+            .try_collect()
+            .await
+            .map_err(|e| self.err(e))
+    }
+
     /// Nearest chunks to `vector` by cosine distance, best first.
     pub async fn vector_search(
         &self,
@@ -266,5 +283,41 @@ impl ChunkStore {
         let batches: Vec<RecordBatch> =
             q.execute().await.map_err(|e| self.err(e))?.try_collect().await.map_err(|e| self.err(e))?;
         Ok(Self::to_passages(&batches))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(path: &str, text: &str) -> Row {
+        Row {
+            id: format!("{path}#0"),
+            path: path.into(),
+            domain: "testing".into(),
+            section: "Rules".into(),
+            text: text.into(),
+            hash: "h".into(),
+            vector: None,
+        }
+    }
+
+    /// What lets [`super::super::Index`] publish a sync before the full-text
+    /// index is rebuilt: rows added after it was built are found, deleted ones are not.
+    #[tokio::test]
+    async fn full_text_search_covers_rows_added_after_the_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ChunkStore::open(dir.path()).await.unwrap();
+        store.add(vec![row("a.md", "flaky tests hide regressions"), row("b.md", "mock the clock")]).await.unwrap();
+        store.rebuild_fts().await.unwrap();
+        assert!(store.has_fts().await.unwrap());
+        store.add(vec![row("c.md", "the zorblax rule keeps tests flaky free")]).await.unwrap();
+        let found = store.text_search("zorblax", 10, None).await.unwrap();
+        assert_eq!(found.iter().map(|p| p.path.as_str()).collect::<Vec<_>>(), ["c.md"]);
+        let flaky = store.text_search("flaky", 10, None).await.unwrap();
+        assert_eq!(flaky.len(), 2, "indexed and unindexed rows together: {flaky:?}");
+        store.delete_paths(&["a.md".to_string()]).await.unwrap();
+        let flaky = store.text_search("flaky", 10, None).await.unwrap();
+        assert_eq!(flaky.iter().map(|p| p.path.as_str()).collect::<Vec<_>>(), ["c.md"]);
     }
 }
