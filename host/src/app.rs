@@ -157,7 +157,8 @@ impl StandardsSearch for IndexCell {
     }
 }
 
-/// An answer as the sandbox sees it. Nothing found while the first build
+/// An answer as the sandbox sees it: each hit with its whole section (a
+/// persona quotes one whole rule, not a 480-character snippet). Nothing found while the first build
 /// runs is an error saying so ([`rag::INDEX_BUILDING`]) rather than "no
 /// standard matched", so the persona can tell the user why.
 fn persona_hits(answer: rag::Answer) -> Result<Vec<SearchHit>, String> {
@@ -169,7 +170,7 @@ fn persona_hits(answer: rag::Answer) -> Result<Vec<SearchHit>, String> {
     Ok(answer
         .hits
         .into_iter()
-        .map(|h| SearchHit { path: h.path, heading: h.section, text: h.snippet, score: h.score })
+        .map(|h| SearchHit { path: h.path, heading: h.section, text: h.text, score: h.score })
         .collect())
 }
 

@@ -356,7 +356,7 @@ impl SourceFile {
 
 /// True when a path names a test file by the usual conventions: a `tests`,
 /// `test`, `__tests__` or `spec` directory; `test_*.py`, `*_test.py`,
-/// `conftest.py`; `*_test.go`; `*.test.*`, `*.spec.*`; Rust `tests.rs` or `*_test(s).rs`.
+/// `tests.py`, `conftest.py`; `*_test.go`; `*.test.*`, `*.spec.*`; Rust `tests.rs` or `*_test(s).rs`.
 pub fn is_test_path(path: &str) -> bool {
     let path = path.trim_start_matches("./");
     let mut parts: Vec<&str> = path.split('/').collect();
@@ -365,7 +365,7 @@ pub fn is_test_path(path: &str) -> bool {
         return true;
     }
     let (stem, ext) = name.rsplit_once('.').unwrap_or((name, ""));
-    (ext == "py" && (stem.starts_with("test_") || stem.ends_with("_test") || stem == "conftest"))
+    (ext == "py" && (stem.starts_with("test_") || stem.ends_with("_test") || matches!(stem, "conftest" | "tests")))
         || (ext == "go" && stem.ends_with("_test"))
         || (ext == "rs" && (stem == "tests" || stem.ends_with("_test") || stem.ends_with("_tests")))
         || stem.ends_with(".test")

@@ -128,7 +128,7 @@ pub fn run_redacted<A: Into<Analysis>>(
 
     host::report_progress(Phase::Searching, 15, &format!("Searching {} standards", plan.domain));
     let mut brief = DelegatedBrief::new(plan.name);
-    match search(req, plan, &analysis.findings) {
+    match search(req, plan, &analysis.findings, &analysis.files) {
         Ok(hits) => brief = brief.standards(hits),
         Err(e) if index_building(&e) => brief = brief.standards_unavailable(INDEX_BUILDING_NOTE),
         Err(e) => brief = brief.standards_unavailable(format!("Standards search was not available: {}.", e.message())),
@@ -176,24 +176,28 @@ pub fn index_building(e: &HostError) -> bool {
 pub const FINDING_QUERIES: usize = 2;
 /// Standards passages kept per finding topic, beyond the task's.
 const HITS_PER_FINDING: u32 = 2;
-/// Most standards quoted in a brief: one passage per document.
-pub const MAX_STANDARDS: usize = 4;
+/// Most standards quoted in a brief: one whole rule (section) per document.
+pub const MAX_STANDARDS: usize = 3;
 /// Where the project's own standards live; they are quoted first.
 pub const PROJECT_STANDARDS: &str = ".agent-os/standards/";
 
-/// The standards to quote, from the task's hits and each finding topic's:
-/// the best passage of each finding topic first (they are about the code),
-/// then the task's by score, then the rest; one passage per document, the
-/// project's own standards before the bundled ones, at most [`MAX_STANDARDS`].
+/// The standards to quote, from the task's hits, each finding topic's and
+/// the code's (see [`crate::about`]): the best passage of each finding
+/// topic first, then the code's best and the task's best, then the rest in
+/// the same order; one passage per document, the project's own standards
+/// before the bundled ones, at most [`MAX_STANDARDS`].
 pub fn select_standards(task: Vec<Hit>, per_finding: Vec<Vec<Hit>>) -> Vec<Hit> {
+    select(task, per_finding, Vec::new())
+}
+
+fn select(task: Vec<Hit>, per_finding: Vec<Vec<Hit>>, code: Vec<Hit>) -> Vec<Hit> {
     let mut ordered: Vec<Hit> = Vec::new();
     let mut rest: Vec<Hit> = Vec::new();
-    for hits in per_finding {
+    for hits in per_finding.into_iter().chain([code, task]) {
         let mut it = hits.into_iter();
         ordered.extend(it.next());
         rest.extend(it);
     }
-    ordered.extend(task);
     ordered.extend(rest);
     let mut seen: Vec<String> = Vec::new();
     let mut unique: Vec<Hit> = Vec::new();
@@ -209,10 +213,15 @@ pub fn select_standards(task: Vec<Hit>, per_finding: Vec<Vec<Hit>>) -> Vec<Hit> 
     unique
 }
 
-/// The standards for the task (up to `plan.standards_limit`) and up to
-/// [`HITS_PER_FINDING`] for each of the [`FINDING_QUERIES`] most severe
-/// distinct finding topics, chosen by [`select_standards`].
-fn search(req: &Request, plan: &Plan<'_>, findings: &[Finding]) -> Result<Vec<Hit>, HostError> {
+/// Standards passages kept from the search for what the code is about.
+const HITS_FOR_CODE: u32 = 4;
+
+/// The standards for the task (up to `plan.standards_limit`), for what the
+/// code is about (its imports, SQL and migration operations, up to
+/// [`HITS_FOR_CODE`]) and up to [`HITS_PER_FINDING`] for each of the
+/// [`FINDING_QUERIES`] most severe distinct finding topics, chosen by
+/// [`select_standards`].
+fn search(req: &Request, plan: &Plan<'_>, findings: &[Finding], files: &[SourceFile]) -> Result<Vec<Hit>, HostError> {
     let task_hits = host::search_standards(&format!("{} {}", plan.domain, req.task), plan.standards_limit)?;
     let mut per_finding = Vec::new();
     let mut sorted: Vec<&Finding> = findings.iter().collect();
@@ -228,7 +237,13 @@ fn search(req: &Request, plan: &Plan<'_>, findings: &[Finding]) -> Result<Vec<Hi
         let more = host::search_standards(&format!("{} {topic}", plan.domain), HITS_PER_FINDING + 3)?;
         per_finding.push(more);
     }
-    Ok(select_standards(task_hits, per_finding))
+    let terms = crate::about::terms(files);
+    let code = if terms.is_empty() {
+        Vec::new()
+    } else {
+        host::search_standards(&format!("{} {}", plan.domain, terms.join(" ")), HITS_FOR_CODE)?
+    };
+    Ok(select(task_hits, per_finding, code))
 }
 
 /// A finding's title without the file it names and the counts, e.g.
@@ -402,7 +417,7 @@ mod tests {
     }
 
     #[test]
-    fn standards_are_one_per_document_project_first_at_most_four() {
+    fn standards_are_one_per_document_project_first_at_most_three() {
         let h = |path: &str, score: f32| Hit { path: path.into(), heading: "H".into(), text: "R.".into(), score };
         let task = vec![
             h("universal/a.md", 0.9),
@@ -412,11 +427,13 @@ mod tests {
             h("universal/c.md", 0.1),
         ];
         let per_finding = vec![vec![h("universal/timeouts.md", 0.5), h("universal/d.md", 0.4)]];
-        let got: Vec<String> = select_standards(task, per_finding).into_iter().map(|h| h.path).collect();
-        assert_eq!(
-            got,
-            [".agent-os/standards/data/own.md", "universal/timeouts.md", "universal/a.md", "universal/b.md"]
-        );
+        let got: Vec<String> =
+            select_standards(task.clone(), per_finding.clone()).into_iter().map(|h| h.path).collect();
+        assert_eq!(got, [".agent-os/standards/data/own.md", "universal/timeouts.md", "universal/a.md"]);
+        // What the code is about comes after the findings, before the rest of the task's hits.
+        let code = vec![h("universal/sql.md", 0.3), h("universal/e.md", 0.2)];
+        let got: Vec<String> = select(task, per_finding, code).into_iter().map(|h| h.path).collect();
+        assert_eq!(got, [".agent-os/standards/data/own.md", "universal/timeouts.md", "universal/sql.md"]);
     }
 
     #[test]

@@ -37,6 +37,7 @@
 
 #![warn(missing_docs)]
 
+pub mod about;
 pub mod brief;
 pub mod context;
 pub mod flow;

@@ -71,7 +71,7 @@ async fn review(server: &Server, persona: &str) -> Result<String> {
 /// The brief's length in tokens, counted with the all-MiniLM-L6-v2
 /// tokenizer as prompts.rs does, or approximated as characters / 4 when the
 /// tokenizer is not installed; the second value says which.
-fn brief_tokens(text: &str) -> (usize, &'static str) {
+pub(crate) fn brief_tokens(text: &str) -> (usize, &'static str) {
     let file = agent_os::rag::ModelPaths::from_env().ok().map(|p| p.model_dir.join("tokenizer.json"));
     if let Some(file) = file.filter(|f| f.is_file())
         && let Ok(mut tok) = tokenizers::Tokenizer::from_file(&file)

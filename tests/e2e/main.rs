@@ -21,6 +21,7 @@ mod progress;
 mod prompts;
 mod proposals;
 mod resources;
+mod reviews;
 mod sandbox;
 mod search;
 mod skeleton;

@@ -159,6 +159,11 @@ pub struct Hit {
     pub domain: String,
     pub score: f32,
     pub snippet: String,
+    /// The whole section the passage is (its markdown, heading line left
+    /// out): what a persona quotes as one rule. Not part of the tool output.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub text: String,
 }
 
 /// Hits and how they were found.
@@ -690,6 +695,7 @@ impl Index {
                     domain: s.passage.domain,
                     score: (s.score * 1000.0).round() / 1000.0,
                     snippet: snippet(body, SNIPPET_CHARS),
+                    text: body.trim().to_string(),
                 }
             })
             .collect())

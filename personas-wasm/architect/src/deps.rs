@@ -23,8 +23,12 @@ pub struct Graph {
     /// Module → imports that look internal (relative, or a path alias) but
     /// name no module the material resolves to.
     pub unresolved: BTreeMap<String, BTreeSet<String>>,
-    /// Edges left out of cycle detection: a module and its own parent or child (Rust, Python packages).
+    /// Edges left out of cycle detection: a Rust module and its own parent
+    /// or child, and imports that run only when called (a Python import
+    /// inside a function, a JS `import()`).
     nested: BTreeSet<(String, String)>,
+    /// The line (in the importing file's own numbering) of each edge's first import.
+    at: BTreeMap<(String, String), usize>,
 }
 
 impl Graph {
@@ -47,14 +51,31 @@ impl Graph {
     }
 
     fn add_edge(&mut self, from: &str, to: &str, nested: bool) {
+        self.add_edge_at(from, to, nested, None);
+    }
+
+    /// An edge whose import is on `line` of the importing file. An edge
+    /// imported both lazily and at load time counts as a load-time one.
+    fn add_edge_at(&mut self, from: &str, to: &str, nested: bool, line: Option<usize>) {
         if from == to || to.is_empty() {
             return;
         }
         self.add_node(to);
-        self.deps.entry(from.to_string()).or_default().insert(to.to_string());
-        if nested {
-            self.nested.insert((from.to_string(), to.to_string()));
+        let key = (from.to_string(), to.to_string());
+        let new = self.deps.entry(from.to_string()).or_default().insert(to.to_string());
+        if nested && new {
+            self.nested.insert(key.clone());
+        } else if !nested && self.nested.remove(&key) {
+            self.at.remove(&key);
         }
+        if let Some(l) = line {
+            self.at.entry(key).or_insert(l);
+        }
+    }
+
+    /// The line of `from`'s first import of `to`, when known.
+    pub fn line_of(&self, from: &str, to: &str) -> Option<usize> {
+        self.at.get(&(from.to_string(), to.to_string())).copied()
     }
 
     /// Every dependency cycle, each as the modules in order (the first repeated at the end).
@@ -70,8 +91,19 @@ impl Graph {
             if scc.len() < 2 {
                 continue;
             }
-            // A shortest cycle through the component's first module.
-            let start = scc[0].clone();
+            // Every pair of modules that import each other is a cycle of its
+            // own; then a shortest cycle through the first module no pair covers.
+            let mut covered: BTreeSet<&String> = BTreeSet::new();
+            for (i, a) in scc.iter().enumerate() {
+                for b in &scc[i + 1..] {
+                    if edges(a).contains(b) && edges(b).contains(a) {
+                        out.push(vec![a.clone(), b.clone(), a.clone()]);
+                        covered.insert(a);
+                        covered.insert(b);
+                    }
+                }
+            }
+            let Some(start) = scc.iter().find(|m| !covered.contains(m)).cloned() else { continue };
             let mut prev: BTreeMap<String, String> = BTreeMap::new();
             let mut queue = std::collections::VecDeque::from([start.clone()]);
             let mut found = None;
@@ -218,7 +250,7 @@ fn findings(g: &Graph) -> Vec<Finding> {
             .iter()
             .map(|m| format!("`{m}` in {}", g.files.get(m).map_or("(not in the material)", |f| f.as_str())))
             .collect();
-        out.push(Finding::new(
+        let finding = Finding::new(
             Severity::Medium,
             format!("Dependency cycle: {}", cycle.join(" → ")),
             format!(
@@ -226,7 +258,12 @@ fn findings(g: &Graph) -> Vec<Finding> {
                  shared part into a module both depend on, or invert one dependency behind a trait/interface",
                 files.join(", ")
             ),
-        ));
+        );
+        // Where the cycle starts: the first module's import of the second.
+        out.push(match (g.files.get(&cycle[0]), g.line_of(&cycle[0], &cycle[1])) {
+            (Some(file), Some(line)) => finding.in_file(file.clone(), line),
+            _ => finding,
+        });
     }
     for (m, d) in &g.deps {
         if d.len() > MAX_FAN_OUT {
@@ -254,9 +291,15 @@ pub fn graph(files: &[SourceFile]) -> Graph {
     g
 }
 
-/// Non-test, non-comment code of a file, one string.
+/// Non-test, non-comment code of a file, one string: the other lines are
+/// left empty, so line `i` of the result is line `i` of the file.
 fn code(f: &SourceFile) -> String {
-    f.lines().iter().filter(|l| !l.in_test && !l.comment).map(|l| l.text).collect::<Vec<_>>().join("\n")
+    f.lines().iter().map(|l| if l.in_test || l.comment { "" } else { l.text }).collect::<Vec<_>>().join("\n")
+}
+
+/// The number shown for the line of `text` at byte `at` (see [`code`]).
+fn line_at(f: &SourceFile, text: &str, at: usize) -> usize {
+    f.line_number(text[..at.min(text.len())].matches('\n').count())
 }
 
 fn is_ident(c: char) -> bool {
@@ -404,7 +447,7 @@ fn rust(files: &[SourceFile], g: &mut Graph) {
                 None => "crate".to_string(),
             }
         };
-        let mut targets: Vec<String> = Vec::new();
+        let mut targets: Vec<(String, usize)> = Vec::new();
         for (kw, base) in [("crate::", None), ("super::", Some(parent(m))), ("self::", Some(m.clone()))] {
             for (i, _) in text.match_indices(kw) {
                 if text[..i].chars().next_back().is_some_and(|c| is_ident(c) || c == ':') {
@@ -418,14 +461,16 @@ fn rust(files: &[SourceFile], g: &mut Graph) {
                         full.append(&mut segs);
                         segs = full;
                     }
-                    targets.push(resolve(&segs).unwrap_or_else(|| base.clone().unwrap_or_else(|| "crate".into())));
+                    let t = resolve(&segs).unwrap_or_else(|| base.clone().unwrap_or_else(|| "crate".into()));
+                    targets.push((t, line_at(f, &text, i)));
                 }
             }
         }
-        for t in targets {
+        targets.sort_by_key(|(_, line)| *line);
+        for (t, line) in targets {
             let nested =
                 t == "crate" || m == "crate" || t.starts_with(&format!("{m}::")) || m.starts_with(&format!("{t}::"));
-            g.add_edge(&from, &qualify(root, &t), nested);
+            g.add_edge_at(&from, &qualify(root, &t), nested, Some(line));
         }
     }
 }
@@ -480,13 +525,27 @@ fn python(files: &[SourceFile], g: &mut Graph) {
         // Package names anywhere in the material's paths (`backend/app/x.py` → `app`).
         let inner: BTreeSet<&str> = known.iter().flat_map(|m| m.split('.')).collect();
         let text = code(f);
-        let mut lines = text.lines();
-        let mut targets = Vec::new();
+        let mut lines = text.lines().enumerate();
+        // (module, line index, inside a function: runs only when called).
+        let mut targets: Vec<(String, usize, bool)> = Vec::new();
         let mut lost: Vec<String> = Vec::new();
-        while let Some(line) = lines.next() {
+        let mut def_indent: Option<usize> = None;
+        while let Some((index, line)) = lines.next() {
+            let indent = line.len() - line.trim_start().len();
+            if line.trim().is_empty() {
+                continue;
+            }
+            if def_indent.is_some_and(|d| indent <= d) {
+                def_indent = None;
+            }
+            let lazy = def_indent.is_some();
+            let trimmed = line.trim_start();
+            if !lazy && (trimmed.starts_with("def ") || trimmed.starts_with("async def ")) {
+                def_indent = Some(indent);
+            }
             let mut t = line.trim().to_string();
             if t.starts_with("from ") && t.contains("import (") && !t.contains(')') {
-                for more in lines.by_ref() {
+                for (_, more) in lines.by_ref() {
                     t.push(' ');
                     t.push_str(more.trim());
                     if more.contains(')') {
@@ -499,10 +558,10 @@ fn python(files: &[SourceFile], g: &mut Graph) {
                     let name = part.split_whitespace().next().unwrap_or("");
                     let first = name.split('.').next().unwrap_or("");
                     if tops.contains(first) {
-                        targets.push(resolve(name).unwrap_or_else(|| name.to_string()));
+                        targets.push((resolve(name).unwrap_or_else(|| name.to_string()), index, lazy));
                     } else if inner.contains(first) {
                         match resolve(name) {
-                            Some(r) => targets.push(r),
+                            Some(r) => targets.push((r, index, lazy)),
                             None => lost.push(name.to_string()),
                         }
                     }
@@ -529,7 +588,11 @@ fn python(files: &[SourceFile], g: &mut Graph) {
                                     for name in names.trim_matches(['(', ')', ' ']).split(',') {
                                         let name = name.split_whitespace().next().unwrap_or("");
                                         let full = format!("{src}.{name}");
-                                        targets.push(resolve(&full).filter(|f| f.len() > r.len()).unwrap_or(r.clone()));
+                                        targets.push((
+                                            resolve(&full).filter(|f| f.len() > r.len()).unwrap_or(r.clone()),
+                                            index,
+                                            lazy,
+                                        ));
                                     }
                                 }
                                 None => lost.push(src.to_string()),
@@ -546,18 +609,21 @@ fn python(files: &[SourceFile], g: &mut Graph) {
                     }
                     let full = if base.is_empty() { name.to_string() } else { format!("{base}.{name}") };
                     if let Some(r) = resolve(&full) {
-                        targets.push(r);
+                        targets.push((r, index, lazy));
                     } else if !base.is_empty() {
-                        targets.push(base.clone());
+                        targets.push((base.clone(), index, lazy));
                     } else {
                         lost.push(format!("{src} import {name}"));
                     }
                 }
             }
         }
-        for t in targets {
-            let nested = t.starts_with(&format!("{m}.")) || m.starts_with(&format!("{t}."));
-            g.add_edge(m, &t, nested);
+        // A package and its own module importing each other at load time is
+        // a real cycle in Python (`from app import db` in `app/models.py`,
+        // `from app import models` in `app/__init__.py`); an import inside a
+        // function runs only when it is called, so it closes no cycle.
+        for (t, index, lazy) in targets {
+            g.add_edge_at(m, &t, lazy, Some(f.line_number(index)));
         }
         for l in lost {
             g.add_unresolved(m, &l);
@@ -605,7 +671,8 @@ fn js(files: &[SourceFile], g: &mut Graph) {
         g.files.insert(m.clone(), path.to_string());
         let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
         let text = code(f);
-        let mut specs = Vec::new();
+        // (specifier, line, loaded only when called).
+        let mut specs: Vec<(String, usize, bool)> = Vec::new();
         let mut lost: Vec<String> = Vec::new();
         for key in ["from ", "import ", "require(", "import("] {
             for (i, _) in text.match_indices(key) {
@@ -613,7 +680,7 @@ fn js(files: &[SourceFile], g: &mut Graph) {
                 let Some(q) = rest.chars().next().filter(|c| matches!(c, '\'' | '"' | '`')) else { continue };
                 let spec: String = rest[1..].chars().take_while(|c| *c != q).collect();
                 if spec == "." || spec == ".." || spec.starts_with("./") || spec.starts_with("../") {
-                    specs.push(spec);
+                    specs.push((spec, line_at(f, &text, i), key == "import("));
                 } else if spec.starts_with("@/") || spec.starts_with("~/") || spec.starts_with('#') {
                     // A path alias from tsconfig/package.json: internal, but not resolvable here.
                     lost.push(spec);
@@ -621,7 +688,7 @@ fn js(files: &[SourceFile], g: &mut Graph) {
             }
         }
         // `./x`, `./x.js` (for `x.ts`), `./dir` and `.` (for `dir/index.ts`) all name a module.
-        for spec in specs {
+        for (spec, line, lazy) in specs {
             // Stylesheets, images and data files are not modules.
             let last = spec.rsplit('/').next().unwrap_or("");
             if last.rsplit_once('.').is_some_and(|(b, ext)| {
@@ -640,7 +707,7 @@ fn js(files: &[SourceFile], g: &mut Graph) {
             let target = target.strip_suffix("/index").map(String::from).unwrap_or(target);
             // `.` at the project root names the root's `index`.
             let target = if target.is_empty() { "index".to_string() } else { target };
-            g.add_edge(m, &target, false);
+            g.add_edge_at(m, &target, lazy, Some(line));
         }
         for l in lost {
             g.add_unresolved(m, &l);
@@ -669,7 +736,7 @@ fn go(files: &[SourceFile], g: &mut Graph) {
         g.files.entry(pkg.clone()).or_insert_with(|| f.path.clone().unwrap_or_default());
         let text = code(f);
         let mut in_block = false;
-        for line in text.lines() {
+        for (index, line) in text.lines().enumerate() {
             let t = line.trim();
             let spec = if in_block {
                 if t.starts_with(')') {
@@ -694,7 +761,7 @@ fn go(files: &[SourceFile], g: &mut Graph) {
                     .map(|d| d.to_string()),
             };
             if let Some(t) = target {
-                g.add_edge(pkg, &t, false);
+                g.add_edge_at(pkg, &t, false, Some(f.line_number(index)));
             }
         }
     }
@@ -753,6 +820,51 @@ mod tests {
     }
 
     #[test]
+    fn a_python_package_and_its_module_importing_each_other_is_a_cycle_unless_the_import_is_deferred() {
+        let files = [
+            file(
+                "app/__init__.py",
+                "from flask import Flask\ndb = 1\n\ndef create_app():\n    from app.main import bp\n    return bp\n\nfrom app import models\n",
+            ),
+            file("app/models.py", "import os\nfrom app import db\n"),
+            file("app/main/__init__.py", "bp = 1\nfrom app.main import routes\n"),
+            file("app/main/routes.py", "from app import db\nfrom app.main import bp\n"),
+        ];
+        let g = graph(&files);
+        assert_eq!(
+            g.cycles(),
+            [
+                vec!["app".to_string(), "app.models".into(), "app".into()],
+                vec!["app.main".into(), "app.main.routes".into(), "app.main".into()]
+            ]
+        );
+        let found = findings(&g);
+        let at: Vec<String> = found.iter().filter_map(|f| f.location()).collect();
+        assert_eq!(at, ["app/__init__.py:8", "app/main/__init__.py:2"]);
+    }
+
+    #[test]
+    fn js_imports_of_the_own_barrel_are_cycles_with_file_and_line() {
+        let files = [
+            file("src/index.ts", "export * from './client';\nexport * from './api';\nexport * from './types';\n"),
+            file(
+                "src/client.ts",
+                "import { E } from '.';\nimport { Api } from './api';\nimport { T } from './types';\n",
+            ),
+            file(
+                "src/api.ts",
+                "import { E } from '.';\nimport { Client } from './client';\nconst lazy = () => import('./types');\n",
+            ),
+            file("src/types.ts", "export type T = string;\n"),
+        ];
+        let g = graph(&files);
+        let cycles: Vec<String> = g.cycles().iter().map(|c| c.join(" ")).collect();
+        assert_eq!(cycles, ["src src/api src", "src src/client src", "src/api src/client src/api"]);
+        let at: Vec<String> = findings(&g).iter().filter_map(|f| f.location()).collect();
+        assert_eq!(at, ["src/index.ts:2", "src/index.ts:1", "src/api.ts:2"]);
+    }
+
+    #[test]
     fn use_trees_expand() {
         assert_eq!(use_tree("a::{b, c::{D, e}}, x"), [vec!["a", "b"], vec!["a", "c", "D"], vec!["a", "c", "e"]]);
         assert_eq!(use_tree("f(x)"), [vec!["f"]]);
@@ -769,7 +881,8 @@ mod tests {
         let g = graph(&files);
         assert_eq!(deps(&g, "shop.orders"), ["shop.billing", "shop.util"]);
         assert_eq!(deps(&g, "shop.billing"), ["shop.orders"]);
-        assert_eq!(g.cycles().len(), 1, "{:?}", g.cycles());
+        // Each pair that imports each other is named: orders ↔ billing, orders ↔ util.
+        assert_eq!(g.cycles().len(), 2, "{:?}", g.cycles());
     }
 
     #[test]
@@ -827,8 +940,14 @@ mod tests {
         assert_eq!(deps(&g, "src/ui/button"), ["src/ui"]);
         assert_eq!(deps(&g, "src"), ["src/ui", "src/util"]);
         assert_eq!(deps(&g, "src/ui"), ["src", "src/ui/button"]);
-        // One cycle is named per tangle; `src/ui/button` ↔ `src/ui` is in the same one.
-        assert_eq!(g.cycles(), [vec!["src".to_string(), "src/ui".into(), "src".into()]]);
+        // Each pair that imports each other is named, even inside one tangle.
+        assert_eq!(
+            g.cycles(),
+            [
+                vec!["src".to_string(), "src/ui".into(), "src".into()],
+                vec!["src/ui".into(), "src/ui/button".into(), "src/ui".into()]
+            ]
+        );
         assert!(summary(&g).contains("`src/ui`, `src/util`; unresolved: `@/lib/y`"), "{}", summary(&g));
         let g = graph(&files[..2]);
         assert_eq!(g.cycles(), [vec!["src/ui".to_string(), "src/ui/button".into(), "src/ui".into()]]);

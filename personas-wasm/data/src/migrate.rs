@@ -59,6 +59,22 @@ macro_rules! rules {
 
 rules![
     (
+        "weak-password-hash",
+        "queries",
+        High,
+        "Unsalted fast hash of a password",
+        "`md5()`/`sha1()` of a password is cracked in seconds from a leaked table, and the same password gives the same hash for every account",
+        "never write password hashes in SQL: create accounts through the application's password hasher (argon2, bcrypt, scrypt), and keep real or guessable credentials out of seed data"
+    ),
+    (
+        "model-backfill",
+        "process",
+        Medium,
+        "Data backfilled through the model in a migration",
+        "loading every row through the application model runs one query per row inside the migration, holds its transaction and locks for the whole loop, and breaks when the model changes later",
+        "backfill with SQL in batches (`in_batches.update_all`, or a background job) in its own migration, with a model class defined inside the migration if one is needed"
+    ),
+    (
         "drop-table",
         "destructive",
         High,
@@ -791,6 +807,9 @@ pub struct State {
     /// First line of a statement that takes a strong lock on an existing table.
     pub locking_line: Option<usize>,
     pub coverage: Coverage,
+    /// Tables whose own int/serial key was reported: a column referring to
+    /// one of them is covered by that finding.
+    int_keys: Vec<String>,
 }
 
 impl State {
@@ -922,6 +941,16 @@ fn statement(s: &Stmt, st: &mut State, hits: &mut Vec<Hit>) {
     let w = words(&s.text);
     let Some(first) = w.first().map(String::as_str) else { return };
     let line = s.line;
+    // A password column written as md5()/sha1() of a value.
+    if matches!(first, "INSERT" | "UPDATE") {
+        let lower = s.text.to_ascii_lowercase();
+        let password = ["password", "passwd", "pwd", "pass_hash", "passhash"].iter().any(|k| lower.contains(k));
+        let fast = ["md5(", "sha1(", "sha224(", "sha256(", "sha512(", "digest("].iter().find_map(|k| lower.find(k));
+        if let (true, Some(at)) = (password, fast) {
+            let at_line = line + lower[..at].matches('\n').count();
+            hits.push(Hit::new("weak-password-hash", at_line, "a password column".to_string()));
+        }
+    }
     let hedge = if st.db() == Db::Unknown { UNKNOWN_DB } else { "" };
     let pg = st.db().maybe_pg();
     // Statements read on their words: transactions, settings and
@@ -1159,7 +1188,7 @@ fn parsed_statement(p: &Statement, s: &Stmt, w: &[String], st: &mut State, hits:
     }
 }
 
-fn column_types(c: &ColumnDef, table: &str, pk: bool, s: &Stmt, st: &State, hits: &mut Vec<Hit>) {
+fn column_types(c: &ColumnDef, table: &str, pk: bool, s: &Stmt, st: &mut State, hits: &mut Vec<Hit>) {
     let l = line_of(s, c.span().start.line);
     let ty = c.data_type.to_string().to_ascii_uppercase();
     let col = format!("`{}.{}`", base(table), c.name.value.to_ascii_lowercase());
@@ -1171,7 +1200,20 @@ fn column_types(c: &ColumnDef, table: &str, pk: bool, s: &Stmt, st: &State, hits
     ) || (ty.starts_with("INT(") && st.db() == Db::MySql);
     let name = c.name.value.to_ascii_lowercase();
     let key = pk || name == "id" || name.ends_with("_id") || c.name.value.ends_with("Id");
-    if key && int && st.db() != Db::Sqlite {
+    // A column referring to a table whose int key was already reported
+    // (`student_id` → `students`) is covered by that finding: one finding
+    // per key, whose fix widens its references with it.
+    let stem = name.strip_suffix("_id").unwrap_or("");
+    let covered = !pk
+        && !stem.is_empty()
+        && st.int_keys.iter().any(|t| {
+            let t = base(t);
+            t == stem || t == format!("{stem}s") || t == format!("{stem}es")
+        });
+    if key && int && st.db() != Db::Sqlite && !covered {
+        if pk || name == "id" {
+            st.int_keys.push(table.to_string());
+        }
         hits.push(Hit::new("int-primary-key", l, col.clone()));
     }
     if pg && (ty.starts_with("VARCHAR(") || ty.starts_with("CHARACTER VARYING(")) {
@@ -1762,10 +1804,32 @@ fn rails(f: &SourceFile, st: &mut State) -> Vec<Hit> {
     let mut unvalidated: Vec<(String, &str)> = Vec::new();
     let mut created: HashSet<String> = HashSet::new();
     let downs = down_ranges(&lines);
+    // Rows loaded through a model and saved one by one: one finding per file.
+    if let Some(at) = lines.iter().enumerate().position(|(i, l)| {
+        let t = l.trim_start();
+        let model = t.split('.').next().unwrap_or("");
+        !downs.iter().any(|(s, e)| (*s..*e).contains(&i))
+            && model.starts_with(|c: char| c.is_ascii_uppercase())
+            && model.chars().all(|c| c.is_alphanumeric() || c == '_' || c == ':')
+            && [".find_each", ".find_in_batches", ".all.each", ".all.map", ".each do", ".each {"]
+                .iter()
+                .any(|k| t[model.len()..].starts_with(k) || t.contains(&format!("{model}.all{k}")))
+    }) {
+        let model = lines[at].trim_start().split('.').next().unwrap_or("").to_string();
+        hits.push(Hit::new("model-backfill", at, format!("`{model}`")));
+    }
+    // (table, column) added by this migration.
+    let mut added: HashSet<(String, String)> = HashSet::new();
     for c in calls(&f.text, &names) {
         let a = c.args.as_str();
         if downs.iter().any(|(s, e)| (*s..*e).contains(&c.line)) {
             continue;
+        }
+        if c.name == "add_column" {
+            let n = names_in(a);
+            if let (Some(t), Some(col)) = (n.first(), n.get(1)) {
+                added.insert((t.clone(), col.clone()));
+            }
         }
         if lines[c.line].contains("safety_assured") {
             // The author has reviewed this step and says so.
@@ -1828,6 +1892,14 @@ fn rails(f: &SourceFile, st: &mut State) -> Vec<Hit> {
                 created.insert(table);
             }
             "drop_table" => hits.push(Hit::new("drop-table", c.line, format!("`{table}`"))),
+            // A column this migration added itself (a temporary one) has no
+            // deployed readers and no data of its own.
+            "remove_column" | "remove_columns"
+                if !col.is_empty()
+                    && n.iter()
+                        .skip(1)
+                        .filter(|x| !x.is_empty())
+                        .all(|x| added.contains(&(table.clone(), x.clone()))) => {}
             "remove_column" | "remove_columns" | "remove_reference" | "remove_belongs_to" | "remove_timestamps" => {
                 let cols = if c.name == "remove_timestamps" {
                     "created_at, updated_at".to_string()

@@ -43,6 +43,18 @@ const SLICE: Rule = Rule {
              (and a `str` slice off a char boundary); if the length is not guaranteed, check it first or use \
              `.get(..)`, `split_at_checked`, `strip_prefix`.",
 };
+const UNDERFLOW: Rule = Rule {
+    severity: Severity::Medium,
+    title: "Subtraction that can underflow",
+    advice: "A number read from the input minus a constant underflows (a panic in debug, a huge value in \
+             release) when the input declares less; use `checked_sub` and reject the input when it fails.",
+};
+const UNCHECKED: Rule = Rule {
+    severity: Severity::High,
+    title: "Unchecked memory access",
+    advice: "`get_unchecked` and `from_raw_parts` read out of bounds when the length is wrong, which is \
+             undefined behaviour; check the length first or use `get(..)` and a safe slice.",
+};
 const LET_UNDERSCORE: Rule = Rule {
     severity: Severity::Low,
     title: "Result discarded with `let _ =`",
@@ -73,6 +85,7 @@ pub fn analyse(files: &[SourceFile]) -> Vec<Finding> {
             continue;
         }
         let lines = f.lines();
+        let input_numbers = if f.language == Language::Rust { numbers_from_input(&lines) } else { Vec::new() };
         let mut hits: Vec<(&'static Rule, usize)> = Vec::new();
         for (i, line) in lines.iter().enumerate() {
             if line.in_test || line.comment {
@@ -81,9 +94,17 @@ pub fn analyse(files: &[SourceFile]) -> Vec<Finding> {
             let code = strip_strings(line.text);
             let lang = f.language;
             if matches!(lang, Language::Rust | Language::Unknown) {
-                rust(&code, line, &mut hits);
-                if lang == Language::Rust && panicking_slice(&code, &lines, i) {
+                if !documented_unwrap(&lines, i) {
+                    rust(&code, line, &mut hits);
+                }
+                if lang == Language::Rust && (panicking_slice(&code, &lines, i) || str_slice(&code, &f.text)) {
                     hits.push((&SLICE, line.number));
+                }
+                if lang == Language::Rust && underflow(&code, &lines, i, &input_numbers) {
+                    hits.push((&UNDERFLOW, line.number));
+                }
+                if lang == Language::Rust && unchecked_access(&code, &lines, i) {
+                    hits.push((&UNCHECKED, line.number));
                 }
             }
             if matches!(lang, Language::Python | Language::Unknown) {
@@ -274,6 +295,157 @@ fn panicking_slice(code: &str, lines: &[Line<'_>], i: usize) -> bool {
         }
     }
     false
+}
+
+/// True when the comment just above line `i` says why an `unwrap`/`expect`
+/// on it cannot fail (the way a `// SAFETY:` comment documents `unsafe`).
+fn documented_unwrap(lines: &[Line<'_>], i: usize) -> bool {
+    const WHY: &[&str] = &[
+        "cannot fail",
+        "can't fail",
+        "cannot fire",
+        "can't fire",
+        "never fail",
+        "cannot panic",
+        "can't panic",
+        "never panic",
+        "infallible",
+        "always valid",
+        "always succeed",
+    ];
+    let mut j = i;
+    while j > 0 && lines[j - 1].comment {
+        j -= 1;
+        let t = lines[j].text.to_ascii_lowercase();
+        if WHY.iter().any(|w| t.contains(w)) {
+            return true;
+        }
+    }
+    false
+}
+
+/// Names bound with `let` to a number decoded from bytes or text
+/// (`u32::from_be_bytes(..)`, `.parse()`), which the input controls.
+fn numbers_from_input(lines: &[Line<'_>]) -> Vec<String> {
+    let mut out = Vec::new();
+    for l in lines.iter().filter(|l| !l.in_test && !l.comment) {
+        let t = l.text.trim_start();
+        let Some(rest) = t.strip_prefix("let ") else { continue };
+        let rest = rest.strip_prefix("mut ").unwrap_or(rest);
+        let Some((name, init)) = rest.split_once('=') else { continue };
+        let name = name.split(':').next().unwrap_or("").trim();
+        let decoded = [
+            "from_be_bytes(",
+            "from_le_bytes(",
+            "from_ne_bytes(",
+            ".parse()",
+            ".parse::<",
+            "read_u16",
+            "read_u32",
+            "read_u64",
+        ]
+        .iter()
+        .any(|k| init.contains(k));
+        if decoded && !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+            out.push(name.to_string());
+        }
+    }
+    out
+}
+
+/// True when line `i` subtracts from a number the input controls (see
+/// [`numbers_from_input`]) with a plain `-`, and neither it nor the lines
+/// since the number was bound compare it first.
+fn underflow(code: &str, lines: &[Line<'_>], i: usize, numbers: &[String]) -> bool {
+    if numbers.is_empty()
+        || code.contains("checked_sub")
+        || code.contains("saturating_sub")
+        || code.contains("wrapping_sub")
+    {
+        return false;
+    }
+    for n in numbers {
+        let Some(at) = code.find(n.as_str()) else { continue };
+        let before = code[..at].chars().next_back();
+        if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.') {
+            continue;
+        }
+        let after = code[at + n.len()..].trim_start();
+        // `n - X` or `n as usize - X`.
+        let after = after.strip_prefix("as ").map_or(after, |r| {
+            r.trim_start().trim_start_matches(|c: char| c.is_alphanumeric() || c == '_').trim_start()
+        });
+        if !(after.starts_with("- ") || after.starts_with('-') && !after.starts_with("->") && !after.starts_with("-="))
+        {
+            continue;
+        }
+        // A comparison of `n` before it (`if n < HEADER`) guards it.
+        let guarded = lines[..i].iter().rev().take(20).any(|l| {
+            let t = l.text;
+            t.contains(&format!("{n} <"))
+                || t.contains(&format!("{n} >"))
+                || t.contains(&format!("< {n}"))
+                || t.contains(&format!("> {n}"))
+        });
+        if !guarded {
+            return true;
+        }
+    }
+    false
+}
+
+/// True when line `i` reads memory without a bounds check: `get_unchecked`
+/// or `from_raw_parts`, with no `.len()` on it or the three lines before.
+fn unchecked_access(code: &str, lines: &[Line<'_>], i: usize) -> bool {
+    let raw = ["get_unchecked(", "get_unchecked_mut(", "from_raw_parts("].iter().any(|k| code.contains(k));
+    raw && !lines[i.saturating_sub(3)..=i].iter().any(|l| !l.comment && l.text.contains(".len()"))
+}
+
+/// True when `code` slices a string with a range whose bound is computed:
+/// `&value[..end]` on a `&str` cuts inside a multi-byte character unless the
+/// bound comes from the string itself (`find`, `char_indices`).
+fn str_slice(code: &str, text: &str) -> bool {
+    let Some(open) = code.find('[') else { return false };
+    let Some(close) = code[open..].find(']').map(|c| open + c) else { return false };
+    let range = &code[open + 1..close];
+    // A range with a computed bound (`..end`, `i..`), not a literal one.
+    if !range.contains("..")
+        || !range.split("..").any(|b| b.trim().starts_with(|c: char| c.is_alphabetic() || c == '_'))
+    {
+        return false;
+    }
+    let start = code[..open].rfind(['&', ' ', '(']).map_or(0, |p| p + 1);
+    let recv = code[start..open].trim_start_matches('&');
+    if recv.is_empty() || !recv.chars().all(|c| c.is_alphanumeric() || c == '_') {
+        return false;
+    }
+    // The receiver is a string when it was bound from one.
+    let stringy = text.lines().any(|l| {
+        let t = l.trim_start();
+        let binds = t.starts_with(&format!("let {recv} "))
+            || t.starts_with(&format!("let {recv}:"))
+            || t.contains(&format!("{recv}: &str"))
+            || t.contains(&format!("{recv}: String"));
+        binds
+            && (t.contains("&str")
+                || t.contains("String")
+                || t.contains("unwrap_or(\"")
+                || t.contains(".to_string()")
+                || t.contains(".trim()")
+                || t.contains("as_str()"))
+    });
+    // A bound found in the string itself is on a character boundary.
+    let safe =
+        |t: &str| ["find(", "char_indices", "is_char_boundary", "floor_char_boundary"].iter().any(|k| t.contains(k));
+    let bounds: Vec<&str> = range.split("..").map(str::trim).filter(|b| !b.is_empty()).collect();
+    let bound_from_text = safe(code)
+        || bounds.iter().all(|b| {
+            text.lines().any(|l| {
+                let t = l.trim_start();
+                (t.starts_with(&format!("let {b} ")) || t.starts_with(&format!("let mut {b} "))) && safe(t)
+            })
+        });
+    stringy && !bound_from_text
 }
 
 fn indent(s: &str) -> usize {
@@ -471,5 +643,31 @@ mod tests {
         let f = analyse(&[file("pkg/a.go", text)]);
         assert_eq!(summary(&f), [("Error ignored: 3 in `pkg/a.go`".to_string(), Some(2))]);
         assert!(f[0].detail.starts_with("Lines 2, 3, 7."), "{f:?}");
+    }
+}
+
+#[cfg(test)]
+mod input_tests {
+    use super::*;
+    use agent_os_persona_sdk::testing::file;
+
+    fn found(path: &str, text: &str) -> Vec<(String, usize)> {
+        analyse(&[file(path, text)]).into_iter().map(|f| (f.title, f.line.unwrap_or(0))).collect()
+    }
+
+    #[test]
+    fn lengths_read_from_the_input_string_slices_and_unchecked_reads() {
+        let text = "fn read(buf: &[u8]) -> usize {\n    let n = u16::from_le_bytes([buf[0], buf[1]]);\n    let body = n as usize - 2;\n    body\n}\n\nfn name(req: &Req) -> String {\n    let v = req.get(\"h\").unwrap_or(\"\");\n    let cut = v.len().min(8);\n    v[..cut].to_string()\n}\n\nfn raw(b: &[u8]) -> u8 {\n    unsafe { *b.get_unchecked(3) }\n}\n";
+        let got = found("src/frame.rs", text);
+        assert!(got.contains(&("Subtraction that can underflow: 1 in `src/frame.rs`".into(), 3)), "{got:?}");
+        assert!(got.contains(&("Slice or index that can panic: 1 in `src/frame.rs`".into(), 10)), "{got:?}");
+        assert!(got.contains(&("Unchecked memory access: 1 in `src/frame.rs`".into(), 14)), "{got:?}");
+    }
+
+    #[test]
+    fn guarded_lengths_char_boundaries_and_documented_unwraps_stay_quiet() {
+        let text = "fn read(buf: &[u8]) -> Option<usize> {\n    let n = u16::from_le_bytes([buf[0], buf[1]]) as usize;\n    if n < 2 {\n        return None;\n    }\n    let a = n - 2;\n    let b = n.checked_sub(2)?;\n    Some(a + b)\n}\n\nfn name(v: &str) -> &str {\n    let at = v.find(':').unwrap_or(v.len());\n    &v[..at]\n}\n\nfn digits(raw: &str) -> u64 {\n    // The guards above make this a valid u64, so it cannot fail.\n    raw.parse().unwrap()\n}\n\nfn raw(b: &[u8]) -> u8 {\n    assert!(b.len() > 3);\n    unsafe { *b.get_unchecked(3) }\n}\n";
+        let got = found("src/frame.rs", text);
+        assert!(got.is_empty(), "{got:?}");
     }
 }

@@ -17,10 +17,12 @@ pub fn analyse(files: &[SourceFile], read: impl Fn(&str) -> Option<String>) -> V
 pub fn untested(files: &[SourceFile], read: impl Fn(&str) -> Option<String>) -> Vec<Finding> {
     let mut out = Vec::new();
     let test_files: Vec<&str> = files.iter().filter_map(|f| f.path.as_deref()).filter(|p| is_test_path(p)).collect();
+    let imported = imported_by_tests(files);
     let mut seen: Vec<&str> = Vec::new();
     for f in files {
         let Some(path) = f.path.as_deref() else { continue };
-        if !worth_testing(f) || seen.contains(&path) {
+        let Some(first_fn) = worth_testing(f) else { continue };
+        if seen.contains(&path) {
             continue;
         }
         seen.push(path);
@@ -31,6 +33,10 @@ pub fn untested(files: &[SourceFile], read: impl Fn(&str) -> Option<String>) -> 
         if test_files.iter().any(|t| subject_of_test(t).as_deref() == Some(stem.as_str())) {
             continue;
         }
+        // A test file in the material that imports the module tests it.
+        if imported.iter().any(|m| names_module(m, path)) {
+            continue;
+        }
         // A diff or an excerpt may leave out the file's test module.
         if f.origin != Origin::Read && read(path).is_some_and(|full| has_inline_tests(&full, f.language)) {
             continue;
@@ -39,18 +45,97 @@ pub fn untested(files: &[SourceFile], read: impl Fn(&str) -> Option<String>) -> 
         if candidates.iter().any(|c| files.iter().any(|g| g.path.as_deref() == Some(c.as_str())) || read(c).is_some()) {
             continue;
         }
-        out.push(Finding::new(
-            Severity::Medium,
-            format!("No tests for `{path}`"),
-            format!(
-                "It has no inline tests ({}) and none of these test files exists: {}. Add tests that pin down its \
+        out.push(
+            Finding::new(
+                Severity::Medium,
+                format!("No tests for `{path}`"),
+                format!(
+                    "It has no inline tests ({}) and none of these test files exists: {}. Add tests that pin down its \
                  behaviour, starting with its error paths",
-                inline_kind(f.language),
-                candidates.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
-            ),
-        ));
+                    inline_kind(f.language),
+                    candidates.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")
+                ),
+            )
+            .in_file(path, first_fn),
+        );
     }
     out
+}
+
+/// The modules the test files of the material import, as written: Python
+/// dotted names (`app.models`) and JS/TS paths resolved against the test's
+/// directory (`src/api/client`).
+fn imported_by_tests(files: &[SourceFile]) -> Vec<String> {
+    let mut out = Vec::new();
+    for f in files.iter().filter(|f| f.is_test()) {
+        let dir = f.path.as_deref().and_then(|p| p.rsplit_once('/')).map_or("", |(d, _)| d);
+        for line in f.text.lines() {
+            let t = line.trim();
+            match f.language {
+                Language::Python => {
+                    if let Some(rest) = t.strip_prefix("from ") {
+                        let Some((src, names)) = rest.split_once(" import ") else { continue };
+                        out.push(src.trim().to_string());
+                        for n in names.trim_matches(['(', ')', ' ']).split(',') {
+                            if let Some(n) = n.split_whitespace().next() {
+                                out.push(format!("{}.{n}", src.trim()));
+                            }
+                        }
+                    } else if let Some(rest) = t.strip_prefix("import ") {
+                        out.extend(rest.split(',').filter_map(|p| p.split_whitespace().next()).map(String::from));
+                    }
+                }
+                Language::JavaScript | Language::TypeScript => {
+                    for key in ["from ", "require(", "import("] {
+                        for (i, _) in t.match_indices(key) {
+                            let rest = t[i + key.len()..].trim_start();
+                            let Some(q) = rest.chars().next().filter(|c| matches!(c, '\'' | '"' | '`')) else {
+                                continue;
+                            };
+                            let spec: String = rest[1..].chars().take_while(|c| *c != q).collect();
+                            if spec.starts_with("./") || spec.starts_with("../") {
+                                out.push(join_path(dir, &spec));
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// `dir` joined with a relative `spec` (`a/b` + `../c` → `a/c`).
+fn join_path(dir: &str, spec: &str) -> String {
+    let mut parts: Vec<&str> = dir.split('/').filter(|s| !s.is_empty()).collect();
+    for seg in spec.split('/') {
+        match seg {
+            "." | "" => {}
+            ".." => {
+                parts.pop();
+            }
+            s => parts.push(s),
+        }
+    }
+    parts.join("/")
+}
+
+/// Whether an import `m` (see [`imported_by_tests`]) names the module at `path`.
+fn names_module(m: &str, path: &str) -> bool {
+    let base = match path.rsplit_once('.') {
+        Some((b, _)) => b,
+        None => path,
+    };
+    let base = base.strip_suffix("/__init__").or_else(|| base.strip_suffix("/index")).unwrap_or(base);
+    if m.contains('/') {
+        // A JS/TS path, with or without its extension.
+        let m = m.rsplit_once('.').filter(|(_, e)| !e.contains('/')).map_or(m, |(b, _)| b);
+        return m == base || m.strip_suffix("/index") == Some(base);
+    }
+    // A Python dotted name: the module's path, or its end under a project root.
+    let dotted = base.trim_start_matches("src/").replace('/', ".");
+    m == dotted || dotted.ends_with(&format!(".{m}")) && m.contains('.')
 }
 
 /// Test smells, line by line: ignored and skipped tests, fixed sleeps in
@@ -142,11 +227,24 @@ fn always_true(t: &str) -> bool {
     t == "assert True" || t.starts_with("assert True,") || ALWAYS_TRUE.iter().any(|s| t.replace(' ', "").contains(s))
 }
 
+/// Most lines of code an entry point (`main.rs`, `main.py`, `index.js`, ...)
+/// may have and still count as glue that only calls into tested code.
+const THIN_ENTRY_POINT_LINES: usize = 15;
+
 /// Source files in a language with tests, that are not tests themselves,
-/// not build glue and have at least one function.
-fn worth_testing(f: &SourceFile) -> bool {
-    let Some(path) = f.path.as_deref() else { return false };
+/// not build glue, not a thin entry point and have at least one function:
+/// the line of the first function, when so.
+fn worth_testing(f: &SourceFile) -> Option<usize> {
+    let path = f.path.as_deref()?;
     let name = path.rsplit('/').next().unwrap_or(path);
+    let stem = name.split('.').next().unwrap_or(name);
+    let lines = f.lines();
+    let code_lines = lines.iter().filter(|l| !l.comment && !l.in_test && !l.text.trim().is_empty()).count();
+    if matches!(stem, "main" | "index" | "server" | "app" | "run" | "wsgi" | "asgi" | "manage")
+        && code_lines <= THIN_ENTRY_POINT_LINES
+    {
+        return None;
+    }
     if !f.language.is_code()
         || f.is_test()
         || matches!(name, "build.rs" | "__init__.py" | "setup.py" | "__main__.py")
@@ -154,17 +252,21 @@ fn worth_testing(f: &SourceFile) -> bool {
         || name.contains(".config.")
         || path.split('/').any(|d| matches!(d, "examples" | "benches" | "migrations" | "scripts"))
     {
-        return false;
+        return None;
     }
-    f.lines().iter().filter(|l| !l.comment).any(|l| {
-        let t = l.text.trim_start();
-        match f.language {
-            Language::Rust => t.contains("fn ") && t.contains('('),
-            Language::Python => t.starts_with("def ") || t.starts_with("async def "),
-            Language::Go => t.starts_with("func "),
-            _ => t.contains("function") || t.contains("=>"),
-        }
-    })
+    lines
+        .iter()
+        .filter(|l| !l.comment)
+        .find(|l| {
+            let t = l.text.trim_start();
+            match f.language {
+                Language::Rust => t.contains("fn ") && t.contains('('),
+                Language::Python => t.starts_with("def ") || t.starts_with("async def "),
+                Language::Go => t.starts_with("func "),
+                _ => t.contains("function") || t.contains("=>"),
+            }
+        })
+        .map(|l| l.number)
 }
 
 /// True when `text` holds tests of its own.
@@ -385,5 +487,36 @@ mod tests {
         assert!(smells(&[file("src/a.rs", "fn a() { std::thread::sleep(D); }\n")]).is_empty());
         let anon = SourceFile::new(None, "assert!(true)", Origin::Context);
         assert_eq!(smells(&[anon])[0].title, "Assertion that cannot fail");
+    }
+}
+
+#[cfg(test)]
+mod import_tests {
+    use super::*;
+    use agent_os_persona_sdk::testing::file;
+
+    #[test]
+    fn a_test_file_that_imports_a_module_covers_it_and_findings_name_the_first_function() {
+        let files = [
+            file("tests.py", "import unittest\nfrom app import create_app, db\nfrom app.models import User, Post\n"),
+            file("app/models.py", "class User:\n    def check(self):\n        pass\n"),
+            file("app/translate.py", "import requests\n\n\ndef translate(t):\n    return requests.post(t)\n"),
+            file("web/src/api.test.ts", "import { get } from './client';\n"),
+            file("web/src/client.ts", "export const get = () => 1;\n"),
+            file("web/src/other.ts", "// x\nexport function other() {}\n"),
+        ];
+        let found = untested(&files, |_| None);
+        let at: Vec<String> = found.iter().filter_map(|f| f.location()).collect();
+        assert_eq!(at, ["app/translate.py:4", "web/src/other.ts:2"]);
+    }
+
+    #[test]
+    fn a_thin_entry_point_is_glue_a_long_one_is_not() {
+        let thin = file("apps/api/src/main.rs", "fn main() -> anyhow::Result<()> {\n    api::run()\n}\n");
+        let long = "fn main() {\n".to_string() + &"    step();\n".repeat(20) + "}\n";
+        let long = file("apps/worker/src/main.rs", &long);
+        let found = untested(&[thin, long], |_| None);
+        let titles: Vec<&str> = found.iter().map(|f| f.title.as_str()).collect();
+        assert_eq!(titles, ["No tests for `apps/worker/src/main.rs`"]);
     }
 }

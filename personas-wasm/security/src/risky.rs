@@ -44,6 +44,12 @@ const RULES: &[Rule] = &[
         advice: "Without verification anyone on the path can read and change the traffic; fix the trust store instead",
     },
     Rule {
+        title: "NoSQL query built from strings",
+        severity: Severity::High,
+        pattern: r#"\$where\s*:\s*(?:`[^`]*\$\{|['"][^'"]*['"]\s*\+)|\$where\s*:\s*[A-Za-z_][\w.]*\s*\+"#,
+        advice: "`$where` runs its text as JavaScript inside the database, so input pasted into it runs there; query with operators and typed values (`{ stocks: { $gt: n } }`)",
+    },
+    Rule {
         title: "HTML injection sink",
         severity: Severity::Medium,
         pattern: r"\.innerHTML\s*=|\.outerHTML\s*=|dangerouslySetInnerHTML|document\.write\(",
@@ -54,6 +60,12 @@ const RULES: &[Rule] = &[
         severity: Severity::Medium,
         pattern: r"(?i)(?:token|secret|password|passwd|session|nonce|salt|otp).*(?:Math\.random\(|\brandom\.(?:random|randint|choice)\(|\bmath/rand\b|\brand\.Intn?\()",
         advice: "These generators are predictable; use a cryptographic source (`secrets`, `crypto.randomBytes`, `crypto/rand`, `getrandom`)",
+    },
+    Rule {
+        title: "Regular expression with nested quantifiers",
+        severity: Severity::Medium,
+        pattern: r#"(?:RegExp\(|re\.(?:compile|match|search|fullmatch)\(|Regex::new\(|regexp\.MustCompile\(|[=(:,]\s*/).*\((?:[^()\\]|\\.)*[+*](?:[^()\\]|\\.)*\)(?:[+*]|\{\d+,\})"#,
+        advice: "A repeated group that itself repeats (`(a+)+`) backtracks exponentially on input that almost matches, so one request can hold a CPU for minutes (ReDoS); drop the inner or outer quantifier, or use a linear-time engine",
     },
     Rule {
         title: "unsafe block",
@@ -75,12 +87,67 @@ fn compiled() -> &'static [(Regex, &'static Rule)] {
     CELL.get_or_init(|| RULES.iter().map(|r| (Regex::new(r.pattern).expect("a valid rule pattern"), r)).collect())
 }
 
+const SSRF: Rule = Rule {
+    title: "Server-side request to a URL from user input",
+    severity: Severity::High,
+    pattern: "",
+    advice: "The server fetches whatever address the request names, including internal services and cloud metadata (SSRF); allow only known hosts, and build the URL from a fixed base and validated parts",
+};
+
+/// Where the request's own input is read: Express, Flask/Django, Go, Rails.
+const REQUEST_INPUT: &str = r"\breq\.(?:query|body|params|headers)\b|\brequest\.(?:args|form|values|json|GET|POST|query_params|data)\b|\bparams\[|\br\.URL\.Query\(|\br\.FormValue\(";
+/// An outbound HTTP call.
+const HTTP_CALL: &str = r"\b(?:needle|axios|got|superagent|request|requests|httpx|urllib\.request|http|https)\s*\.\s*(?:get|post|put|delete|request|urlopen)\s*\(|\bfetch\s*\(|\burlopen\s*\(|\bhttp\.Get\s*\(|\breqwest::get\s*\(";
+
+fn ssrf_lines(f: &SourceFile) -> Vec<usize> {
+    static RES: OnceLock<(Regex, Regex, Regex)> = OnceLock::new();
+    let (input, call, assign) = RES.get_or_init(|| {
+        (
+            Regex::new(REQUEST_INPUT).expect("valid"),
+            Regex::new(HTTP_CALL).expect("valid"),
+            Regex::new(r"^\s*(?:(?:const|let|var)\s+)?([A-Za-z_]\w*)\s*(?::=|=)[^=]").expect("valid"),
+        )
+    });
+    let mut tainted: Vec<String> = Vec::new();
+    let mut out = Vec::new();
+    for line in f.lines() {
+        if line.in_test || line.comment {
+            continue;
+        }
+        let t = line.text;
+        if let Some(c) = assign.captures(t)
+            && (input.is_match(t) || tainted.iter().any(|v| mentions(t.split_once('=').map_or("", |(_, r)| r), v)))
+        {
+            tainted.push(c[1].to_string());
+        }
+        if let Some(m) = call.find(t) {
+            let args = &t[m.end()..];
+            let first = args.split([',', ')']).next().unwrap_or("");
+            if input.is_match(first) || tainted.iter().any(|v| mentions(first, v)) {
+                out.push(line.index);
+            }
+        }
+    }
+    out
+}
+
+/// Whether `text` uses the variable `name` as a whole word.
+fn mentions(text: &str, name: &str) -> bool {
+    text.match_indices(name).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + name.len()..].chars().next();
+        !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.')
+            && !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
+    })
+}
+
 /// Risky calls in `files`, one finding per line, naming the file.
 pub fn scan(files: &[SourceFile]) -> Vec<Finding> {
     let mut out = Vec::new();
     for f in files {
         let texts: Vec<&str> = f.text.lines().collect();
         let built = crate::sql::built_sql_lines(&texts);
+        let ssrf = ssrf_lines(f);
         for line in f.lines() {
             if line.in_test || line.comment {
                 continue;
@@ -91,6 +158,7 @@ pub fn scan(files: &[SourceFile]) -> Vec<Finding> {
             let rule = match matched {
                 Some(r) if r.severity == Severity::High => Some(*r),
                 _ if built.contains(&line.index) => Some(SQL),
+                _ if ssrf.contains(&line.index) => Some(SSRF),
                 m => match hashed {
                     Some((severity, title, advice)) if m.is_none_or(|r| r.severity <= severity) => {
                         Some(Rule { title, severity, pattern: "", advice })
@@ -163,6 +231,12 @@ mod tests {
             ("a.py", "h = hashlib.md5(password.encode())", "Weak password hashing"),
             ("a.php", "$h = md5($password);", "Weak password hashing"),
             ("a.js", "el.innerHTML = comment.body;", "HTML injection sink"),
+            ("a.js", "return { $where: `this.owner == '${name}'` };", "NoSQL query built from strings"),
+            ("a.js", "db.find({ $where: 'this.a > ' + n });", "NoSQL query built from strings"),
+            ("a.js", "const re = /^(\\w+\\s?)*$/;", "Regular expression with nested quantifiers"),
+            ("a.py", "pat = re.compile(r'(a|aa)+(b+)+c')", "Regular expression with nested quantifiers"),
+            ("a.js", "axios.get(req.query.target).then(r => r.data);", "Server-side request to a URL from user input"),
+            ("a.py", "r = requests.get(request.args['u'], timeout=5)", "Server-side request to a URL from user input"),
             ("a.js", "const token = Math.random().toString(36);", "Predictable randomness for a secret"),
             ("a.rs", "let p = unsafe { &*ptr };", "unsafe block"),
         ];
@@ -187,10 +261,24 @@ mod tests {
             ("a.js", "const jitter = Math.random() * 100;"),
             ("tests/test_a.py", "obj = pickle.loads(blob)"),
             ("a.py", "etag = hashlib.md5(content).hexdigest()"),
+            ("a.js", "return { stocks: { $gt: parseInt(n, 10) } };"),
+            ("a.js", "const re = /^([0-9]+)#$/;"),
+            ("a.js", "const total = a / (b + c) * 2;"),
+            ("a.js", "const r = await fetch(`${API_BASE}/quotes`);"),
+            ("a.py", "r = requests.get(SETTINGS_URL, timeout=5)"),
         ];
         for (path, text) in clean {
             assert_eq!(titles(path, text), [], "{text}");
         }
+    }
+
+    #[test]
+    fn a_url_read_from_the_request_reaches_an_http_call() {
+        let text = "function show(req, res) {\n    const base = req.query.host;\n    const url = base + '/x';\n    return needle.get(url, (e, r) => res.send(r));\n}\n";
+        assert_eq!(
+            titles("app/r.js", text),
+            [(4, "Server-side request to a URL from user input in `app/r.js`".to_string())]
+        );
     }
 
     #[test]

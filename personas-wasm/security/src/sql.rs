@@ -208,6 +208,21 @@ pub fn built_sql_lines(lines: &[&str]) -> Vec<usize> {
             if spliced(&l) {
                 hit = true;
             }
+            // Python's implicit concatenation over lines: `("INSERT ... "` then
+            // `"VALUES ('%(name)s')" % {...})`, the statement's later pieces
+            // spliced.
+            if l.open.is_none() && l.after.trim().trim_end_matches('\\').is_empty() {
+                for next in lines.iter().skip(i + 1).take(20) {
+                    let t = next.trim_start().trim_start_matches(['f', 'F', 'r', 'R', 'b', 'B', 'u', 'U']);
+                    if !t.starts_with(['"', '\'']) {
+                        break;
+                    }
+                    if literals(next).iter().any(spliced) {
+                        hit = true;
+                        break;
+                    }
+                }
+            }
         }
         // `cursor.execute(query % x)`, `db.query(sql + id)`, `execute(q.format(..))`.
         if !hit {
@@ -270,6 +285,9 @@ mod tests {
         assert_eq!(hits(split), [4]);
         let split = "stmt = \"INSERT INTO log VALUES ('%s')\"\ncursor.execute(stmt.format(v))\n";
         assert_eq!(hits(split), [2]);
+        // Adjacent literals over lines, the last one formatted.
+        let implicit = "    q = (\"INSERT INTO people (name) \"\n         \"VALUES ('%(name)s')\" % {'name': name})\n";
+        assert_eq!(hits(implicit), [1]);
         // Over several lines: a triple-quoted string formatted after it closes, a template literal.
         let multi = "def f(c, name):\n    query = \"\"\"\n        SELECT *\n        FROM users\n        WHERE name = '%s'\n    \"\"\" % name\n    c.execute(query)\n";
         assert_eq!(hits(multi), [2]);
@@ -297,6 +315,7 @@ mod tests {
             "q = \"\"\"\nSELECT * FROM users\nWHERE name = %s\n\"\"\"\ncur.execute(q, (name,))",
             "const q = `\n  SELECT * FROM t\n  WHERE id = $1\n`;",
             "doc = \"\"\"Select the rows from the table: {name}\n\"\"\".format(name=n)",
+            "q = (\"INSERT INTO people (name) \"\n     \"VALUES (%(name)s)\")\ncur.execute(q, {'name': n})",
         ];
         for line in clean {
             assert_eq!(hits(line), Vec::<usize>::new(), "{line}");

@@ -7,6 +7,7 @@ use agent_os_persona_sdk::context::{Language, Line, SourceFile};
 /// Every finding of the SRE persona's own analysis.
 pub fn analyse(files: &[SourceFile]) -> Vec<Finding> {
     let mut out = timeouts(files);
+    out.extend(debug_mode(files));
     out.extend(health_check(files));
     out.extend(unstructured_logs(files));
     out
@@ -209,6 +210,29 @@ pub fn timeouts(files: &[SourceFile]) -> Vec<Finding> {
                         }
                     }
                 }
+                // Redis clients: no socket or connect timeout by default.
+                for ctor in [
+                    "aioredis.create_pool(",
+                    "aioredis.create_redis_pool(",
+                    "aioredis.create_redis(",
+                    "aioredis.from_url(",
+                    "redis.Redis(",
+                    "redis.StrictRedis(",
+                    "redis.from_url(",
+                ] {
+                    for col in calls(t, ctor) {
+                        if !balanced(&lines, i, col, '(', ')').contains("timeout") {
+                            hit(
+                                "Redis connection without a timeout",
+                                format!(
+                                    "`{}` sets no connect or socket timeout, so a stalled Redis hangs every request \
+                                     that touches it; pass one (`timeout=`, `socket_timeout=`, `socket_connect_timeout=`)",
+                                    ctor.trim_end_matches('(')
+                                ),
+                            );
+                        }
+                    }
+                }
                 for col in calls(t, "urlopen(") {
                     if !balanced(&lines, i, col, '(', ')').contains("timeout") {
                         hit("HTTP request without a timeout", "`urlopen` without `timeout=` can block forever".into());
@@ -257,6 +281,22 @@ pub fn timeouts(files: &[SourceFile]) -> Vec<Finding> {
                                 format!(
                                     "`axios.{verb}` without `timeout` (axios defaults to none) waits forever; pass \
                                      `{{ timeout: ms }}` or set `axios.defaults.timeout`"
+                                ),
+                            );
+                        }
+                    }
+                }
+                // needle: `open_timeout` bounds only the connection; without a
+                // `response_timeout`/`read_timeout` a stalled response waits forever.
+                for verb in ["get", "post", "put", "patch", "delete", "head", "request"] {
+                    for col in calls(t, &format!("needle.{verb}(")) {
+                        let args = balanced(&lines, i, col, '(', ')');
+                        if !args.contains("response_timeout") && !args.contains("read_timeout") {
+                            hit(
+                                "HTTP request without a timeout",
+                                format!(
+                                    "`needle.{verb}` without `response_timeout` waits forever for a stalled response \
+                                     (its default bounds only the connection); pass `{{ open_timeout, response_timeout }}`"
                                 ),
                             );
                         }
@@ -312,9 +352,46 @@ const HEALTH: &[&str] = &[
     "ping",
 ];
 
-/// The route paths a line registers (`.route("/x"`, `@app.get("/x")`, `#[get("/x")]`, `mux.HandleFunc("/x"`).
+/// Route registrations whose path is not the first argument (aiohttp's
+/// `router.add_route('GET', '/x', h)`), or that take a raw string.
+const ADD_ROUTE: &[&str] = &[
+    "add_route(",
+    "add_get(",
+    "add_post(",
+    "add_put(",
+    "add_patch(",
+    "add_delete(",
+    "add_api_route(",
+    "add_url_rule(",
+];
+
+/// The route paths a line registers (`.route("/x"`, `@app.get("/x")`, `#[get("/x")]`, `mux.HandleFunc("/x"`,
+/// `app.router.add_route('GET', r'/x', h)`).
 fn routes_in(t: &str) -> Vec<String> {
     let mut out = Vec::new();
+    for m in ADD_ROUTE {
+        for col in calls_after_dot(t, m) {
+            let args = &t[col + m.len()..];
+            // The first string argument that is a path, raw or not.
+            let mut rest = args;
+            while let Some(q) = rest.find(['"', '\'']) {
+                let quote = rest[q..].chars().next().unwrap_or('"');
+                let body: String = rest[q + 1..].chars().take_while(|c| *c != quote).collect();
+                if body.starts_with('/') {
+                    out.push(body);
+                    break;
+                }
+                let skip = q + 1 + body.len() + 1;
+                if skip >= rest.len() {
+                    break;
+                }
+                rest = &rest[skip..];
+            }
+        }
+    }
+    if !out.is_empty() {
+        return out;
+    }
     for (pos, _) in t.match_indices('(') {
         let arg = t[pos + 1..].trim_start();
         let Some(q) = arg.chars().next().filter(|c| matches!(c, '"' | '\'' | '`')) else { continue };
@@ -339,6 +416,43 @@ fn routes_in(t: &str) -> Vec<String> {
         if ok {
             let path: String = arg[1..].chars().take_while(|c| *c != q).collect();
             out.push(path);
+        }
+    }
+    out
+}
+
+/// Byte offsets of `.method(` calls in `t`.
+fn calls_after_dot(t: &str, method: &str) -> Vec<usize> {
+    t.match_indices(method).map(|(i, _)| i).filter(|&i| t[..i].ends_with('.')).collect()
+}
+
+/// Python servers started with debug mode on: `Application(debug=True)`,
+/// `app.run(debug=True)`, `app.debug = True`, or `DEBUG = True` in a
+/// settings module that is not a development one.
+pub fn debug_mode(files: &[SourceFile]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for f in files.iter().filter(|f| f.language == Language::Python) {
+        let path = f.path.as_deref().unwrap_or("");
+        let name = path.rsplit('/').next().unwrap_or(path);
+        let dev = ["dev", "local", "test", "debug"].iter().any(|d| name.contains(d));
+        let settings = name.contains("settings") || name.contains("production") || name == "config.py";
+        let (lines, idx) = code(f);
+        for &i in &idx {
+            let compact: String = lines[i].text.chars().filter(|c| !c.is_whitespace()).collect();
+            let on = compact.contains("debug=True")
+                || compact.starts_with("app.debug=True")
+                || (settings && !dev && compact.starts_with("DEBUG=True"));
+            if on && !dev {
+                out.push(
+                    Finding::new(
+                        Severity::Medium,
+                        in_file("Debug mode enabled", f),
+                        "Debug mode serves tracebacks (code, settings, sometimes a console) to anyone who triggers an \
+                         error and slows every request; read it from the environment and keep it off in production",
+                    )
+                    .at_line(lines[i].number),
+                );
+            }
         }
     }
     out
@@ -486,6 +600,38 @@ pub fn unstructured_logs(files: &[SourceFile]) -> Vec<Finding> {
 mod tests {
     use super::*;
     use agent_os_persona_sdk::testing::{awkward_files, file};
+
+    #[test]
+    fn aiohttp_routes_debug_mode_needle_and_redis_without_timeouts() {
+        use agent_os_persona_sdk::testing::file;
+        let files = [
+            file(
+                "svc/routes.py",
+                "def setup(app):\n    app.router.add_route('GET', r'/', views.index)\n    app.router.add_get('/items/{id}', views.item)\n",
+            ),
+            file("svc/app.py", "def init():\n    app = Application(\n        debug=True,\n    )\n    return app\n"),
+            file(
+                "svc/cache.py",
+                "async def init(app):\n    app['r'] = await aioredis.create_pool((h, p), db=0)\n    app['s'] = await aioredis.create_pool((h, p), timeout=5)\n",
+            ),
+            file(
+                "web/q.js",
+                "needle.get(url, (e, r) => cb(r));\nneedle.get(url, { open_timeout: 2000, response_timeout: 5000 }, cb);\n",
+            ),
+        ];
+        let got: Vec<String> =
+            analyse(&files).iter().map(|f| format!("{} {}", f.location().unwrap_or_default(), f.title)).collect();
+        assert!(got.contains(&"svc/routes.py:2 No health check endpoint in `svc/routes.py`".to_string()), "{got:?}");
+        assert!(got.contains(&"svc/app.py:3 Debug mode enabled in `svc/app.py`".to_string()), "{got:?}");
+        assert!(
+            got.contains(&"svc/cache.py:2 Redis connection without a timeout in `svc/cache.py`".to_string()),
+            "{got:?}"
+        );
+        assert!(got.contains(&"web/q.js:1 HTTP request without a timeout in `web/q.js`".to_string()), "{got:?}");
+        assert_eq!(got.len(), 4, "{got:?}");
+        let dev = [file("proj/settings_dev.py", "DEBUG = True\n"), file("proj/run.py", "app.run(debug=False)\n")];
+        assert!(analyse(&dev).is_empty());
+    }
 
     #[test]
     fn survives_awkward_input() {

@@ -1,0 +1,5 @@
+export * from './client';
+export * from './no-op-provider';
+export * from './open-feature';
+export * from './types';
+export * from '@openfeature/shared';
