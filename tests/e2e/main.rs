@@ -20,6 +20,7 @@ mod plugins;
 mod progress;
 mod prompts;
 mod proposals;
+mod real_clients;
 mod resources;
 mod sandbox;
 mod search;

@@ -60,6 +60,10 @@ pub struct PersonaServer {
     subscriptions: resources::Subscriptions,
 }
 
+/// How long a tool call that sent progress notifications waits before its
+/// response goes out (see `call_tool`).
+const PROGRESS_SETTLE_MS: u64 = 50;
+
 /// How long a stdio server whose client has gone waits for running jobs.
 /// A client that starts one server per call (the MCP Inspector's CLI) then
 /// still finds its job finished, rather than re-queued, on the next call.
@@ -242,6 +246,7 @@ impl ServerHandler for PersonaServer {
                 let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(f64, String)>();
                 let peer = context.peer.clone();
                 let forwarder = tokio::spawn(async move {
+                    let mut sent = false;
                     while let Some((progress, message)) = rx.recv().await {
                         let note = ProgressNotificationParam::new(token.clone(), progress)
                             .with_total(100.0)
@@ -249,7 +254,9 @@ impl ServerHandler for PersonaServer {
                         if peer.notify_progress(note).await.is_err() {
                             break;
                         }
+                        sent = true;
                     }
+                    sent
                 });
                 (Some(tx), Some(forwarder))
             }
@@ -266,8 +273,16 @@ impl ServerHandler for PersonaServer {
         // queued notification to the transport (notify_progress returns once
         // it is sent) before the response is returned.
         drop(sink);
-        if let Some(forwarder) = forwarder {
-            let _ = forwarder.await;
+        if let Some(forwarder) = forwarder
+            && forwarder.await.unwrap_or(false)
+        {
+            // In order on the wire is not enough: the TypeScript SDK (v1 and
+            // v2) handles a response at once but a notification a microtask
+            // later, so a progress notification read in the same chunk as the
+            // response finds its token gone ("unknown token", in about one
+            // run in ten on stdio). A short pause puts the response in a
+            // later read.
+            tokio::time::sleep(std::time::Duration::from_millis(PROGRESS_SETTLE_MS)).await;
         }
         let result = match answer {
             Ok(mut value) => {
