@@ -429,3 +429,143 @@ async fn a_2025_client_declaring_the_tasks_extension_keeps_the_job_id_answer() -
     client.cancel().await?;
     Ok(())
 }
+
+/// A `subscriptions/listen` request held open over HTTP: every JSON-RPC
+/// message of its SSE stream, as it arrives.
+async fn listen_http(
+    port: u16,
+    bearer: &str,
+    notifications: Value,
+) -> Result<tokio::sync::mpsc::UnboundedReceiver<Value>> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let body = json!({ "jsonrpc": "2.0", "id": "listen-1", "method": "subscriptions/listen", "params": {
+        "notifications": notifications,
+        "_meta": {
+            "io.modelcontextprotocol/protocolVersion": V2026,
+            "io.modelcontextprotocol/clientInfo": { "name": "e2e-raw", "version": "0" },
+            "io.modelcontextprotocol/clientCapabilities": {},
+        },
+    }})
+    .to_string();
+    let req = format!(
+        "POST /mcp HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n\
+         Accept: application/json, text/event-stream\r\nAuthorization: {bearer}\r\nMCP-Protocol-Version: {V2026}\r\n\
+         Mcp-Method: subscriptions/listen\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+    s.write_all(req.as_bytes()).await?;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut raw = String::new();
+        let mut buf = [0u8; 4096];
+        let mut head_done = false;
+        while let Ok(n) = s.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+            raw.push_str(&String::from_utf8_lossy(&buf[..n]));
+            if !head_done {
+                let Some((head, rest)) = raw.split_once("\r\n\r\n") else { continue };
+                if !head.starts_with("HTTP/1.1 200") && !head.starts_with("HTTP/1.0 200") {
+                    let _ = tx.send(json!({ "http": head }));
+                    break;
+                }
+                raw = rest.to_string();
+                head_done = true;
+            }
+            // Whole SSE events only; keep a partial one for the next read.
+            let text = raw.replace("\r\n", "\n");
+            let Some(end) = text.rfind("\n\n") else { continue };
+            for event in text[..end].split("\n\n") {
+                let data: String =
+                    event.lines().filter_map(|l| l.strip_prefix("data:")).map(str::trim).collect::<Vec<_>>().join("");
+                if let Ok(v) = serde_json::from_str::<Value>(&data) {
+                    let _ = tx.send(v);
+                }
+            }
+            raw = text[end + 2..].to_string();
+        }
+    });
+    Ok(rx)
+}
+
+/// The next message of the stream whose method is `method`, within `limit`.
+async fn heard(rx: &mut tokio::sync::mpsc::UnboundedReceiver<Value>, method: &str, limit: Duration) -> Result<Value> {
+    let deadline = Instant::now() + limit;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, rx.recv()).await {
+            Ok(Some(v)) if v["method"] == method => return Ok(v),
+            Ok(Some(v)) if v.get("http").is_some() || v.get("error").is_some() => bail!("listen refused: {v}"),
+            Ok(Some(_)) => {}
+            Ok(None) => bail!("the listen stream closed before {method}"),
+            Err(_) => bail!("no {method} within {limit:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn http_2026_listen_hears_installed_personas_and_edited_standards() -> Result<()> {
+    let dir = project();
+    let key = ".agent-os/standards/security/listen-tokens.md";
+    let path = dir.path().join(key);
+    std::fs::create_dir_all(path.parent().unwrap())?;
+    std::fs::write(&path, "# Listen tokens\n\nRotate quokka listen tokens every day.\n")?;
+    let port = free_port();
+    let token = "generations-token-0123456789abcdef";
+    let _child = http_server(dir.path(), port, &[], &[("AGENT_OS_HTTP_TOKEN", token)]).await?;
+    let bearer = format!("Bearer {token}");
+
+    // The standard is in the index before anyone listens.
+    let start = Instant::now();
+    loop {
+        let r = post26(
+            port,
+            &bearer,
+            1,
+            "tools/call",
+            json!({ "name": "search_standards", "arguments": { "query": "quokka listen tokens" } }),
+        )
+        .await?;
+        if r["structuredContent"]["results"].as_array().is_some_and(|a| a.iter().any(|h| h["path"] == key)) {
+            break;
+        }
+        if start.elapsed() > Duration::from_secs(90) {
+            bail!("{key} never indexed: {r}");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    let uri = format!("agent-os://standards/{key}");
+    let mut rx = listen_http(
+        port,
+        &bearer,
+        json!({ "toolsListChanged": true, "promptsListChanged": true, "resourcesListChanged": true,
+                "resourceSubscriptions": [uri, "https://elsewhere.example/x"] }),
+    )
+    .await?;
+    let ack = heard(&mut rx, "notifications/subscriptions/acknowledged", Duration::from_secs(10)).await?;
+    let accepted = &ack["params"]["notifications"];
+    assert_eq!(accepted["toolsListChanged"], true, "{ack}");
+    assert_eq!(accepted["resourceSubscriptions"], json!([uri]), "only agent-os:// URIs are followed: {ack}");
+    assert_eq!(ack["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"], "listen-1", "{ack}");
+
+    install_guest(dir.path(), "spin", 600, 64);
+    let installed = Instant::now();
+    let note = heard(&mut rx, "notifications/tools/list_changed", Duration::from_secs(3)).await?;
+    assert_eq!(note["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"], "listen-1", "{note}");
+    heard(&mut rx, "notifications/prompts/list_changed", Duration::from_secs(3).saturating_sub(installed.elapsed()))
+        .await?;
+    let tools = post26(port, &bearer, 2, "tools/list", json!({})).await?;
+    assert!(tools["tools"].as_array().is_some_and(|t| t.iter().any(|t| t["name"] == "invoke_spin")), "{tools}");
+    let prompts = post26(port, &bearer, 3, "prompts/list", json!({})).await?;
+    assert!(prompts["prompts"].as_array().is_some_and(|p| p.iter().any(|p| p["name"] == "spin")), "{prompts}");
+    assert!(installed.elapsed() < Duration::from_secs(3), "listed after {:?}", installed.elapsed());
+
+    // Editing the followed standard: resources/updated for its URI.
+    std::fs::write(&path, "# Listen tokens\n\nRotate quokka listen tokens every hour.\n")?;
+    let updated = heard(&mut rx, "notifications/resources/updated", Duration::from_secs(60)).await?;
+    assert_eq!(updated["params"]["uri"], uri.as_str(), "{updated}");
+    Ok(())
+}

@@ -112,3 +112,18 @@ pub async fn cancel(app: &App, task_id: &str) -> Result<(), McpError> {
     app.jobs.cancel(task_id.trim()).await.map_err(|e| error(e, task_id))?;
     Ok(())
 }
+
+/// `tasks/update`: a job never waits for input from the client (approval
+/// forms belong to review_standard_proposal, not to persona jobs), so a task
+/// here is never `input_required`: responses name no outstanding request
+/// and are refused; an empty update is acknowledged; an unknown task is an error.
+pub async fn update(app: &App, task_id: &str, responses: usize) -> Result<(), McpError> {
+    app.jobs.get(task_id.trim()).await.map_err(|e| error(e, task_id))?;
+    if responses > 0 {
+        return Err(McpError::invalid_params(
+            format!("task '{task_id}' has no outstanding input requests; a persona job never asks the client"),
+            None,
+        ));
+    }
+    Ok(())
+}

@@ -117,3 +117,73 @@ pub(super) fn input_required(form: &Form<'_>, state: String) -> Result<InputRequ
     requests.insert(APPROVAL.to_string(), InputRequest::Elicitation(ElicitRequest::new(params)));
     Ok(InputRequiredResult::new(Some(requests), Some(state)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_state_is_honoured_once_for_what_the_form_showed() {
+        let s = remember("review_standard_proposal", "p1", Some("edited"), true);
+        // Another proposal, other text or another tool: refused, and the state is used up.
+        assert!(recall(Some(&s), "review_standard_proposal", Some("p2"), Some("edited")).is_none());
+        assert!(recall(Some(&s), "review_standard_proposal", Some("p1"), Some("edited")).is_none());
+
+        let s = remember("review_standard_proposal", "p1", Some("edited"), true);
+        assert!(recall(Some(&s), "review_standard_proposal", Some("p1"), None).is_none());
+        let s = remember("review_standard_proposal", "p1", None, false);
+        assert!(recall(Some(&s), "propose_standard", None, None).is_none());
+
+        let s = remember("review_standard_proposal", "p1", Some("edited"), true);
+        let shown =
+            recall(Some(&s), "review_standard_proposal", Some("p1"), Some("edited")).expect("the form's answer");
+        assert_eq!((shown.proposal_id.as_str(), shown.overwrite), ("p1", true));
+        assert!(recall(Some(&s), "review_standard_proposal", Some("p1"), Some("edited")).is_none(), "single use");
+        assert!(recall(None, "review_standard_proposal", Some("p1"), None).is_none());
+        assert!(recall(Some("made-up"), "review_standard_proposal", Some("p1"), None).is_none());
+    }
+
+    #[test]
+    fn a_propose_retry_needs_no_id_and_the_answer_comes_from_the_responses() {
+        let s = remember("propose_standard", "p9", None, false);
+        assert_eq!(recall(Some(&s), "propose_standard", None, None).map(|x| x.proposal_id), Some("p9".into()));
+
+        let accept = serde_json::json!({ "action": "accept", "content": { "decision": "reject", "reviewer": "Ada", "feedback": "too vague" } });
+        let r = Rounds::new(None, Some([(APPROVAL.to_string(), accept)].into()), Some("x".into()));
+        assert!(!r.forms);
+        match r.answer("p9") {
+            Answer::Accepted { decision, reviewer, feedback } => {
+                assert_eq!(
+                    (decision.as_str(), reviewer.as_str(), feedback.as_deref()),
+                    ("reject", "Ada", Some("too vague"))
+                );
+            }
+            Answer::Not(how) => panic!("not answered: {how}"),
+        }
+        let r =
+            Rounds::new(None, Some([(APPROVAL.to_string(), serde_json::json!({ "action": "decline" }))].into()), None);
+        assert!(matches!(r.answer("p9"), Answer::Not("declined")));
+        let r = Rounds::new(None, Some([(APPROVAL.to_string(), serde_json::json!("garbage"))].into()), None);
+        assert!(matches!(r.answer("p9"), Answer::Not("unanswered")));
+        assert!(matches!(Rounds::new(None, None, None).answer("p9"), Answer::Not("unanswered")));
+    }
+
+    #[test]
+    fn forms_come_from_the_request_capabilities() {
+        use rmcp::model::{ElicitationCapability, FormElicitationCapability, UrlElicitationCapability};
+        let caps = |e: Option<ElicitationCapability>| {
+            let mut c = ClientCapabilities::default();
+            c.elicitation = e;
+            Some(c)
+        };
+        assert!(!Rounds::new(None, None, None).forms);
+        assert!(!Rounds::new(caps(None), None, None).forms);
+        assert!(Rounds::new(caps(Some(ElicitationCapability::default())), None, None).forms, "neither mode means form");
+        let mut url_only = ElicitationCapability::default();
+        url_only.url = Some(UrlElicitationCapability::default());
+        assert!(!Rounds::new(caps(Some(url_only)), None, None).forms);
+        let mut form = ElicitationCapability::default();
+        form.form = Some(FormElicitationCapability::default());
+        assert!(Rounds::new(caps(Some(form)), None, None).forms);
+    }
+}
