@@ -8,6 +8,7 @@ mod approvals;
 mod clients;
 mod durability;
 mod fs_safety;
+mod generations;
 mod hardening;
 mod hostile;
 mod http;
