@@ -237,42 +237,49 @@ pub fn init(project: &Project, opts: &Options) -> Result<Vec<Step>, InitError> {
         refuse_links(root, p)?;
     }
 
-    let mut steps = Vec::new();
-    for keep in &keeps {
-        steps.push(write_if_absent_or_same(root, keep, "", false)?);
-    }
-    steps.push(write_if_absent_or_same(root, &config, CONFIG, false)?);
-    steps.push(write_if_absent_or_same(root, &gitignore, GITIGNORE, false)?);
+    // Every file is read, merged and checked first without writing (a broken
+    // JSON or TOML file anywhere stops the run before any file changes), then
+    // the same steps are run again, writing.
+    let run = |write: bool| -> Result<Vec<Step>, InitError> {
+        let mut steps = Vec::new();
+        for keep in &keeps {
+            steps.push(write_if_absent_or_same(root, keep, "", false, write)?);
+        }
+        steps.push(write_if_absent_or_same(root, &config, CONFIG, false, write)?);
+        steps.push(write_if_absent_or_same(root, &gitignore, GITIGNORE, false, write)?);
 
-    for c in &clients {
-        match c {
-            Client::Cursor => {
-                // Cursor starts servers from its own folder; name the project explicitly.
-                let cursor_entry = entry(&opts.command, &["--project", "${workspaceFolder}"]);
-                steps.push(merge_server(root, &cursor, MCP_SERVERS, cursor_entry, opts.force)?);
-                steps.push(write_if_absent_or_same(root, &rule, CURSOR_RULE, opts.force)?);
-            }
-            // Claude Code starts project servers in the project folder.
-            Client::Claude => {
-                steps.push(merge_server(root, &claude, MCP_SERVERS, entry(&opts.command, &[]), opts.force)?)
-            }
-            Client::Vscode => {
-                // VS Code substitutes ${workspaceFolder}; its file says `servers`
-                // and names the transport.
-                let mut e = entry(&opts.command, &["--project", "${workspaceFolder}"]);
-                if let Value::Object(map) = &mut e {
-                    map.shift_insert(0, "type".into(), Value::String("stdio".into()));
+        for c in &clients {
+            match c {
+                Client::Cursor => {
+                    // Cursor starts servers from its own folder; name the project explicitly.
+                    let cursor_entry = entry(&opts.command, &["--project", "${workspaceFolder}"]);
+                    steps.push(merge_server(root, &cursor, MCP_SERVERS, cursor_entry, opts.force, write)?);
+                    steps.push(write_if_absent_or_same(root, &rule, CURSOR_RULE, opts.force, write)?);
                 }
-                steps.push(merge_server(root, &vscode, "servers", e, opts.force)?);
-            }
-            // Codex and Gemini CLI start servers in the folder they run in.
-            Client::Codex => steps.push(merge_codex(root, &codex, &opts.command, opts.force)?),
-            Client::Gemini => {
-                steps.push(merge_server(root, &gemini, MCP_SERVERS, entry(&opts.command, &[]), opts.force)?)
+                // Claude Code starts project servers in the project folder.
+                Client::Claude => {
+                    steps.push(merge_server(root, &claude, MCP_SERVERS, entry(&opts.command, &[]), opts.force, write)?)
+                }
+                Client::Vscode => {
+                    // VS Code substitutes ${workspaceFolder}; its file says `servers`
+                    // and names the transport.
+                    let mut e = entry(&opts.command, &["--project", "${workspaceFolder}"]);
+                    if let Value::Object(map) = &mut e {
+                        map.shift_insert(0, "type".into(), Value::String("stdio".into()));
+                    }
+                    steps.push(merge_server(root, &vscode, "servers", e, opts.force, write)?);
+                }
+                // Codex and Gemini CLI start servers in the folder they run in.
+                Client::Codex => steps.push(merge_codex(root, &codex, &opts.command, opts.force, write)?),
+                Client::Gemini => {
+                    steps.push(merge_server(root, &gemini, MCP_SERVERS, entry(&opts.command, &[]), opts.force, write)?)
+                }
             }
         }
-    }
-    Ok(steps)
+        Ok(steps)
+    };
+    run(false)?;
+    run(true)
 }
 
 const MCP_SERVERS: &str = "mcpServers";
@@ -281,7 +288,7 @@ const MCP_SERVERS: &str = "mcpServers";
 /// keeps comments, the user's file is never rewritten: our table is appended
 /// to it byte for byte, and the result must parse with our entry in it. An
 /// entry of the user's own is kept (even with --force: edit it by hand).
-fn merge_codex(root: &Path, path: &Path, command: &str, replace: bool) -> Result<Step, InitError> {
+fn merge_codex(root: &Path, path: &Path, command: &str, replace: bool, write: bool) -> Result<Step, InitError> {
     let step = |outcome, note: Option<&str>| Step { path: rel(root, path), outcome, note: note.map(str::to_string) };
     let bad = |reason: String| InitError::BadToml { path: path.to_path_buf(), reason };
     let existing = match read_existing(path)? {
@@ -337,7 +344,9 @@ fn merge_codex(root: &Path, path: &Path, command: &str, replace: bool) -> Result
             what: "cannot add a [mcp_servers.agent-os] table to it (is mcp_servers written inline?)",
         });
     }
-    write_atomic(root, path, new.as_bytes())?;
+    if write {
+        write_atomic(root, path, new.as_bytes())?;
+    }
     Ok(step(if existing.is_some() { Outcome::Updated } else { Outcome::Created }, None))
 }
 
@@ -402,17 +411,23 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> InitError + '_ {
 
 /// Writes `content` to `path` unless the file exists. An existing file with
 /// other content is kept unless `replace`.
-fn write_if_absent_or_same(root: &Path, path: &Path, content: &str, replace: bool) -> Result<Step, InitError> {
+fn write_if_absent_or_same(
+    root: &Path,
+    path: &Path,
+    content: &str,
+    replace: bool,
+    write: bool,
+) -> Result<Step, InitError> {
     let step = |outcome, note: Option<&str>| Step { path: rel(root, path), outcome, note: note.map(str::to_string) };
     match read_existing(path)? {
         Some(old) if old == content.as_bytes() => Ok(step(Outcome::Unchanged, None)),
         Some(_) if !replace => Ok(step(Outcome::Kept, Some("has your own content; left as is (--force replaces it)"))),
         Some(_) => {
-            write_atomic(root, path, content.as_bytes())?;
+            put(root, path, content.as_bytes(), write)?;
             Ok(step(Outcome::Updated, None))
         }
         None => {
-            write_atomic(root, path, content.as_bytes())?;
+            put(root, path, content.as_bytes(), write)?;
             Ok(step(Outcome::Created, None))
         }
     }
@@ -421,7 +436,14 @@ fn write_if_absent_or_same(root: &Path, path: &Path, content: &str, replace: boo
 /// Adds our server to an MCP client config's `key` (`mcpServers`, or
 /// `servers` for VS Code), keeping every other key and server (and their
 /// order) as they were.
-fn merge_server(root: &Path, path: &Path, key: &str, ours: Value, replace: bool) -> Result<Step, InitError> {
+fn merge_server(
+    root: &Path,
+    path: &Path,
+    key: &str,
+    ours: Value,
+    replace: bool,
+    write: bool,
+) -> Result<Step, InitError> {
     let step = |outcome, note: Option<&str>| Step { path: rel(root, path), outcome, note: note.map(str::to_string) };
     let existing = match read_existing(path)? {
         Some(bytes) => Some(
@@ -458,11 +480,11 @@ fn merge_server(root: &Path, path: &Path, key: &str, ours: Value, replace: bool)
             Ok(step(Outcome::Kept, note))
         }
         Some(_) => {
-            write_atomic(root, path, text.as_bytes())?;
+            put(root, path, text.as_bytes(), write)?;
             Ok(step(Outcome::Updated, note))
         }
         None => {
-            write_atomic(root, path, text.as_bytes())?;
+            put(root, path, text.as_bytes(), write)?;
             Ok(step(Outcome::Created, None))
         }
     }
@@ -472,6 +494,11 @@ fn merge_server(root: &Path, path: &Path, key: &str, ours: Value, replace: bool)
 /// crash never leaves half a file. Folders are made one by one below `root`
 /// and never through a link; the path is checked again just before (a link
 /// would have been replaced by the rename, never written through).
+/// [`write_atomic`] when `write`; nothing on the checking pass.
+fn put(root: &Path, path: &Path, bytes: &[u8], write: bool) -> Result<(), InitError> {
+    if write { write_atomic(root, path, bytes) } else { Ok(()) }
+}
+
 fn write_atomic(root: &Path, path: &Path, bytes: &[u8]) -> Result<(), InitError> {
     let dir = path.parent().unwrap_or(root);
     crate::project::create_dir_confined(root, dir)

@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use crate::support::{BIN, project};
 
-const REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+pub(crate) const REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
 
 /// The project standard the searches must find, and a query only it answers.
 const STANDARD_PATH: &str = ".agent-os/standards/operations/release-freeze.md";
@@ -58,7 +58,7 @@ struct Clients {
     inspector: PathBuf,
 }
 
-fn clients_dir() -> PathBuf {
+pub(crate) fn clients_dir() -> PathBuf {
     match std::env::var_os("AGENT_OS_CLIENTS_DIR") {
         Some(d) => PathBuf::from(d),
         None => PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cache/agent-os/clients"),
@@ -84,13 +84,13 @@ fn clients() -> Clients {
 /// A project with one standard, plus a private HOME and cache so neither the
 /// server nor the clients touch the real user's state. The embedding model is
 /// still taken from where setup put it, so search runs as it does for users.
-struct World {
+pub(crate) struct World {
     dir: tempfile::TempDir,
-    env: Vec<(String, String)>,
+    pub(crate) env: Vec<(String, String)>,
 }
 
 impl World {
-    fn new() -> World {
+    pub(crate) fn new() -> World {
         let dir = project();
         let root = dir.path();
         let std_file = root.join(STANDARD_PATH);
@@ -123,18 +123,18 @@ impl World {
         World { dir, env }
     }
 
-    fn root(&self) -> &Path {
+    pub(crate) fn root(&self) -> &Path {
         self.dir.path()
     }
 
     /// The last lines of the server's log, for failure messages.
-    fn server_log(&self) -> String {
+    pub(crate) fn server_log(&self) -> String {
         let text = std::fs::read_to_string(self.root().join("server.log")).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(30)..].join("\n")
     }
 
-    fn command(&self, program: &Path) -> tokio::process::Command {
+    pub(crate) fn command(&self, program: &Path) -> tokio::process::Command {
         let mut c = tokio::process::Command::new(program);
         c.envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env_remove("AGENT_OS_HTTP_TOKEN")
@@ -147,11 +147,16 @@ impl World {
     }
 
     /// Runs a client to completion, killing it after `CLIENT_LIMIT`.
-    async fn run(&self, mut cmd: tokio::process::Command, what: &str) -> Output {
+    pub(crate) async fn run(&self, cmd: tokio::process::Command, what: &str) -> Output {
+        self.run_within(cmd, what, CLIENT_LIMIT).await
+    }
+
+    /// Runs a client to completion, killing it after `limit`.
+    pub(crate) async fn run_within(&self, mut cmd: tokio::process::Command, what: &str, limit: Duration) -> Output {
         let child = cmd.spawn().unwrap_or_else(|e| panic!("{what}: cannot start: {e}"));
-        match tokio::time::timeout(CLIENT_LIMIT, child.wait_with_output()).await {
+        match tokio::time::timeout(limit, child.wait_with_output()).await {
             Ok(out) => out.unwrap_or_else(|e| panic!("{what}: {e}")),
-            Err(_) => panic!("{what}: still running after {CLIENT_LIMIT:?}\nserver log:\n{}", self.server_log()),
+            Err(_) => panic!("{what}: still running after {limit:?}\nserver log:\n{}", self.server_log()),
         }
     }
 
@@ -161,7 +166,7 @@ impl World {
     }
 }
 
-fn describe(out: &Output) -> String {
+pub(crate) fn describe(out: &Output) -> String {
     format!(
         "exit {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
         out.status.code(),
@@ -178,20 +183,25 @@ fn free_port() -> u16 {
 }
 
 /// `agent-os serve --http` on a free loopback port; killed when dropped.
-struct HttpServer {
+pub(crate) struct HttpServer {
     child: tokio::process::Child,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl HttpServer {
     async fn start(world: &World, token: Option<&str>) -> HttpServer {
+        match token {
+            Some(t) => HttpServer::start_with(world, &["--token", t]).await,
+            None => HttpServer::start_with(world, &[]).await,
+        }
+    }
+
+    /// `serve --http` on a free loopback port with `extra` arguments (e.g. `--token-file F`).
+    pub(crate) async fn start_with(world: &World, extra: &[&str]) -> HttpServer {
         let port = free_port();
         let addr = format!("127.0.0.1:{port}");
         let mut cmd = world.command(Path::new(BIN));
-        cmd.arg("--project").arg(world.root()).args(["serve", "--http", &addr]);
-        if let Some(t) = token {
-            cmd.args(["--token", t]);
-        }
+        cmd.arg("--project").arg(world.root()).args(["serve", "--http", &addr]).args(extra);
         cmd.stdout(Stdio::null()).stderr(world.log_file());
         let mut child = cmd.spawn().expect("spawning agent-os serve --http");
         let start = Instant::now();
@@ -213,7 +223,7 @@ impl HttpServer {
         HttpServer { child, url: format!("http://{addr}/mcp") }
     }
 
-    async fn stop(mut self) {
+    pub(crate) async fn stop(mut self) {
         let _ = self.child.start_kill();
         let _ = self.child.wait().await;
     }

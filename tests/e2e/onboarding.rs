@@ -254,3 +254,86 @@ fn init_client_refuses_broken_files_and_links() -> Result<()> {
     }
     Ok(())
 }
+
+/// The five client files as a user might have them, each with a server of
+/// their own: `init --client all` adds ours to each, keeps theirs, and a
+/// second run changes no byte.
+#[test]
+fn init_client_all_keeps_the_other_servers_of_every_client() -> Result<()> {
+    let dir = project();
+    let root = dir.path();
+    let theirs: [(&str, &str); 5] = [
+        (".cursor/mcp.json", r#"{"mcpServers": {"github": {"command": "gh-mcp", "args": ["--ro"]}}}"#),
+        (".mcp.json", r#"{"mcpServers": {"sentry": {"type": "http", "url": "https://mcp.sentry.dev/mcp"}}}"#),
+        (
+            ".vscode/mcp.json",
+            r#"{"servers": {"github": {"type": "http", "url": "https://api.githubcopilot.com/mcp/"}}}"#,
+        ),
+        (".codex/config.toml", "[mcp_servers.github]\ncommand = \"gh-mcp\"\n"),
+        (".gemini/settings.json", r#"{"mcpServers": {"other": {"httpUrl": "http://127.0.0.1:9/mcp"}}}"#),
+    ];
+    for (file, text) in theirs {
+        std::fs::create_dir_all(root.join(file).parent().unwrap())?;
+        std::fs::write(root.join(file), text)?;
+    }
+    let first = agent_os(root, &["init", "--client", "all", "--json"]);
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let after_first = files(root);
+    let second = agent_os(root, &["init", "--client", "all", "--json"]);
+    assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
+    assert_eq!(after_first, files(root), "a second init --client all changed files");
+    let steps: Vec<Value> = serde_json::from_slice(&second.stdout)?;
+    assert!(steps.iter().all(|s| s["outcome"] == "unchanged"), "{steps:?}");
+
+    let json =
+        |file: &str| -> Value { serde_json::from_str(&std::fs::read_to_string(root.join(file)).unwrap()).unwrap() };
+    assert_eq!(json(".cursor/mcp.json")["mcpServers"]["github"]["args"], serde_json::json!(["--ro"]));
+    assert!(json(".cursor/mcp.json")["mcpServers"]["agent-os"].is_object());
+    assert_eq!(json(".mcp.json")["mcpServers"]["sentry"]["url"], "https://mcp.sentry.dev/mcp");
+    assert_eq!(json(".mcp.json")["mcpServers"]["agent-os"]["args"], serde_json::json!(["serve"]));
+    assert_eq!(json(".vscode/mcp.json")["servers"]["github"]["type"], "http");
+    assert_eq!(json(".vscode/mcp.json")["servers"]["agent-os"]["type"], "stdio");
+    assert_eq!(json(".gemini/settings.json")["mcpServers"]["other"]["httpUrl"], "http://127.0.0.1:9/mcp");
+    assert!(json(".gemini/settings.json")["mcpServers"]["agent-os"].is_object());
+    let codex: toml::Table = std::fs::read_to_string(root.join(".codex/config.toml"))?.parse()?;
+    assert_eq!(codex["mcp_servers"]["github"]["command"].as_str(), Some("gh-mcp"));
+    assert!(codex["mcp_servers"]["agent-os"].is_table());
+    Ok(())
+}
+
+/// `init --client all` with one broken client file (each in turn, Cursor's
+/// and Claude Code's included): refused with the file named, that file left
+/// byte for byte, and no client file written at all, so a fixed file and a
+/// second run give the same result as one clean run.
+#[test]
+fn init_client_all_with_one_broken_file_writes_no_client_file() -> Result<()> {
+    const CLIENT_FILES: [&str; 6] = [
+        ".cursor/mcp.json",
+        ".cursor/rules/agent-os.mdc",
+        ".mcp.json",
+        ".vscode/mcp.json",
+        ".codex/config.toml",
+        ".gemini/settings.json",
+    ];
+    for (file, broken) in [
+        (".cursor/mcp.json", "{\"mcpServers\": {\"github\": "),
+        (".mcp.json", "{\"mcpServers\": [}"),
+        (".vscode/mcp.json", "{ \"servers\": "),
+        (".codex/config.toml", "[mcp_servers.github\ncommand = "),
+        (".gemini/settings.json", "{ \"mcpServers\": {}, }"),
+    ] {
+        let dir = project();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join(file).parent().unwrap())?;
+        std::fs::write(root.join(file), broken)?;
+        let out = agent_os(root, &["init", "--client", "all"]);
+        assert!(!out.status.success(), "init --client all accepted a broken {file}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(file) && (err.contains("not valid JSON") || err.contains("not valid TOML")), "{err}");
+        assert_eq!(std::fs::read_to_string(root.join(file))?, broken, "{file} was changed");
+        for other in CLIENT_FILES.iter().filter(|f| **f != file) {
+            assert!(!root.join(other).exists(), "{other} was written although {file} is broken");
+        }
+    }
+    Ok(())
+}

@@ -269,6 +269,21 @@ impl Mcp {
     }
 
     async fn handle(&self, req: Request<Incoming>) -> Response<Body> {
+        // rmcp answers the DELETE that ends a session with 202 Accepted; the
+        // Python SDK (mcp 2.x) counts only 200 and 204 as success and logs a
+        // warning at every close. The session is gone when rmcp answers, so
+        // say 204 No Content.
+        if req.method() == hyper::Method::DELETE {
+            let mut r = self.route(req).await;
+            if r.status() == StatusCode::ACCEPTED {
+                *r.status_mut() = StatusCode::NO_CONTENT;
+            }
+            return r;
+        }
+        self.route(req).await
+    }
+
+    async fn route(&self, req: Request<Incoming>) -> Response<Body> {
         if let Some(id) = req.headers().get("mcp-session-id").and_then(|v| v.to_str().ok()) {
             let id: rmcp::transport::streamable_http_server::session::SessionId = id.into();
             return if self.plain_sessions.has_session(&id).await.unwrap_or(false) {

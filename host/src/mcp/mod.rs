@@ -8,15 +8,18 @@ mod prompts;
 mod quoted;
 mod resources;
 mod standards_tools;
+mod tasks;
 mod tools;
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, GetPromptRequestParams, GetPromptResponse,
-    Implementation, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
-    PaginatedRequestParams, ProgressNotificationParam, ReadResourceRequestParams, ReadResourceResponse,
-    ReadResourceResult, ServerCapabilities, ServerConfig, SubscribeRequestParams, UnsubscribeRequestParams,
+    CacheScope, CallToolRequestParams, CallToolResponse, CallToolResult, CancelTaskParams, ContentBlock,
+    GetPromptRequestParams, GetPromptResponse, GetTaskParams, GetTaskResult, Implementation, ListPromptsResult,
+    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
+    ProgressNotificationParam, ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult,
+    ServerCapabilities, ServerConfig, SubscribeRequestParams, SubscriptionFilter, UnsubscribeRequestParams,
+    UpdateTaskParams,
 };
-use rmcp::service::{NotificationContext, RequestContext};
+use rmcp::service::{NotificationContext, RequestContext, SubscriptionContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler, ServiceExt};
 
 use crate::app::App;
@@ -60,6 +63,10 @@ pub struct PersonaServer {
     subscriptions: resources::Subscriptions,
 }
 
+/// How long a tool call that sent progress notifications waits before its
+/// response goes out (see `call_tool`).
+const PROGRESS_SETTLE_MS: u64 = 50;
+
 /// How long a stdio server whose client has gone waits for running jobs.
 /// A client that starts one server per call (the MCP Inspector's CLI) then
 /// still finds its job finished, rather than re-queued, on the next call.
@@ -75,6 +82,27 @@ pub async fn drain(jobs: &crate::jobs::Jobs) {
             DRAIN_ON_CLOSE.as_secs()
         );
     }
+}
+
+/// How long a 2026-07-28 client may reuse a tools/list or prompts/list
+/// result (SEP-2549 `ttlMs`). The lists change when a persona is installed,
+/// removed or trusted, which listeners hear at once through
+/// subscriptions/listen; the short lifetime bounds the staleness for clients
+/// that do not listen.
+pub const LIST_TTL_MS: u64 = 5_000;
+/// resources/list: every finished review and proposal is a resource.
+pub const RESOURCE_LIST_TTL_MS: u64 = 2_000;
+/// resources/templates/list: fixed in the binary.
+pub const TEMPLATES_TTL_MS: u64 = 3_600_000;
+/// Every result is `private` (SEP-2549): what it lists is one project's
+/// personas, standards, reviews and proposals, served to whoever holds this
+/// server's token, never a response a shared cache may hand to someone else.
+pub const CACHE_SCOPE: CacheScope = CacheScope::Private;
+
+/// Whether the request is served on the 2026-07-28 generation or later (by
+/// its own `_meta`, else the version its session negotiated).
+fn modern(context: &RequestContext<RoleServer>) -> bool {
+    context.protocol_version().is_some_and(|v| v >= ProtocolVersion::V_2026_07_28)
 }
 
 /// Resolves on SIGTERM or Ctrl-C, naming which.
@@ -145,6 +173,8 @@ impl ServerHandler for PersonaServer {
             .enable_resources_subscribe()
             .enable_tools()
             .enable_tool_list_changed()
+            // invoke_* answers clients that declare io.modelcontextprotocol/tasks with a task (tasks.rs).
+            .enable_tasks()
             .build();
         ServerConfig::new(caps)
             .with_server_info(
@@ -156,23 +186,83 @@ impl ServerHandler for PersonaServer {
     async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
         // Installed personas, standards, reviews and proposals come and go
         // while the server runs; tell this client (tools, prompts, resources).
+        // 2025 generation only: a 2026-07-28 client sends no `initialized`
+        // and listens with subscriptions/listen instead (below).
         notify::forward_to_peer(&self.app, self.subscriptions.clone(), context.peer);
+    }
+
+    /// subscriptions/listen (2026-07-28): the list-changed categories this
+    /// server advertises, and resources/updated for the agent-os:// resources
+    /// asked for (a URI that does not resolve is never updated).
+    fn accepted_subscription_filter(&self, requested: &SubscriptionFilter) -> Option<SubscriptionFilter> {
+        let mut accepted = SubscriptionFilter::builder().tools_list_changed().prompts_list_changed().build();
+        accepted.resources_list_changed = Some(true);
+        accepted.resource_subscriptions = requested
+            .resource_subscriptions
+            .as_ref()
+            .map(|uris| uris.iter().filter(|u| u.starts_with(resources::SCHEME)).cloned().collect());
+        Some(accepted)
+    }
+
+    /// Runs one subscriptions/listen request (rmcp has acknowledged it) until
+    /// the client cancels it or goes: the same changes a 2025 session hears
+    /// after `initialized`, sent on this request's stream.
+    async fn listen(&self, context: SubscriptionContext) -> Result<(), McpError> {
+        let watch = notify::Watch::new(&self.app);
+        let subs = resources::Subscriptions::default();
+        for uri in context.accepted().resource_subscriptions.iter().flatten() {
+            if let Err(e) = subs.add(&self.app, uri).await {
+                tracing::debug!("subscriptions/listen: {uri} is not followed: {}", e.message);
+            }
+        }
+        let target = notify::Target::Listen(context.sink().clone());
+        tokio::select! {
+            () = context.cancelled() => {}
+            () = notify::run(&self.app, watch, subs, target) => {}
+        }
+        Ok(())
+    }
+
+    async fn get_task(
+        &self,
+        request: GetTaskParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetTaskResult, McpError> {
+        Ok(GetTaskResult::new(tasks::get(&self.app, &request.task_id).await?))
+    }
+
+    async fn update_task(
+        &self,
+        request: UpdateTaskParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        tasks::update(&self.app, &request.task_id, request.input_responses.len()).await
+    }
+
+    async fn cancel_task(
+        &self,
+        request: CancelTaskParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        tasks::cancel(&self.app, &request.task_id).await
     }
 
     async fn list_resources(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, McpError> {
-        Ok(ListResourcesResult::with_all_items(resources::list(&self.app).await?))
+        let r = ListResourcesResult::with_all_items(resources::list(&self.app).await?);
+        Ok(if modern(&context) { r.with_ttl_ms(RESOURCE_LIST_TTL_MS).with_cache_scope(CACHE_SCOPE) } else { r })
     }
 
     async fn list_resource_templates(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListResourceTemplatesResult, McpError> {
-        Ok(ListResourceTemplatesResult::with_all_items(resources::templates()))
+        let r = ListResourceTemplatesResult::with_all_items(resources::templates());
+        Ok(if modern(&context) { r.with_ttl_ms(TEMPLATES_TTL_MS).with_cache_scope(CACHE_SCOPE) } else { r })
     }
 
     async fn read_resource(
@@ -207,9 +297,10 @@ impl ServerHandler for PersonaServer {
     async fn list_prompts(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, McpError> {
-        Ok(ListPromptsResult::with_all_items(prompts::list(&self.app.registry())))
+        let r = ListPromptsResult::with_all_items(prompts::list(&self.app.registry()));
+        Ok(if modern(&context) { r.with_ttl_ms(LIST_TTL_MS).with_cache_scope(CACHE_SCOPE) } else { r })
     }
 
     async fn get_prompt(
@@ -223,9 +314,11 @@ impl ServerHandler for PersonaServer {
     async fn list_tools(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        Ok(ListToolsResult::with_all_items(tools::all(&self.app.registry(), self.app.services.llm.client().is_ok())))
+        let r =
+            ListToolsResult::with_all_items(tools::all(&self.app.registry(), self.app.services.llm.client().is_ok()));
+        Ok(if modern(&context) { r.with_ttl_ms(LIST_TTL_MS).with_cache_scope(CACHE_SCOPE) } else { r })
     }
 
     async fn call_tool(
@@ -242,6 +335,7 @@ impl ServerHandler for PersonaServer {
                 let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(f64, String)>();
                 let peer = context.peer.clone();
                 let forwarder = tokio::spawn(async move {
+                    let mut sent = false;
                     while let Some((progress, message)) = rx.recv().await {
                         let note = ProgressNotificationParam::new(token.clone(), progress)
                             .with_total(100.0)
@@ -249,16 +343,28 @@ impl ServerHandler for PersonaServer {
                         if peer.notify_progress(note).await.is_err() {
                             break;
                         }
+                        sent = true;
                     }
+                    sent
                 });
                 (Some(tx), Some(forwarder))
             }
         };
-        let answer = if request.name == "review_standard_proposal" {
-            // Approving asks the person through this client.
-            standards_tools::review_tool(&self.app, Some(&context.peer), args).await
+        // Approving asks the person through this client: on 2026-07-28 as an
+        // input request of the result, before that with elicitation/create.
+        let asker = if modern(&context) {
+            standards_tools::Asker::Rounds(standards_tools::rounds::Rounds::new(
+                context.client_capabilities(),
+                request.input_responses,
+                request.request_state,
+            ))
         } else {
-            tools::call(&self.app, &request.name, args, sink.as_ref()).await
+            standards_tools::Asker::Session(&context.peer)
+        };
+        let answer = match request.name.as_ref() {
+            "review_standard_proposal" => standards_tools::review_tool(&self.app, asker, args).await,
+            "propose_standard" => standards_tools::propose_tool(&self.app, asker, args).await,
+            name => tools::call(&self.app, name, args, sink.as_ref()).await.map(standards_tools::Reply::Done),
         };
         // A progress notification after the response names a token the client
         // has already forgotten (the TypeScript SDK reports it as an error):
@@ -266,14 +372,36 @@ impl ServerHandler for PersonaServer {
         // queued notification to the transport (notify_progress returns once
         // it is sent) before the response is returned.
         drop(sink);
-        if let Some(forwarder) = forwarder {
-            let _ = forwarder.await;
+        if let Some(forwarder) = forwarder
+            && forwarder.await.unwrap_or(false)
+        {
+            // In order on the wire is not enough: the TypeScript SDK (v1 and
+            // v2) handles a response at once but a notification a microtask
+            // later, so a progress notification read in the same chunk as the
+            // response finds its token gone ("unknown token", in about one
+            // run in ten on stdio). A short pause puts the response in a
+            // later read.
+            tokio::time::sleep(std::time::Duration::from_millis(PROGRESS_SETTLE_MS)).await;
+        }
+        let answer = match answer {
+            Ok(standards_tools::Reply::Ask(form)) => return Ok(form.into()),
+            Ok(standards_tools::Reply::Done(value)) => Ok(value),
+            Err(e) => Err(e),
+        };
+        // The tasks extension (SEP-2663, a 2026-07-28 extension): a client that
+        // declared it in the request's `_meta` gets the job as a task (id = job
+        // id) and follows it with tasks/get; others get the job_id. Older
+        // generations had their own task wire (2025-11-25 `capabilities.tasks`),
+        // so a 2025 client that lists the extension at initialize (the MCP
+        // Inspector does, by default) keeps the job_id answer.
+        let wants_task = request.name.starts_with("invoke_")
+            && modern(&context)
+            && context.client_capabilities().is_some_and(|caps| caps.supports_tasks());
+        if wants_task && let Ok(job_id) = answer.as_ref().map(|v| v["job_id"].as_str().unwrap_or_default()) {
+            return Ok(tasks::created(&self.app, job_id).await?.into());
         }
         let result = match answer {
             Ok(mut value) => {
-                if request.name == "propose_standard" {
-                    standards_tools::ask_reviewer(&self.app, &context.peer, &mut value).await;
-                }
                 self.tell_trust(&request.name, &mut value);
                 let text = match request.name.as_ref() {
                     // Quoted passages as fenced data, not as JSON strings.

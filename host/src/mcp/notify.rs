@@ -1,84 +1,181 @@
 //! What a connected MCP client is told while the server runs: the persona
 //! set changed (its tools and prompts), the standards, reviews or proposals
-//! changed (its resources), a subscribed standard's text changed. One task
-//! per session does all of it.
+//! changed (its resources), a subscribed standard's text changed.
+//!
+//! Two protocol generations, one loop ([`run`]):
+//! - 2025-06-18 / 2025-11-25: after `notifications/initialized`, one task per
+//!   session sends to the session's peer ([`forward_to_peer`]);
+//! - 2026-07-28: there is no session and no `initialized`; a client that wants
+//!   to hear of changes holds a `subscriptions/listen` request open, and the
+//!   notifications go out on it, tagged with its id, for the categories and
+//!   resources the server accepted ([`Target::Listen`]).
 
 use std::time::Duration;
 
 use rmcp::model::ResourceUpdatedNotificationParam;
+use rmcp::service::{SubscriptionSendError, SubscriptionSink};
 use rmcp::{Peer, RoleServer};
 
 use super::resources::Subscriptions;
 use crate::app::{App, IndexCell};
 
-/// How often the forwarding task looks whether its session has ended.
+/// How often the forwarding loop looks whether its client has gone.
 const PEER_CHECK: Duration = Duration::from_secs(2);
 
-/// One task per MCP session that tells the client what changed, until the
-/// session ends: the persona set (notifications/tools/list_changed and
-/// prompts/list_changed), the standards the watcher brought into the index
-/// (resources/list_changed, and resources/updated for each subscribed
-/// standard whose text changed), and each review this process completes or
-/// proposal it stores or reviews (resources/list_changed). Changes are rare,
-/// so the session's end is noticed by looking every [`PEER_CHECK`]: otherwise
-/// each closed HTTP session would leave this task, and the peer it holds, behind.
-pub fn forward_to_peer(app: &App, subs: Subscriptions, peer: Peer<RoleServer>) {
-    let mut personas = app.persona_events.subscribe();
-    let mut standards = app.index.changes();
-    let mut completed = app.jobs.completions();
-    let mut proposals = app.standards.changes();
-    proposals.mark_unchanged();
-    personas.mark_unchanged();
-    standards.mark_unchanged();
-    completed.mark_unchanged();
-    let project = app.project.clone();
-    tokio::spawn(async move {
-        let mut check = tokio::time::interval(PEER_CHECK);
-        check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            let sent = tokio::select! {
-                changed = personas.changed() => match changed {
-                    Ok(()) => match peer.notify_tool_list_changed().await {
-                        Ok(()) => peer.notify_prompt_list_changed().await,
-                        Err(e) => Err(e),
-                    },
-                    Err(_) => break,
-                },
-                changed = standards.changed() => {
-                    if changed.is_err() {
-                        break;
-                    }
-                    let mut sent = peer.notify_resource_list_changed().await;
-                    let sources = IndexCell::sources(&project);
-                    let s = subs.clone();
-                    let updated = tokio::task::spawn_blocking(move || s.changed(&sources)).await.unwrap_or_default();
-                    for uri in updated {
-                        if sent.is_err() {
-                            break;
-                        }
-                        sent = peer.notify_resource_updated(ResourceUpdatedNotificationParam::new(uri)).await;
-                    }
-                    sent
+/// Where change notifications go.
+pub enum Target {
+    /// A 2025 session's peer (the session's own stream).
+    Peer(Peer<RoleServer>),
+    /// One 2026-07-28 `subscriptions/listen` request: only the accepted
+    /// categories and resource URIs are sent on it.
+    Listen(SubscriptionSink),
+}
+
+/// Why a notification could not go out: the client is gone.
+type Gone = String;
+
+impl Target {
+    async fn tools_and_prompts(&self) -> Result<(), Gone> {
+        match self {
+            Target::Peer(peer) => {
+                peer.notify_tool_list_changed().await.map_err(|e| e.to_string())?;
+                peer.notify_prompt_list_changed().await.map_err(|e| e.to_string())
+            }
+            Target::Listen(sink) => {
+                if sink.accepted().tools_list_changed == Some(true) {
+                    sent(sink.notify_tool_list_changed().await)?;
                 }
-                changed = completed.changed() => match changed {
-                    Ok(()) => peer.notify_resource_list_changed().await,
-                    Err(_) => break,
-                },
-                changed = proposals.changed() => match changed {
-                    Ok(()) => peer.notify_resource_list_changed().await,
-                    Err(_) => break,
-                },
-                _ = check.tick() => {
-                    if peer.is_transport_closed() {
-                        break;
-                    }
-                    Ok(())
+                if sink.accepted().prompts_list_changed == Some(true) {
+                    sent(sink.notify_prompt_list_changed().await)?;
                 }
-            };
-            if let Err(e) = sent {
-                tracing::debug!("client gone, no more list-changed notifications: {e}");
-                break;
+                Ok(())
             }
         }
-    });
+    }
+
+    async fn resources(&self) -> Result<(), Gone> {
+        match self {
+            Target::Peer(peer) => peer.notify_resource_list_changed().await.map_err(|e| e.to_string()),
+            Target::Listen(sink) if sink.accepted().resources_list_changed == Some(true) => {
+                sent(sink.notify_resource_list_changed().await)
+            }
+            Target::Listen(_) => Ok(()),
+        }
+    }
+
+    async fn updated(&self, uri: String) -> Result<(), Gone> {
+        match self {
+            Target::Peer(peer) => peer
+                .notify_resource_updated(ResourceUpdatedNotificationParam::new(uri))
+                .await
+                .map_err(|e| e.to_string()),
+            Target::Listen(sink) => sent(sink.notify_resource_updated(uri).await),
+        }
+    }
+
+    fn closed(&self) -> bool {
+        match self {
+            Target::Peer(peer) => peer.is_transport_closed(),
+            // A listen request ends through its cancellation, which the caller
+            // of `run` selects on; a send after it fails as SubscriptionClosed.
+            Target::Listen(_) => false,
+        }
+    }
+}
+
+/// A notification outside the accepted filter is not sent (and not an
+/// error); anything else that fails means the subscription is over.
+fn sent(r: Result<(), SubscriptionSendError>) -> Result<(), Gone> {
+    match r {
+        Ok(()) | Err(SubscriptionSendError::NotificationNotAccepted(_)) => Ok(()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// One task per 2025 MCP session that tells the client what changed, until
+/// the session ends. Changes are rare, so the session's end is noticed by
+/// looking every [`PEER_CHECK`]: otherwise each closed HTTP session would
+/// leave this task, and the peer it holds, behind.
+pub fn forward_to_peer(app: &App, subs: Subscriptions, peer: Peer<RoleServer>) {
+    let watch = Watch::new(app);
+    let app = app.clone();
+    tokio::spawn(async move { run(&app, watch, subs, Target::Peer(peer)).await });
+}
+
+/// The change feeds, subscribed to before the client is told it is listening.
+pub struct Watch {
+    personas: tokio::sync::watch::Receiver<u64>,
+    standards: tokio::sync::watch::Receiver<u64>,
+    completed: tokio::sync::watch::Receiver<u64>,
+    proposals: tokio::sync::watch::Receiver<u64>,
+}
+
+impl Watch {
+    pub fn new(app: &App) -> Self {
+        let mut w = Self {
+            personas: app.persona_events.subscribe(),
+            standards: app.index.changes(),
+            completed: app.jobs.completions(),
+            proposals: app.standards.changes(),
+        };
+        w.personas.mark_unchanged();
+        w.standards.mark_unchanged();
+        w.completed.mark_unchanged();
+        w.proposals.mark_unchanged();
+        w
+    }
+}
+
+/// Sends `target` what changes until the client is gone: the persona set
+/// (tools/list_changed and prompts/list_changed), the standards the watcher
+/// brought into the index (resources/list_changed, and resources/updated for
+/// each subscribed standard whose text changed), and each review this process
+/// completes or proposal it stores or reviews (resources/list_changed).
+pub async fn run(app: &App, watch: Watch, subs: Subscriptions, target: Target) {
+    let Watch { mut personas, mut standards, mut completed, mut proposals } = watch;
+    let project = app.project.clone();
+    let mut check = tokio::time::interval(PEER_CHECK);
+    check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let sent = tokio::select! {
+            changed = personas.changed() => match changed {
+                Ok(()) => target.tools_and_prompts().await,
+                Err(_) => break,
+            },
+            changed = standards.changed() => {
+                if changed.is_err() {
+                    break;
+                }
+                let mut sent = target.resources().await;
+                let sources = IndexCell::sources(&project);
+                let s = subs.clone();
+                let updated = tokio::task::spawn_blocking(move || s.changed(&sources)).await.unwrap_or_default();
+                for uri in updated {
+                    if sent.is_err() {
+                        break;
+                    }
+                    sent = target.updated(uri).await;
+                }
+                sent
+            }
+            changed = completed.changed() => match changed {
+                Ok(()) => target.resources().await,
+                Err(_) => break,
+            },
+            changed = proposals.changed() => match changed {
+                Ok(()) => target.resources().await,
+                Err(_) => break,
+            },
+            _ = check.tick() => {
+                if target.closed() {
+                    break;
+                }
+                Ok(())
+            }
+        };
+        if let Err(e) = sent {
+            tracing::debug!("client gone, no more list-changed notifications: {e}");
+            break;
+        }
+    }
 }

@@ -25,6 +25,8 @@ use crate::rag::Source;
 use crate::rag::sources::{check_root, is_markdown, read_standard};
 use crate::text::{escape, escape_short};
 
+/// Every resource this server serves starts with this.
+pub const SCHEME: &str = "agent-os://";
 pub const STANDARDS: &str = "agent-os://standards/";
 pub const JOBS: &str = "agent-os://jobs/";
 pub const PROPOSALS: &str = "agent-os://proposals/";

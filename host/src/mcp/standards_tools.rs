@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::tools::ToolError;
+
+pub mod rounds;
 use crate::app::App;
 use crate::standards::{NewProposal, Proposal, ProposalStatus, Standards, StandardsError, template};
 use crate::time::iso8601;
@@ -206,7 +208,11 @@ pub async fn call(app: &App, name: &str, args: JsonObject) -> Option<Result<Valu
             Ok(a) => list(app, a).await,
             Err(e) => Err(e),
         },
-        "review_standard_proposal" => review_tool(app, None, args).await,
+        "review_standard_proposal" => match review_tool(app, Asker::Nobody, args).await {
+            Ok(Reply::Done(v)) => Ok(v),
+            Ok(Reply::Ask(_)) => unreachable!("nobody is asked without a client"),
+            Err(e) => Err(e),
+        },
         _ => return None,
     })
 }
@@ -277,16 +283,67 @@ async fn list(app: &App, a: ListArgs) -> Result<Value, ToolError> {
 
 /// `review_standard_proposal`, where `peer` is the client that called it
 /// (the one an approval form is sent to).
-pub async fn review_tool(
-    app: &App,
-    peer: Option<&rmcp::Peer<rmcp::RoleServer>>,
-    args: JsonObject,
-) -> Result<Value, ToolError> {
+pub async fn review_tool(app: &App, asker: Asker<'_>, args: JsonObject) -> Result<Reply, ToolError> {
     let a: ReviewArgs = parse("review_standard_proposal", args)?;
     if a._reviewer.is_some() {
         tracing::info!(proposal = %a.id.trim(), "review_standard_proposal: the reviewer argument is ignored; the person answering the form is the reviewer");
     }
-    review(app, peer, a).await
+    review(app, asker, a).await
+}
+
+/// `propose_standard`, where `asker` reaches the person: when their client
+/// shows forms, they are asked at once whether to approve (see [`ask_reviewer`]).
+pub async fn propose_tool(app: &App, asker: Asker<'_>, args: JsonObject) -> Result<Reply, ToolError> {
+    let a: ProposeArgs = parse("propose_standard", args)?;
+    match asker {
+        Asker::Nobody => propose(app, a).await.map(Reply::Done),
+        Asker::Session(peer) => {
+            let mut v = propose(app, a).await?;
+            ask_reviewer(app, peer, &mut v).await;
+            Ok(Reply::Done(v))
+        }
+        // The client's retry after the person answered: the proposal exists
+        // already (made by the first round), only the decision is left.
+        Asker::Rounds(r) if r.state.is_some() => {
+            let Some(p) = rounds::recall(r.state.as_deref(), "propose_standard", None, None) else {
+                return Err(rounds::form_gone("the proposal stays pending; list_standard_proposals shows it"));
+            };
+            let mut v = proposal_view(app, &app.standards.get(&p.proposal_id).await.map_err(tool_error)?, false);
+            decide(app, &p.proposal_id, r.answer(&p.proposal_id), &mut v).await;
+            Ok(Reply::Done(v))
+        }
+        Asker::Rounds(r) => {
+            let v = propose(app, a).await?;
+            let Some(id) = v["proposal_id"].as_str() else { return Ok(Reply::Done(v)) };
+            let p = app.standards.get(id).await.map_err(tool_error)?;
+            if !r.forms || app.standards.target_exists(&p.domain, &p.topic) {
+                return Ok(Reply::Done(v));
+            }
+            let form = Form { proposal: &p, edited: None, overwrite: false };
+            let state = rounds::remember("propose_standard", id, None, false);
+            Ok(Reply::Ask(rounds::input_required(&form, state)?))
+        }
+    }
+}
+
+/// How the approval form reaches the person who decides.
+pub enum Asker<'a> {
+    /// No client at hand: approving is refused with the command a person runs.
+    Nobody,
+    /// 2025-06-18 / 2025-11-25: an `elicitation/create` request to the
+    /// session's client, answered while the tool call waits.
+    Session(&'a rmcp::Peer<rmcp::RoleServer>),
+    /// 2026-07-28: a server may no longer send requests to the client; the form
+    /// goes back as an input request of the call's result (multi round-trip
+    /// requests, SEP-2322) and the person's answer comes with the client's
+    /// retry of the same call.
+    Rounds(rounds::Rounds),
+}
+
+/// A tool's answer, or the form the person must answer first (2026-07-28).
+pub enum Reply {
+    Done(Value),
+    Ask(rmcp::model::InputRequiredResult),
 }
 
 /// The refusal when no person can be asked: what the person runs instead.
@@ -304,7 +361,7 @@ fn needs_a_person(id: &str, a: &ReviewArgs) -> ToolError {
     ))
 }
 
-async fn review(app: &App, peer: Option<&rmcp::Peer<rmcp::RoleServer>>, a: ReviewArgs) -> Result<Value, ToolError> {
+async fn review(app: &App, asker: Asker<'_>, a: ReviewArgs) -> Result<Reply, ToolError> {
     let id = a.id.trim().to_string();
     let id = id.as_str();
     match a.decision.trim() {
@@ -315,7 +372,7 @@ async fn review(app: &App, peer: Option<&rmcp::Peer<rmcp::RoleServer>>, a: Revie
                 // The person's decision is recorded; only the write is left to do.
                 ProposalStatus::Approving => {
                     let p = app.standards.approve(id, "", None, false).await.map_err(tool_error)?;
-                    return Ok(approved_view(app, &p));
+                    return Ok(Reply::Done(approved_view(app, &p)));
                 }
                 status => return Err(tool_error(StandardsError::NotPending { id: id.to_string(), status })),
             }
@@ -330,17 +387,34 @@ async fn review(app: &App, peer: Option<&rmcp::Peer<rmcp::RoleServer>>, a: Revie
                     Standards::target_path(&current.domain, &current.topic)
                 )));
             }
-            let Some(peer) = peer.filter(|p| supports_forms(p)) else {
-                return Err(needs_a_person(id, &a));
-            };
             let form = Form { proposal: &current, edited: a.edited_content.as_deref(), overwrite: exists };
-            match ask(peer, &form).await {
+            // What the person answered, and whether the form they saw said the
+            // file is replaced.
+            let (answer, overwrite) = match asker {
+                Asker::Session(peer) if supports_forms(peer) => (ask(peer, &form).await, exists),
+                Asker::Rounds(r) if r.state.is_some() => {
+                    let edited = a.edited_content.as_deref();
+                    let Some(shown) = rounds::recall(r.state.as_deref(), "review_standard_proposal", Some(id), edited)
+                    else {
+                        return Err(rounds::form_gone(&format!(
+                            "nothing was written; proposal {id} is still pending: call review_standard_proposal again to show a new form"
+                        )));
+                    };
+                    (r.answer(id), shown.overwrite)
+                }
+                Asker::Rounds(r) if r.forms => {
+                    let state = rounds::remember("review_standard_proposal", id, a.edited_content.as_deref(), exists);
+                    return Ok(Reply::Ask(rounds::input_required(&form, state)?));
+                }
+                _ => return Err(needs_a_person(id, &a)),
+            };
+            match answer {
                 Answer::Accepted { decision, reviewer, feedback } => {
                     // Replace a file only if the form said so: one that appeared
                     // while the person read it is not overwritten.
-                    let mut v = apply(app, id, &decision, &reviewer, feedback, a.edited_content, exists).await?;
+                    let mut v = apply(app, id, &decision, &reviewer, feedback, a.edited_content, overwrite).await?;
                     v["elicitation"] = json!(decision);
-                    Ok(v)
+                    Ok(Reply::Done(v))
                 }
                 Answer::Not(how) => {
                     let p = app.standards.get(id).await.map_err(tool_error)?;
@@ -354,12 +428,12 @@ async fn review(app: &App, peer: Option<&rmcp::Peer<rmcp::RoleServer>>, a: Revie
                             _ => "did not answer",
                         }
                     ));
-                    Ok(v)
+                    Ok(Reply::Done(v))
                 }
             }
         }
-        "reject" => reject_now(app, id, a.feedback).await,
-        "revise" => revise_now(app, id, a.feedback).await,
+        "reject" => reject_now(app, id, a.feedback).await.map(Reply::Done),
+        "revise" => revise_now(app, id, a.feedback).await.map(Reply::Done),
         "" => Err(ToolError::Invalid("decision is required: approve, revise or reject".into())),
         other => Err(ToolError::Invalid(format!("unknown decision '{other}': use approve, revise or reject"))),
     }
@@ -515,17 +589,14 @@ enum Answer {
 
 /// Shows the approval form and waits up to [`ELICIT_TIMEOUT`] for the answer.
 async fn ask(peer: &rmcp::Peer<rmcp::RoleServer>, form: &Form<'_>) -> Answer {
-    use rmcp::model::{ElicitRequestParams, ElicitationAction};
     let id = &form.proposal.id;
-    let schema = match Form::schema() {
-        Ok(s) => s,
+    let params = match form_params(form) {
+        Ok(p) => p,
         Err(e) => {
             tracing::error!(proposal = %id, "the approval form could not be built: {e}");
             return Answer::Not("unanswered");
         }
     };
-    let params =
-        ElicitRequestParams::FormElicitationParams { meta: None, message: form.message(), requested_schema: schema };
     let reply = match peer.create_elicitation_with_timeout(params, Some(ELICIT_TIMEOUT)).await {
         Ok(r) => r,
         Err(e) => {
@@ -533,6 +604,21 @@ async fn ask(peer: &rmcp::Peer<rmcp::RoleServer>, form: &Form<'_>) -> Answer {
             return Answer::Not("unanswered");
         }
     };
+    answer_of(id, reply)
+}
+
+/// The form's parameters: the message and the decision schema.
+fn form_params(form: &Form<'_>) -> Result<rmcp::model::ElicitRequestParams, &'static str> {
+    Ok(rmcp::model::ElicitRequestParams::FormElicitationParams {
+        meta: None,
+        message: form.message(),
+        requested_schema: Form::schema()?,
+    })
+}
+
+/// What the person answered in the form (whichever way it came back).
+fn answer_of(id: &str, reply: rmcp::model::ElicitResult) -> Answer {
+    use rmcp::model::ElicitationAction;
     match reply.action {
         ElicitationAction::Accept => {}
         ElicitationAction::Decline => return Answer::Not("declined"),
@@ -555,7 +641,7 @@ async fn ask(peer: &rmcp::Peer<rmcp::RoleServer>, form: &Form<'_>) -> Answer {
 /// decision to it. Without support, when the standard exists already (the
 /// agent asks again with overwrite), or when they decline or do not
 /// answer, the proposal stays pending.
-pub async fn ask_reviewer(app: &App, peer: &rmcp::Peer<rmcp::RoleServer>, answer: &mut Value) {
+async fn ask_reviewer(app: &App, peer: &rmcp::Peer<rmcp::RoleServer>, answer: &mut Value) {
     if !supports_forms(peer) {
         return;
     }
@@ -565,7 +651,13 @@ pub async fn ask_reviewer(app: &App, peer: &rmcp::Peer<rmcp::RoleServer>, answer
         return;
     }
     let form = Form { proposal: &p, edited: None, overwrite: false };
-    let (decision, reviewer, feedback) = match ask(peer, &form).await {
+    decide(app, &id, ask(peer, &form).await, answer).await;
+}
+
+/// Applies what the person answered about a just-made proposal to the
+/// answer `answer` (the proposal's view); it stays pending unless they decided.
+async fn decide(app: &App, id: &str, said: Answer, answer: &mut Value) {
+    let (decision, reviewer, feedback) = match said {
         Answer::Accepted { decision, reviewer, feedback } => (decision, reviewer, feedback),
         Answer::Not(how) => {
             answer["elicitation"] = json!(how);
@@ -573,7 +665,7 @@ pub async fn ask_reviewer(app: &App, peer: &rmcp::Peer<rmcp::RoleServer>, answer
         }
     };
     answer["elicitation"] = json!(decision);
-    match apply(app, &id, &decision, &reviewer, feedback, None, false).await {
+    match apply(app, id, &decision, &reviewer, feedback, None, false).await {
         Ok(mut v) => {
             v["elicitation"] = json!(decision);
             *answer = v;

@@ -1,0 +1,130 @@
+//! The tasks extension (`io.modelcontextprotocol/tasks`, SEP-2663) over the
+//! durable job store: when a client declares the extension, `invoke_*`
+//! answers with a task whose id is the job id, and `tasks/get` /
+//! `tasks/cancel` read and cancel that job. A task outlives the connection
+//! and the server process exactly as the job does (SQLite). Clients without
+//! the extension keep the `job_id` answer and `check_persona_job`.
+//!
+//! rmcp 3.11 routes `tasks/*` and refuses them (-32021) to clients that did
+//! not declare the extension; what a task *is* is ours to say, here.
+
+use rmcp::ErrorData as McpError;
+use rmcp::model::{CallToolResult, ContentBlock, CreateTaskResult, DetailedTask, Task, TaskPayload, TaskStatus};
+use serde_json::{Value, json};
+
+use super::tools::job_view;
+use crate::time::iso8601;
+use crate::app::App;
+use crate::jobs::{Job, JobsError, Status};
+
+/// How often a client should poll `tasks/get`: reviews take seconds to minutes.
+pub const POLL_INTERVAL_MS: u64 = 2_000;
+
+fn error(e: JobsError, task_id: &str) -> McpError {
+    match e {
+        JobsError::NotFound(_) => McpError::invalid_params(format!("no task with id '{task_id}'"), None),
+        other => McpError::internal_error(other.to_string(), None),
+    }
+}
+
+/// The task view of a job. Tasks carry no TTL (`null`): a job is kept until
+/// the job retention prunes finished ones (30 days unless configured), and
+/// a pruned task then reads as unknown.
+fn task_of(job: &Job) -> Task {
+    let status = match job.status {
+        Status::Pending | Status::Running => TaskStatus::Working,
+        // A review that failed is a tool call that returned isError: true,
+        // which the extension counts as completed (failed means a JSON-RPC error).
+        Status::Complete | Status::Failed => TaskStatus::Completed,
+        Status::Cancelled => TaskStatus::Cancelled,
+    };
+    let updated = job.completed_at.or(job.started_at).unwrap_or(job.created_at);
+    let message = match job.status {
+        Status::Pending => "queued".to_string(),
+        Status::Running => format!(
+            "{} {}%: {}",
+            job.progress_phase.as_deref().unwrap_or("running"),
+            job.progress_percent,
+            job.progress_message.as_deref().unwrap_or("")
+        ),
+        other => other.as_str().to_string(),
+    };
+    let mut task = Task::new(job.id.clone(), status, iso8601(job.created_at), iso8601(updated))
+        .with_status_message(message.trim_end_matches([' ', ':']).to_string());
+    if !status.is_terminal() {
+        task = task.with_poll_interval_ms(POLL_INTERVAL_MS);
+    }
+    task
+}
+
+/// The `CreateTaskResult` for a job `invoke_*` just queued.
+pub async fn created(app: &App, job_id: &str) -> Result<CreateTaskResult, McpError> {
+    let job = app.jobs.get(job_id).await.map_err(|e| error(e, job_id))?;
+    Ok(CreateTaskResult::new(task_of(&job)))
+}
+
+/// The final `tools/call` result of a finished job: what `invoke_*` would
+/// have returned had it waited. It keeps the fields of `invoke_*`'s answer
+/// (its output schema) with the job's final status, and adds the review as
+/// `check_persona_job` shows it (`result`, `error`, `partial_result`, …).
+fn final_result(job: &Job) -> CallToolResult {
+    let mut value = job_view(job);
+    if let Some(obj) = value.as_object_mut() {
+        obj.insert("priority".into(), json!(job.priority.as_str()));
+        obj.insert("estimated_duration_seconds".into(), json!(job.duration_seconds.unwrap_or(0.0).ceil() as u64));
+        obj.insert("poll_command".into(), json!(format!("check_persona_job('{}')", job.id)));
+        obj.insert("message".into(), json!(format!("Job {} {}.", job.id, job.status)));
+    }
+    let text = match (&job.status, &job.result, &job.error) {
+        (Status::Complete, Some(review), _) => review.clone(),
+        (Status::Failed, _, Some(error)) => error.clone(),
+        _ => serde_json::to_string_pretty(&value).unwrap_or_default(),
+    };
+    let mut r = if job.status == Status::Failed {
+        CallToolResult::error(vec![ContentBlock::text(text)])
+    } else {
+        CallToolResult::success(vec![ContentBlock::text(text)])
+    };
+    r.structured_content = Some(value);
+    r
+}
+
+/// `tasks/get`: the job's state; once it completed, its final result.
+pub async fn get(app: &App, task_id: &str) -> Result<DetailedTask, McpError> {
+    let job = app.jobs.get(task_id.trim()).await.map_err(|e| error(e, task_id))?;
+    let task = task_of(&job);
+    let payload = match task.status {
+        TaskStatus::Completed => {
+            let Value::Object(result) = serde_json::to_value(final_result(&job))
+                .map_err(|e| McpError::internal_error(format!("task result: {e}"), None))?
+            else {
+                return Err(McpError::internal_error("task result is not an object", None));
+            };
+            TaskPayload::Completed { result }
+        }
+        TaskStatus::Cancelled => TaskPayload::Cancelled,
+        _ => TaskPayload::Working,
+    };
+    Ok(DetailedTask::new(task, payload))
+}
+
+/// `tasks/cancel`: cancels the job (a finished one stays as it was).
+pub async fn cancel(app: &App, task_id: &str) -> Result<(), McpError> {
+    app.jobs.cancel(task_id.trim()).await.map_err(|e| error(e, task_id))?;
+    Ok(())
+}
+
+/// `tasks/update`: a job never waits for input from the client (approval
+/// forms belong to review_standard_proposal, not to persona jobs), so a task
+/// here is never `input_required`: responses name no outstanding request
+/// and are refused; an empty update is acknowledged; an unknown task is an error.
+pub async fn update(app: &App, task_id: &str, responses: usize) -> Result<(), McpError> {
+    app.jobs.get(task_id.trim()).await.map_err(|e| error(e, task_id))?;
+    if responses > 0 {
+        return Err(McpError::invalid_params(
+            format!("task '{task_id}' has no outstanding input requests; a persona job never asks the client"),
+            None,
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,221 @@
+#!/usr/bin/env python3
+"""Drives an agent-os MCP server with the official Python MCP SDK, v2 client API (`mcp` 2.x).
+
+Run it with the venv scripts/setup-clients.sh makes (venv-mcp2):
+
+    mcp2_client.py [--generation 2025|2026-07-28] [--runs N] stdio -- COMMAND [ARGS...]
+    mcp2_client.py [--generation 2025|2026-07-28] [--runs N] http URL [--token T]
+
+--generation 2025 (default) connects with `initialize` (mode="legacy");
+2026-07-28 probes with `server/discover` (mode="auto") and fails unless the
+server answered it with 2026-07-28 (no silent fallback to initialize).
+
+Each run connects afresh (stdio: a new server process), lists tools, prompts,
+resources and resource templates, gets the `security` prompt, starts
+invoke_security on code holding an AWS key and waits for it with
+check_persona_job(wait_seconds) and a progress callback until the job ends.
+A run fails on a failed expectation, on any exception, and on any log record
+of level WARNING or above from the SDK (the `mcp` loggers).
+
+One JSON object per run on stdout, then {"ok": true|false, ...}; exit 1 on failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+import time
+from importlib.metadata import version
+from typing import Any
+
+import httpx2
+from mcp import Client, StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
+
+CORE_TOOLS = ["invoke_architect", "invoke_engineer", "invoke_data", "invoke_qa", "invoke_security", "invoke_sre",
+              "check_persona_job", "list_persona_jobs", "search_standards"]
+CORE_PROMPTS = ["architect", "engineer", "data", "qa", "security", "sre"]
+AWS_KEY = "AKIAQ7RX2MBN4KD5TW3P"
+CONTEXT = f'import boto3\nKEY_ID = "{AWS_KEY}"\nclient = boto3.client("s3")\n'
+
+
+class Failed(Exception):
+    """An expectation about the server's answers did not hold."""
+
+
+def emit(obj: dict[str, Any]) -> None:
+    print(json.dumps(obj), flush=True)
+
+
+def expect(cond: bool, message: str) -> None:
+    if not cond:
+        raise Failed(message)
+
+
+class Recorder(logging.Handler):
+    """Every SDK log record at WARNING or above: the SDK's way of reporting a protocol problem."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(f"{record.name} {record.levelname}: {record.getMessage()}")
+
+
+def structured(result: Any, tool: str) -> dict[str, Any]:
+    text = "\n".join(c.text for c in result.content if getattr(c, "type", None) == "text")
+    expect(not result.is_error, f"{tool} returned isError: {text}")
+    if result.structured_content is not None:
+        return result.structured_content
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise Failed(f"{tool} returned neither structuredContent nor JSON text: {text!r}")
+
+
+def make_client(args: argparse.Namespace) -> Client:
+    mode = "legacy" if args.generation == "2025" else "auto"
+    if args.transport == "stdio":
+        command = args.command[1:] if args.command[:1] == ["--"] else args.command
+        # The whole environment: the test points the server at its own cache and state folders.
+        server: Any = StdioServerParameters(command=command[0], args=command[1:], env=dict(os.environ))
+    else:
+        headers = {"Authorization": f"Bearer {args.token}"} if args.token else {}
+        http = httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30, read=300))
+        server = streamable_http_client(args.url, http_client=http)
+    return Client(server, mode=mode, raise_exceptions=True, read_timeout_seconds=120)
+
+
+async def one_run(args: argparse.Namespace, run: int) -> dict[str, Any]:
+    started = time.monotonic()
+    async with make_client(args) as client:
+        protocol = client.protocol_version
+        if args.generation == "2025":
+            expect(protocol is not None and protocol.startswith("2025-"), f"negotiated {protocol!r} on a 2025 connection")
+        else:
+            expect(protocol == args.generation, f"server/discover negotiated {protocol!r}, not {args.generation}")
+            expect(client.session.discover_result is not None, "no server/discover result on a 2026-07-28 connection")
+        info = client.server_info
+        expect(info is not None and info.name == "agent-os", f"server calls itself {info!r}")
+        caps = client.server_capabilities
+        expect(caps.tools is not None and caps.prompts is not None and caps.resources is not None,
+               f"capabilities lack tools/prompts/resources: {caps!r}")
+
+        tools = [t.name for t in (await client.list_tools()).tools]
+        missing = [t for t in CORE_TOOLS if t not in tools]
+        expect(not missing, f"tools/list lacks {missing}: {tools}")
+
+        prompts = (await client.list_prompts()).prompts
+        names = [p.name for p in prompts]
+        missing = [p for p in CORE_PROMPTS if p not in names]
+        expect(not missing, f"prompts/list lacks {missing}: {names}")
+        sec = next(p for p in prompts if p.name == "security")
+        arg_names = [a.name for a in (sec.arguments or [])]
+        expect("task" in arg_names and "context" in arg_names, f"security prompt arguments: {arg_names}")
+        prompt = await client.get_prompt("security", {"task": "review the login handler"})
+        text = "\n".join(getattr(m.content, "text", "") or "" for m in prompt.messages)
+        expect("invoke_security" in text and "review the login handler" in text,
+               f"the security prompt does not say to call invoke_security with the task: {text}")
+
+        resources = (await client.list_resources()).resources
+        templates = [t.uri_template for t in (await client.list_resource_templates()).resource_templates]
+        expect(any(t.startswith("agent-os://standards/") for t in templates), f"resource templates: {templates}")
+        expect(any(t.startswith("agent-os://jobs/") for t in templates), f"resource templates: {templates}")
+
+        job = structured(await client.call_tool("invoke_security", {
+            "task": "security review of the S3 upload helper", "context": CONTEXT}), "invoke_security")
+        job_id = job.get("job_id")
+        expect(isinstance(job_id, str) and job_id != "", f"invoke_security returned no job_id: {job}")
+
+        progress: list[tuple[float, float | None, str | None]] = []
+
+        async def on_progress(p: float, total: float | None, message: str | None) -> None:
+            progress.append((p, total, message))
+
+        polls = 0
+        deadline = time.monotonic() + 180
+        while True:
+            polls += 1
+            job = structured(await client.call_tool("check_persona_job", {"job_id": job_id, "wait_seconds": 30},
+                                                    progress_callback=on_progress), "check_persona_job")
+            if job.get("status") not in ("pending", "running"):
+                break
+            expect(time.monotonic() < deadline, f"job {job_id} still {job.get('status')} after 180 s")
+        expect(job.get("status") == "complete", f"job {job_id} ended {job.get('status')!r}: {json.dumps(job)}")
+        review = job.get("result") or ""
+        expect("AWS access key id" in review and "(line 2)" in review, f"the review does not name the key: {review}")
+        expect(AWS_KEY not in review, "the review repeats the key unredacted")
+        expect(len(progress) >= 1, f"no progress notification for check_persona_job (job {job_id})")
+        expect(all(b[0] > a[0] for a, b in zip(progress, progress[1:])), f"progress did not increase: {progress}")
+        expect(progress[-1][0] == 100 and progress[-1][2] == "complete",
+               f"the last progress is not 100/complete: {progress}")
+        # Late messages (a stray progress notification after a response) are logged by the SDK.
+        await asyncio.sleep(0.1)
+    return {"run": run, "protocol": protocol, "tools": len(tools), "prompts": len(names),
+            "resources": len(resources), "templates": len(templates), "job_id": job_id, "polls": polls,
+            "progress": len(progress), "ms": round((time.monotonic() - started) * 1000)}
+
+
+def flatten(e: BaseException):
+    if isinstance(e, BaseExceptionGroup):
+        for x in e.exceptions:
+            yield from flatten(x)
+    else:
+        yield e
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--generation", choices=["2025", "2026-07-28"], default="2025")
+    p.add_argument("--runs", type=int, default=1)
+    sub = p.add_subparsers(dest="transport", required=True)
+    s = sub.add_parser("stdio")
+    s.add_argument("command", nargs=argparse.REMAINDER)
+    h = sub.add_parser("http")
+    h.add_argument("url")
+    h.add_argument("--token", default=os.environ.get("AGENT_OS_HTTP_TOKEN"))
+    args = p.parse_args()
+    if args.transport == "stdio" and not [c for c in args.command if c != "--"]:
+        p.error("stdio needs the server command after --")
+
+    recorder = Recorder()
+    logging.getLogger("mcp").addHandler(recorder)
+    logging.getLogger("mcp").setLevel(logging.WARNING)
+    summary: dict[str, Any] = {"sdk": "python", "sdk_version": version("mcp"), "generation": args.generation,
+                               "transport": args.transport}
+    times: list[int] = []
+    protocols: set[str] = set()
+    progress_total = 0
+
+    async def run_all() -> None:
+        nonlocal progress_total
+        for run in range(1, args.runs + 1):
+            r = await one_run(args, run)
+            emit({"step": "run", **r})
+            times.append(r["ms"])
+            protocols.add(r["protocol"])
+            progress_total += r["progress"]
+            expect(not recorder.records, f"the SDK logged: {recorder.records}")
+
+    try:
+        asyncio.run(run_all())
+    except BaseException as e:  # noqa: BLE001  (the SDK's task groups wrap errors in exception groups)
+        leaves = list(flatten(e))
+        failed = [x for x in leaves if isinstance(x, Failed)]
+        detail = "; ".join(str(x) for x in failed) if failed else "; ".join(f"{type(x).__name__}: {x}" for x in leaves)
+        emit({"ok": False, **summary, "runs_passed": len(times), "error": detail, "logged": recorder.records})
+        print(f"mcp2_client: FAILED: {detail}", file=sys.stderr)
+        return 1
+    times.sort()
+    emit({"ok": True, **summary, "runs": len(times), "protocols": sorted(protocols),
+          "progress_notifications": progress_total, "ms_median": times[len(times) // 2], "ms_max": times[-1]})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
