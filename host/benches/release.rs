@@ -138,8 +138,16 @@ async fn search(work: &Path, wants: &dyn Fn(&str) -> bool, rows: &mut Rows) {
     let graded = eval::parse_queries("queries", &std::fs::read_to_string(&queries).unwrap()).unwrap();
     let docs = work.join("corpus");
     copy_tree(&corpus, &docs);
-    // A fresh embedding cache, so the cold build embeds every passage.
-    // SAFETY: set before any thread reads the environment variable.
+    // A fresh embedding cache, so the cold build embeds every passage; the
+    // model stays where it is installed (it lives in the cache folder too).
+    if let Ok(paths) = agent_os::rag::ModelPaths::from_env() {
+        // SAFETY: set before any thread reads these environment variables.
+        unsafe {
+            std::env::set_var("AGENT_OS_MODEL_DIR", &paths.model_dir);
+            std::env::set_var("AGENT_OS_ORT_LIB", &paths.ort_lib);
+        }
+    }
+    // SAFETY: as above.
     unsafe { std::env::set_var("AGENT_OS_CACHE_DIR", work.join("cache")) };
 
     let t = Instant::now();

@@ -55,8 +55,16 @@ async fn main() {
     let docs = work.path().join("corpus");
     copy_tree(&corpus, &docs);
     let sources = vec![Source::Dir { root: docs.clone(), prefix: String::new(), confine: None }];
-    // A fresh embedding cache, so the first build embeds every passage.
-    // SAFETY: set before any thread reads the environment variable.
+    // A fresh embedding cache, so the first build embeds every passage; the
+    // model stays where it is installed (it lives in the cache folder too).
+    if let Ok(paths) = agent_os::rag::ModelPaths::from_env() {
+        // SAFETY: set before any thread reads these environment variables.
+        unsafe {
+            std::env::set_var("AGENT_OS_MODEL_DIR", &paths.model_dir);
+            std::env::set_var("AGENT_OS_ORT_LIB", &paths.ort_lib);
+        }
+    }
+    // SAFETY: as above.
     unsafe { std::env::set_var("AGENT_OS_CACHE_DIR", work.path().join("cache")) };
 
     let t = Instant::now();
