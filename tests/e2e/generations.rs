@@ -567,5 +567,17 @@ async fn http_2026_listen_hears_installed_personas_and_edited_standards() -> Res
     std::fs::write(&path, "# Listen tokens\n\nRotate quokka listen tokens every hour.\n")?;
     let updated = heard(&mut rx, "notifications/resources/updated", Duration::from_secs(60)).await?;
     assert_eq!(updated["params"]["uri"], uri.as_str(), "{updated}");
+
+    // The client cancels the subscription, as the TypeScript SDK v2 does: a
+    // notification without the Mcp-Method header (its body names the method).
+    let cancel = json!({ "jsonrpc": "2.0", "method": "notifications/cancelled", "params": {
+        "requestId": "listen-1",
+        "_meta": { "io.modelcontextprotocol/protocolVersion": V2026 } } });
+    let (status, head, body) =
+        exchange(port, &[("Authorization", &bearer), ("MCP-Protocol-Version", V2026)], &cancel).await?;
+    assert_eq!(status, 202, "{head}\n{body}");
+    // Accepted (not -32020). Over stateless HTTP the subscription itself ends
+    // when the client closes its stream, which the TypeScript SDK also does.
+    drop(rx);
     Ok(())
 }
