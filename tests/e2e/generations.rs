@@ -588,8 +588,9 @@ async fn http_2026_listen_hears_installed_personas_and_edited_standards() -> Res
     assert!(prompts["prompts"].as_array().is_some_and(|p| p.iter().any(|p| p["name"] == "spin")), "{prompts}");
     assert!(installed.elapsed() < Duration::from_secs(3), "listed after {:?}", installed.elapsed());
 
-    // Editing the followed standard: resources/updated for its URI.
+    // Editing the followed standard: the resource list changed, and resources/updated for its URI.
     std::fs::write(&path, "# Listen tokens\n\nRotate quokka listen tokens every hour.\n")?;
+    heard(&mut rx, "notifications/resources/list_changed", Duration::from_secs(60)).await?;
     let updated = heard(&mut rx, "notifications/resources/updated", Duration::from_secs(60)).await?;
     assert_eq!(updated["params"]["uri"], uri.as_str(), "{updated}");
 
