@@ -57,7 +57,9 @@ async fn two_hundred_concurrent_jobs_all_finish_exactly_once() -> Result<()> {
 #[tokio::test]
 async fn after_kill_9_with_twenty_jobs_in_flight_every_job_ends() -> Result<()> {
     let dir = project();
-    install_guest(dir.path(), "spin", 4, 64);
+    // The loopers must outlive twenty invoke calls on a loaded machine (about
+    // 5 s at a load average of 17), or they end before the kill: 20 s.
+    install_guest(dir.path(), "spin", 20, 64);
     let server = Server::start_with(dir.path(), &["--workers", "3"]).await?;
     let mut ids = Vec::new();
     // Three loopers occupy the workers; seventeen more wait behind them.
