@@ -449,8 +449,8 @@ fn underflow(code: &str, lines: &[Line<'_>], i: usize, numbers: &[String]) -> bo
         let after = after.strip_prefix("as ").map_or(after, |r| {
             r.trim_start().trim_start_matches(|c: char| c.is_alphanumeric() || c == '_').trim_start()
         });
-        if !(after.starts_with("- ") || after.starts_with('-') && !after.starts_with("->") && !after.starts_with("-="))
-        {
+        let minus = after.starts_with('-') && !after.starts_with("->") && !after.starts_with("-=");
+        if !minus {
             continue;
         }
         // A comparison of `n` before it (`if n < HEADER`) guards it.
