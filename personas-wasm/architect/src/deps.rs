@@ -50,10 +50,6 @@ impl Graph {
         self.deps.entry(m.to_string()).or_default();
     }
 
-    fn add_edge(&mut self, from: &str, to: &str, nested: bool) {
-        self.add_edge_at(from, to, nested, None);
-    }
-
     /// An edge whose import is on `line` of the importing file. An edge
     /// imported both lazily and at load time counts as a load-time one.
     fn add_edge_at(&mut self, from: &str, to: &str, nested: bool, line: Option<usize>) {

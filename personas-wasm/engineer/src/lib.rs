@@ -2,6 +2,7 @@
 //! material, then reviews with the project's development standards.
 
 mod robustness;
+mod rust_ast;
 
 use agent_os_persona_sdk::flow::{self, Analysis, Plan};
 use agent_os_persona_sdk::{Info, Persona, Request, context, export_persona, host};

@@ -87,13 +87,18 @@ pub fn analyse(files: &[SourceFile]) -> Vec<Finding> {
         let lines = f.lines();
         let input_numbers = if f.language == Language::Rust { numbers_from_input(&lines) } else { Vec::new() };
         let mut hits: Vec<(&'static Rule, usize)> = Vec::new();
+        // A Rust file that parses is judged on its expressions.
+        let parsed = if f.language == Language::Rust { crate::rust_ast::sites(&f.text) } else { None };
+        if let Some(sites) = &parsed {
+            rust_sites(sites, &lines, &f.text, &mut hits);
+        }
         for (i, line) in lines.iter().enumerate() {
             if line.in_test || line.comment {
                 continue;
             }
             let code = strip_strings(line.text);
             let lang = f.language;
-            if matches!(lang, Language::Rust | Language::Unknown) {
+            if parsed.is_none() && matches!(lang, Language::Rust | Language::Unknown) {
                 if !documented_unwrap(&lines, i) {
                     rust(&code, line, &mut hits);
                 }
@@ -297,6 +302,75 @@ fn panicking_slice(code: &str, lines: &[Line<'_>], i: usize) -> bool {
     false
 }
 
+/// The hits of a parsed Rust file: each site judged with the same guards
+/// as the line checks (a length check on the three lines before, a comment
+/// saying why an unwrap cannot fail, constant tables, input-sized
+/// collections), on the site's own line.
+fn rust_sites(
+    sites: &[(crate::rust_ast::Site, usize)],
+    lines: &[Line<'_>],
+    text: &str,
+    hits: &mut Vec<(&'static Rule, usize)>,
+) {
+    use crate::rust_ast::Site;
+    let checked = |t: &str| LENGTH_CHECKS.iter().any(|k| t.contains(k));
+    for (site, at) in sites {
+        let Some(i) = at.checked_sub(1).filter(|&i| i < lines.len()) else { continue };
+        if lines[i].in_test {
+            continue;
+        }
+        let n = lines[i].number;
+        let guarded = lines[i.saturating_sub(3)..=i].iter().any(|l| !l.comment && checked(l.text));
+        let rule: Option<&'static Rule> = match site {
+            Site::Unwrap if !documented_unwrap(lines, i) => Some(&UNWRAP),
+            Site::Expect if !documented_unwrap(lines, i) => Some(&EXPECT),
+            Site::Unwrap | Site::Expect => None,
+            Site::Panic => Some(&PANIC),
+            Site::Unreachable => Some(&UNREACHABLE),
+            Site::Unfinished => Some(&UNFINISHED),
+            Site::LetUnderscore => Some(&LET_UNDERSCORE),
+            Site::Unchecked => {
+                (!lines[i.saturating_sub(3)..=i].iter().any(|l| !l.comment && l.text.contains(".len()")))
+                    .then_some(&UNCHECKED)
+            }
+            Site::Underflow { name } => {
+                let compared = lines[..i].iter().rev().take(20).any(|l| {
+                    let t = l.text;
+                    t.contains(&format!("{name} <"))
+                        || t.contains(&format!("{name} >"))
+                        || t.contains(&format!("< {name}"))
+                        || t.contains(&format!("> {name}"))
+                });
+                (!compared && !lines[i].text.contains("checked_sub")).then_some(&UNDERFLOW)
+            }
+            Site::Index { receiver, range, bounds } => {
+                let recv = receiver.as_deref().unwrap_or("");
+                let constant =
+                    !recv.is_empty() && recv.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+                let code = strip_strings(lines[i].text);
+                let str_cut = *range && !bounds.is_empty() && str_slice(&code, text);
+                if constant {
+                    None
+                } else if str_cut {
+                    Some(&SLICE)
+                } else if guarded {
+                    None
+                } else if *range {
+                    Some(&SLICE)
+                } else {
+                    let r = recv.to_ascii_lowercase();
+                    let from_input = INPUT_PIECES.iter().any(|w| r == *w || r.ends_with(&format!("_{w}")))
+                        || (recv.is_empty() && (code.contains("split") || code.contains("args()")));
+                    from_input.then_some(&SLICE)
+                }
+            }
+        };
+        if let Some(r) = rule {
+            hits.push((r, n));
+        }
+    }
+}
+
 /// True when the comment just above line `i` says why an `unwrap`/`expect`
 /// on it cannot fail (the way a `// SAFETY:` comment documents `unsafe`).
 fn documented_unwrap(lines: &[Line<'_>], i: usize) -> bool {
@@ -375,8 +449,8 @@ fn underflow(code: &str, lines: &[Line<'_>], i: usize, numbers: &[String]) -> bo
         let after = after.strip_prefix("as ").map_or(after, |r| {
             r.trim_start().trim_start_matches(|c: char| c.is_alphanumeric() || c == '_').trim_start()
         });
-        if !(after.starts_with("- ") || after.starts_with('-') && !after.starts_with("->") && !after.starts_with("-="))
-        {
+        let minus = after.starts_with('-') && !after.starts_with("->") && !after.starts_with("-=");
+        if !minus {
             continue;
         }
         // A comparison of `n` before it (`if n < HEADER`) guards it.
