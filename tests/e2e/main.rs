@@ -20,6 +20,7 @@ mod plugins;
 mod progress;
 mod prompts;
 mod proposals;
+mod registry;
 mod resources;
 mod sandbox;
 mod search;
