@@ -35,6 +35,22 @@ if [ "$(cargo hakari --version 2>/dev/null)" != "cargo-hakari $HAKARI_VERSION" ]
     rm -rf -- "$hakari_build"
 fi
 
+# The OCI registry the registry-persona e2e tests start on loopback (Debian's
+# docker-registry: the CNCF distribution server). Without it those tests skip.
+if ! command -v docker-registry >/dev/null 2>&1; then
+    say "installing docker-registry (an OCI registry for the persona publish/install tests)"
+    if [ "$(id -u)" = 0 ]; then
+        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry; } >&2 ||
+            say "docker-registry could not be installed; the registry persona tests will skip"
+    elif command -v sudo >/dev/null 2>&1; then
+        { sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-registry; } >&2 ||
+            say "docker-registry could not be installed; the registry persona tests will skip"
+    else
+        say "docker-registry is missing and there is no sudo: install your system's docker-registry package (or put a 'registry' binary of the CNCF distribution project on PATH as docker-registry); the registry persona tests skip until then"
+    fi
+fi
+# The package starts a system service on port 5000 where it can; the tests start their own.
+
 if [ "${AGENT_OS_SKIP_MODELS:-0}" != 1 ] && [ -x scripts/setup-models.sh ]; then
     scripts/setup-models.sh >&2 || say "the embedding model could not be installed; search falls back to full-text only"
 fi

@@ -22,6 +22,7 @@ mod progress;
 mod prompts;
 mod proposals;
 mod real_clients;
+mod registry;
 mod resources;
 mod reviews;
 mod sandbox;

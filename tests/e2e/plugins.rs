@@ -144,7 +144,7 @@ fn write_manifest(dir: &Path, name: &str, text: &str) -> PathBuf {
 }
 
 /// Cargo, with nothing of this build's environment leaking into the nested build.
-fn cargo() -> tokio::process::Command {
+pub(crate) fn cargo() -> tokio::process::Command {
     let mut cmd = tokio::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     for var in [
         "CARGO_ENCODED_RUSTFLAGS",

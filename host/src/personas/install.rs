@@ -106,6 +106,10 @@ pub struct Candidate {
     pub surface: Surface,
     pub manifest_path: PathBuf,
     pub component_path: PathBuf,
+    /// Where it came from when that is not `manifest_path`: a registry
+    /// artifact `registry/repository@sha256:…` (then the installed header
+    /// names it, and two clones install the same bytes).
+    pub origin: Option<String>,
 }
 
 /// Reads and verifies the persona at `path`: a folder holding persona.toml
@@ -150,7 +154,17 @@ pub fn prepare(path: &Path, manifest: Option<&Path>) -> Result<Candidate, Instal
         }
         Err(e) => return Err(e.into()),
     };
-    Ok(Candidate { manifest: m, wasm, sha256, pinned_by_author, prompt, surface, manifest_path, component_path })
+    Ok(Candidate {
+        manifest: m,
+        wasm,
+        sha256,
+        pinned_by_author,
+        prompt,
+        surface,
+        manifest_path,
+        component_path,
+        origin: None,
+    })
 }
 
 /// Where a folder's component may be: beside the manifest, in the folder,
@@ -227,9 +241,9 @@ pub fn commit(candidate: &Candidate, root: &Path) -> Result<PathBuf, InstallErro
         std::fs::write(&p, bytes).map_err(io(&p))
     };
     let result = (|| {
+        let from = candidate.origin.clone().unwrap_or_else(|| candidate.manifest_path.display().to_string());
         let header = format!(
-            "# Installed by agent-os persona install from {}.\n# The component's sha256 is pinned: agent-os refuses to load it if the file changes.\n\n",
-            candidate.manifest_path.display()
+            "# Installed by agent-os persona install from {from}.\n# The component's sha256 is pinned: agent-os refuses to load it if the file changes.\n\n"
         );
         write("persona.toml", format!("{header}{}", candidate.manifest.to_toml()).as_bytes())?;
         write(&candidate.manifest.component, &candidate.wasm)?;
@@ -307,13 +321,21 @@ impl std::fmt::Display for Candidate {
             m.domain
         )?;
         writeln!(f, "  {}", escape(&m.description))?;
-        writeln!(f, "  manifest   {}", escape(&self.manifest_path.display().to_string()))?;
-        writeln!(
-            f,
-            "  component  {} ({} KiB)",
-            escape(&self.component_path.display().to_string()),
-            self.wasm.len().div_ceil(1024)
-        )?;
+        match &self.origin {
+            Some(origin) => {
+                writeln!(f, "  source     {}", escape(origin))?;
+                writeln!(f, "  component  {} ({} KiB)", escape(&m.component), self.wasm.len().div_ceil(1024))?;
+            }
+            None => {
+                writeln!(f, "  manifest   {}", escape(&self.manifest_path.display().to_string()))?;
+                writeln!(
+                    f,
+                    "  component  {} ({} KiB)",
+                    escape(&self.component_path.display().to_string()),
+                    self.wasm.len().div_ceil(1024)
+                )?;
+            }
+        }
         let pin = if self.pinned_by_author { "matches the manifest" } else { "computed now; it will be pinned" };
         writeln!(f, "  sha256     {} ({pin})", self.sha256)?;
         writeln!(f, "  api        {} (this agent-os provides {HOST_API})", escape(&m.api))?;

@@ -4,7 +4,10 @@
 pub mod cli;
 pub mod files;
 pub mod install;
+pub mod lock;
 pub mod manifest;
+pub mod oci;
+pub mod remote;
 pub mod verify;
 pub mod watch;
 
