@@ -369,15 +369,15 @@ async fn gemini_cli_mcp_list_over_http_with_a_token() {
 
 // ---- list changes heard by a real client ----------------------------------------
 
-/// A persona installed (written and trusted) while a TypeScript SDK v2 client
-/// listens (list-changed notifications on 2025, `subscriptions/listen` on
+/// A persona installed (written and trusted) while a client (TypeScript SDK v2,
+/// or Python on 2026-07-28) listens (list-changed notifications on 2025, `subscriptions/listen` on
 /// 2026-07-28) appears in its tool and prompt lists: within 3 s on 2026-07-28.
-async fn ts_v2_hears_an_installed_persona(generation: Generation, http: bool) {
+async fn hears_an_installed_persona(sdk: Sdk, generation: Generation, http: bool) {
     use tokio::io::AsyncBufReadExt;
 
     let world = World::new();
     let server = if http { Some(http_server(&world).await) } else { None };
-    let mut cmd = sdk_command(&world, Sdk::TsV2, generation);
+    let mut cmd = sdk_command(&world, sdk, generation);
     cmd.arg("--listen");
     match &server {
         None => {
@@ -389,9 +389,9 @@ async fn ts_v2_hears_an_installed_persona(generation: Generation, http: bool) {
     }
     // The server's log (stdio: through the client's stderr) goes to a file nobody has to drain.
     cmd.stderr(world.log_file());
-    let mut child = cmd.spawn().expect("starting the TypeScript client");
+    let mut child = cmd.spawn().expect("starting the client");
     let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
-    let what = format!("TsV2 --listen over {}, {}", if http { "http" } else { "stdio" }, generation.arg());
+    let what = format!("{sdk:?} --listen over {}, {}", if http { "http" } else { "stdio" }, generation.arg());
     let mut next = async || -> Value {
         let line = tokio::time::timeout(Duration::from_secs(120), lines.next_line())
             .await
@@ -441,15 +441,25 @@ async fn ts_v2_hears_an_installed_persona(generation: Generation, http: bool) {
 
 #[tokio::test]
 async fn ts_sdk_v2_hears_an_installed_persona_over_stdio() {
-    ts_v2_hears_an_installed_persona(Generation::Initialize, false).await;
+    hears_an_installed_persona(Sdk::TsV2, Generation::Initialize, false).await;
 }
 
 #[tokio::test]
 async fn ts_sdk_v2_protocol_2026_07_28_hears_an_installed_persona_over_stdio() {
-    ts_v2_hears_an_installed_persona(Generation::Discover, false).await;
+    hears_an_installed_persona(Sdk::TsV2, Generation::Discover, false).await;
 }
 
 #[tokio::test]
 async fn ts_sdk_v2_protocol_2026_07_28_hears_an_installed_persona_over_http() {
-    ts_v2_hears_an_installed_persona(Generation::Discover, true).await;
+    hears_an_installed_persona(Sdk::TsV2, Generation::Discover, true).await;
+}
+
+#[tokio::test]
+async fn python_mcp2_protocol_2026_07_28_hears_an_installed_persona_over_stdio() {
+    hears_an_installed_persona(Sdk::Python, Generation::Discover, false).await;
+}
+
+#[tokio::test]
+async fn python_mcp2_protocol_2026_07_28_hears_an_installed_persona_over_http() {
+    hears_an_installed_persona(Sdk::Python, Generation::Discover, true).await;
 }
