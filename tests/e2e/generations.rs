@@ -32,6 +32,7 @@ struct Modern {
     tasks: bool,
     script: Arc<Mutex<Vec<Value>>>,
     shown: Arc<Mutex<Vec<String>>>,
+    progress: Arc<Mutex<Vec<(f64, Option<String>)>>>,
 }
 
 impl ClientHandler for Modern {
@@ -44,6 +45,14 @@ impl ClientHandler for Modern {
         let mut info = ClientConfig::default();
         info.capabilities = caps;
         info
+    }
+
+    async fn on_progress(
+        &self,
+        params: rmcp::model::ProgressNotificationParam,
+        _context: rmcp::service::NotificationContext<RoleClient>,
+    ) {
+        self.progress.lock().unwrap().push((params.progress, params.message));
     }
 
     async fn create_elicitation(
@@ -88,7 +97,8 @@ async fn wait_job(client: &RunningService<RoleClient, Modern>, job: &str) -> Res
 #[tokio::test]
 async fn stdio_2026_discover_lists_with_cache_hints_and_runs_a_job() -> Result<()> {
     let dir = project();
-    let (_child, client) = start(dir.path(), Modern::default()).await?;
+    let modern = Modern::default();
+    let (_child, client) = start(dir.path(), modern.clone()).await?;
 
     // server/discover: the generation and the server's capabilities, no initialize.
     let info = client.peer_info().context("discovered server")?;
@@ -117,18 +127,28 @@ async fn stdio_2026_discover_lists_with_cache_hints_and_runs_a_job() -> Result<(
     let done = wait_job(&client, started["job_id"].as_str().context("job_id")?).await?;
     assert_eq!(done["status"], "complete", "{done}");
     assert!(done["result"].as_str().unwrap_or_default().contains("unwrap() can panic"), "{done}");
+    // rmcp's client puts a progressToken on each call: progress came back on the request.
+    let progress = modern.progress.lock().unwrap().clone();
+    assert!(progress.iter().any(|(p, m)| *p == 100.0 && m.as_deref() == Some("complete")), "{progress:?}");
     client.cancel().await?;
     Ok(())
 }
 
 /// One 2026-07-28 request over HTTP: the body with its `_meta`, and the
 /// standard headers the generation requires (SEP-2243).
-async fn post26(port: u16, bearer: &str, id: u64, method: &str, mut params: Value) -> Result<Value> {
+async fn post26(port: u16, bearer: &str, id: u64, method: &str, params: Value) -> Result<Value> {
+    Ok(post26_body(port, bearer, id, method, params).await?.0)
+}
+
+/// [`post26`], with the whole response body (every SSE event before the result).
+async fn post26_body(port: u16, bearer: &str, id: u64, method: &str, mut params: Value) -> Result<(Value, String)> {
+    let meta = params["_meta"].as_object_mut().map(std::mem::take).unwrap_or_default();
     params["_meta"] = json!({
         "io.modelcontextprotocol/protocolVersion": V2026,
         "io.modelcontextprotocol/clientInfo": { "name": "e2e-raw", "version": "0" },
         "io.modelcontextprotocol/clientCapabilities": {},
     });
+    params["_meta"].as_object_mut().unwrap().extend(meta);
     let name = params["name"].as_str().map(String::from);
     let mut headers = vec![("Authorization", bearer), ("MCP-Protocol-Version", V2026), ("Mcp-Method", method)];
     if let Some(n) = name.as_deref() {
@@ -142,7 +162,7 @@ async fn post26(port: u16, bearer: &str, id: u64, method: &str, mut params: Valu
     if reply.get("error").is_some() {
         bail!("{method} failed: {reply}");
     }
-    Ok(reply["result"].clone())
+    Ok((reply["result"].clone(), text))
 }
 
 #[tokio::test]
@@ -185,15 +205,20 @@ async fn http_2026_discover_lists_with_cache_hints_and_runs_a_job() -> Result<()
     )
     .await?;
     let job = started["structuredContent"]["job_id"].as_str().context("job id")?.to_string();
-    let done = post26(
+    let (done, body) = post26_body(
         port,
         &bearer,
         7,
         "tools/call",
-        json!({ "name": "check_persona_job", "arguments": { "job_id": job, "wait_seconds": 60 } }),
+        json!({ "name": "check_persona_job", "arguments": { "job_id": job, "wait_seconds": 60 },
+                "_meta": { "progressToken": "p7" } }),
     )
     .await?;
     assert_eq!(done["structuredContent"]["status"], "complete", "{done}");
+    // Progress rides on the request's own stream, before its result.
+    let progress = body.find("notifications/progress").context(format!("no progress in {body}"))?;
+    assert!(progress < body.find("\"result\"").unwrap_or(usize::MAX), "{body}");
+    assert!(body.contains("\"progressToken\":\"p7\""), "{body}");
     Ok(())
 }
 
@@ -563,9 +588,22 @@ async fn http_2026_listen_hears_installed_personas_and_edited_standards() -> Res
     assert!(prompts["prompts"].as_array().is_some_and(|p| p.iter().any(|p| p["name"] == "spin")), "{prompts}");
     assert!(installed.elapsed() < Duration::from_secs(3), "listed after {:?}", installed.elapsed());
 
-    // Editing the followed standard: resources/updated for its URI.
+    // Editing the followed standard: the resource list changed, and resources/updated for its URI.
     std::fs::write(&path, "# Listen tokens\n\nRotate quokka listen tokens every hour.\n")?;
+    heard(&mut rx, "notifications/resources/list_changed", Duration::from_secs(60)).await?;
     let updated = heard(&mut rx, "notifications/resources/updated", Duration::from_secs(60)).await?;
     assert_eq!(updated["params"]["uri"], uri.as_str(), "{updated}");
+
+    // The client cancels the subscription, as the TypeScript SDK v2 does: a
+    // notification without the Mcp-Method header (its body names the method).
+    let cancel = json!({ "jsonrpc": "2.0", "method": "notifications/cancelled", "params": {
+        "requestId": "listen-1",
+        "_meta": { "io.modelcontextprotocol/protocolVersion": V2026 } } });
+    let (status, head, body) =
+        exchange(port, &[("Authorization", &bearer), ("MCP-Protocol-Version", V2026)], &cancel).await?;
+    assert_eq!(status, 202, "{head}\n{body}");
+    // Accepted (not -32020). Over stateless HTTP the subscription itself ends
+    // when the client closes its stream, which the TypeScript SDK also does.
+    drop(rx);
     Ok(())
 }

@@ -306,6 +306,13 @@ impl Mcp {
             Err(_) => return plain(StatusCode::BAD_REQUEST, "could not read the request body\n"),
         };
         let unprimed = initialize_without_priming(&bytes);
+        let mut parts = parts;
+        if !parts.headers.contains_key("mcp-method")
+            && let Some(method) = notification_method(&bytes)
+            && let Ok(value) = hyper::header::HeaderValue::from_str(&method)
+        {
+            parts.headers.insert("mcp-method", value);
+        }
         let req = Request::from_parts(parts, Full::new(bytes));
         if unprimed { self.plain.handle(req).await } else { self.primed.handle(req).await }
     }
@@ -332,6 +339,28 @@ fn initialize_without_priming(body: &[u8]) -> bool {
     init.method == "initialize"
         && version.as_str() < PRIMING_SINCE.as_str()
         && ProtocolVersion::KNOWN_VERSIONS.iter().any(|v| v.as_str() == version)
+}
+
+/// The method of `body` when it is one JSON-RPC notification.
+///
+/// On 2026-07-28, SEP-2243 mirrors the method into an `Mcp-Method` header so
+/// intermediaries can route without reading bodies. rmcp 3.11 refuses any
+/// POST without it (-32020), notifications included; the TypeScript SDK v2
+/// sends it on requests only (its own server exempts notifications), so a
+/// client closing a `subscriptions/listen` (`notifications/cancelled`) gets
+/// an HTTP error and reports it. A notification has no answer and its body
+/// names its method, so this layer fills in an absent header from the body;
+/// a header that is present is never changed, so a mismatch is still refused.
+fn notification_method(body: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Message {
+        jsonrpc: String,
+        method: String,
+        #[serde(default)]
+        id: Option<serde_json::Value>,
+    }
+    let m = serde_json::from_slice::<Message>(body).ok()?;
+    (m.jsonrpc == "2.0" && m.id.is_none() && m.method.starts_with("notifications/")).then_some(m.method)
 }
 
 fn plain(status: StatusCode, text: &str) -> Response<Body> {
@@ -609,6 +638,19 @@ mod tests {
         }
         assert!(!initialize_without_priming(br#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#));
         assert!(!initialize_without_priming(b"not json"));
+    }
+
+    #[test]
+    fn only_a_notification_gets_its_method_header_filled_in() {
+        let m = |b: &str| notification_method(b.as_bytes());
+        assert_eq!(
+            m(r#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":3}}"#).as_deref(),
+            Some("notifications/cancelled")
+        );
+        assert_eq!(m(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#), None, "a request keeps the rule");
+        assert_eq!(m(r#"{"jsonrpc":"2.0","method":"tools/list"}"#), None);
+        assert_eq!(m(r#"[{"jsonrpc":"2.0","method":"notifications/cancelled"}]"#), None);
+        assert_eq!(m("not json"), None);
     }
 
     #[test]

@@ -127,3 +127,73 @@ pub async fn update(app: &App, task_id: &str, responses: usize) -> Result<(), Mc
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jobs::Priority;
+
+    fn job(status: Status) -> Job {
+        Job {
+            id: "j1".into(),
+            persona: "security".into(),
+            task: "review".into(),
+            context: None,
+            feedback: None,
+            status,
+            priority: Priority::High,
+            progress_phase: Some("analyzing".into()),
+            progress_percent: 40,
+            progress_message: Some("reading".into()),
+            progress_eta_seconds: None,
+            result: (status == Status::Complete).then(|| "the review".into()),
+            error: (status == Status::Failed).then(|| "timed out after 4 s".into()),
+            partial_result: None,
+            created_at: 1_759_761_000.0,
+            started_at: Some(1_759_761_001.0),
+            completed_at: status.is_finished().then_some(1_759_761_010.0),
+            tool_calls_made: 1,
+            tokens_input: None,
+            tokens_output: None,
+            duration_seconds: status.is_finished().then_some(9.0),
+            attempts: 1,
+        }
+    }
+
+    #[test]
+    fn job_states_map_onto_task_states() {
+        let running = task_of(&job(Status::Running));
+        assert_eq!(running.status, TaskStatus::Working);
+        assert_eq!(running.poll_interval_ms, Some(POLL_INTERVAL_MS));
+        assert_eq!(running.status_message.as_deref(), Some("analyzing 40%: reading"));
+        assert_eq!(
+            (running.created_at.as_str(), running.last_updated_at.as_str()),
+            ("2025-10-06T14:30:00Z", "2025-10-06T14:30:01Z")
+        );
+        assert_eq!(task_of(&job(Status::Pending)).status, TaskStatus::Working);
+        // A failed review is a tool result with isError, which the extension counts as completed.
+        let failed = task_of(&job(Status::Failed));
+        assert_eq!((failed.status, failed.poll_interval_ms), (TaskStatus::Completed, None));
+        assert_eq!(task_of(&job(Status::Complete)).status, TaskStatus::Completed);
+        assert_eq!(task_of(&job(Status::Cancelled)).status, TaskStatus::Cancelled);
+    }
+
+    #[test]
+    fn the_final_result_keeps_invoke_s_fields_and_carries_the_review() {
+        let done = serde_json::to_value(final_result(&job(Status::Complete))).unwrap();
+        assert_eq!(done["isError"], false);
+        assert_eq!(done["content"][0]["text"], "the review");
+        let sc = &done["structuredContent"];
+        for field in
+            ["status", "job_id", "persona", "priority", "estimated_duration_seconds", "poll_command", "message"]
+        {
+            assert!(sc.get(field).is_some(), "{field} missing: {sc}");
+        }
+        assert_eq!((sc["status"].as_str(), sc["result"].as_str()), (Some("complete"), Some("the review")));
+
+        let failed = serde_json::to_value(final_result(&job(Status::Failed))).unwrap();
+        assert_eq!(failed["isError"], true);
+        assert_eq!(failed["content"][0]["text"], "timed out after 4 s");
+        assert_eq!(failed["structuredContent"]["status"], "failed");
+    }
+}

@@ -66,40 +66,63 @@ pub struct Shown {
     at: Instant,
 }
 
-static SHOWN: LazyLock<Mutex<HashMap<String, Shown>>> = LazyLock::new(Default::default);
+/// Forms awaiting their answer, by `requestState`.
+#[derive(Default)]
+pub struct Waiting(Mutex<HashMap<String, Shown>>);
 
-fn table() -> std::sync::MutexGuard<'static, HashMap<String, Shown>> {
-    SHOWN.lock().unwrap_or_else(|p| p.into_inner())
-}
+/// The process's forms awaiting an answer.
+static SHOWN: LazyLock<Waiting> = LazyLock::new(Default::default);
+
+/// Most forms awaiting an answer at once; past it the oldest is forgotten
+/// (its answer is then refused like an expired one).
+const MAX_SHOWN: usize = 256;
 
 /// Keeps what the form for `proposal_id` shows; returns the `requestState`.
 pub fn remember(tool: &'static str, proposal_id: &str, edited: Option<&str>, overwrite: bool) -> String {
-    let state = uuid::Uuid::new_v4().simple().to_string();
-    let mut t = table();
-    t.retain(|_, s| s.at.elapsed() < ELICIT_TIMEOUT);
-    t.insert(
-        state.clone(),
-        Shown {
-            tool,
-            proposal_id: proposal_id.to_string(),
-            edited: edited.map(String::from),
-            overwrite,
-            at: Instant::now(),
-        },
-    );
-    state
+    SHOWN.remember(tool, proposal_id, edited, overwrite)
 }
 
 /// Takes back what the form behind `state` showed (once), if it was shown
 /// by `tool`, for proposal `id` (when the retry names one) with the same
 /// edited text, and not longer than [`ELICIT_TIMEOUT`] ago.
 pub fn recall(state: Option<&str>, tool: &str, id: Option<&str>, edited: Option<&str>) -> Option<Shown> {
-    let shown = table().remove(state?)?;
-    let same = shown.tool == tool
-        && id.is_none_or(|id| id == shown.proposal_id)
-        && shown.edited.as_deref() == edited
-        && shown.at.elapsed() < ELICIT_TIMEOUT;
-    same.then_some(shown)
+    SHOWN.recall(state, tool, id, edited)
+}
+
+impl Waiting {
+    fn table(&self) -> std::sync::MutexGuard<'_, HashMap<String, Shown>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn remember(&self, tool: &'static str, proposal_id: &str, edited: Option<&str>, overwrite: bool) -> String {
+        let state = uuid::Uuid::new_v4().simple().to_string();
+        let mut t = self.table();
+        t.retain(|_, s| s.at.elapsed() < ELICIT_TIMEOUT);
+        while t.len() >= MAX_SHOWN {
+            let Some(oldest) = t.iter().min_by_key(|(_, s)| s.at).map(|(k, _)| k.clone()) else { break };
+            t.remove(&oldest);
+        }
+        t.insert(
+            state.clone(),
+            Shown {
+                tool,
+                proposal_id: proposal_id.to_string(),
+                edited: edited.map(String::from),
+                overwrite,
+                at: Instant::now(),
+            },
+        );
+        state
+    }
+
+    fn recall(&self, state: Option<&str>, tool: &str, id: Option<&str>, edited: Option<&str>) -> Option<Shown> {
+        let shown = self.table().remove(state?)?;
+        let same = shown.tool == tool
+            && id.is_none_or(|id| id == shown.proposal_id)
+            && shown.edited.as_deref() == edited
+            && shown.at.elapsed() < ELICIT_TIMEOUT;
+        same.then_some(shown)
+    }
 }
 
 /// The refusal when a retry's state is unknown, used or expired.
@@ -141,6 +164,24 @@ mod tests {
         assert!(recall(Some(&s), "review_standard_proposal", Some("p1"), Some("edited")).is_none(), "single use");
         assert!(recall(None, "review_standard_proposal", Some("p1"), None).is_none());
         assert!(recall(Some("made-up"), "review_standard_proposal", Some("p1"), None).is_none());
+    }
+
+    #[test]
+    fn the_table_of_waiting_forms_is_bounded() {
+        let w = Waiting::default();
+        let first = w.remember("review_standard_proposal", "bounded-0", None, false);
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let second = w.remember("review_standard_proposal", "bounded-1", None, false);
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        for i in 2..=MAX_SHOWN {
+            w.remember("review_standard_proposal", &format!("bounded-{i}"), None, false);
+        }
+        assert_eq!(w.table().len(), MAX_SHOWN);
+        assert!(
+            w.recall(Some(&first), "review_standard_proposal", Some("bounded-0"), None).is_none(),
+            "the oldest went"
+        );
+        assert!(w.recall(Some(&second), "review_standard_proposal", Some("bounded-1"), None).is_some());
     }
 
     #[test]
