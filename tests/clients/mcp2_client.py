@@ -17,6 +17,11 @@ check_persona_job(wait_seconds) and a progress callback until the job ends.
 A run fails on a failed expectation, on any exception, and on any log record
 of level WARNING or above from the SDK (the `mcp` loggers).
 
+--listen (2026-07-28 only): one connection that opens `subscriptions/listen`
+for tool and prompt list changes, prints {"step": "listening"}, then
+{"step": "heard", "list": "tools"|"prompts"} as each list comes to include the
+`spin` persona, which the caller installs.
+
 One JSON object per run on stdout, then {"ok": true|false, ...}; exit 1 on failure.
 """
 
@@ -161,6 +166,36 @@ async def one_run(args: argparse.Namespace, run: int) -> dict[str, Any]:
             "progress": len(progress), "ms": round((time.monotonic() - started) * 1000)}
 
 
+async def listen_run(args: argparse.Namespace) -> dict[str, Any]:
+    expect(args.generation != "2025", "--listen needs --generation 2026-07-28 (subscriptions/listen)")
+    async with make_client(args) as client:
+        protocol = client.protocol_version
+        expect(protocol == args.generation, f"server/discover negotiated {protocol!r}, not {args.generation}")
+        before = [t.name for t in (await client.list_tools()).tools]
+        expect("invoke_spin" not in before, f"invoke_spin is listed before the install: {before}")
+        seen: dict[str, bool] = {}
+        async with client.listen(tools_list_changed=True, prompts_list_changed=True) as sub:
+            emit({"step": "listening", "protocol": protocol})
+            with anyio_timeout(60):
+                async for _event in sub:
+                    tools = [t.name for t in (await client.list_tools()).tools]
+                    prompts = [p.name for p in (await client.list_prompts()).prompts]
+                    for name, present in (("tools", "invoke_spin" in tools), ("prompts", "spin" in prompts)):
+                        if present and not seen.get(name):
+                            seen[name] = True
+                            emit({"step": "heard", "list": name})
+                    if seen.get("tools") and seen.get("prompts"):
+                        break
+        expect(seen.get("tools") and seen.get("prompts"), f"the listen stream ended before spin was listed: {seen}")
+        return {"protocol": protocol, "tools": len(tools), "prompts": len(prompts)}
+
+
+def anyio_timeout(seconds: float):
+    import anyio
+
+    return anyio.fail_after(seconds)
+
+
 def flatten(e: BaseException):
     if isinstance(e, BaseExceptionGroup):
         for x in e.exceptions:
@@ -173,6 +208,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--generation", choices=["2025", "2026-07-28"], default="2025")
     p.add_argument("--runs", type=int, default=1)
+    p.add_argument("--listen", action="store_true")
     sub = p.add_subparsers(dest="transport", required=True)
     s = sub.add_parser("stdio")
     s.add_argument("command", nargs=argparse.REMAINDER)
@@ -194,6 +230,11 @@ def main() -> int:
 
     async def run_all() -> None:
         nonlocal progress_total
+        if args.listen:
+            summary.update(await listen_run(args))
+            times.append(0)
+            expect(not recorder.records, f"the SDK logged: {recorder.records}")
+            return
         for run in range(1, args.runs + 1):
             r = await one_run(args, run)
             emit({"step": "run", **r})

@@ -17,6 +17,12 @@
 // 2025 revision); 2026-07-28 pins the 2026-07-28 revision (v2 only:
 // `server/discover`, no fallback to initialize).
 //
+// --listen (v2): one connection with list-changed handlers (notifications on
+// 2025, `subscriptions/listen` on 2026-07-28). It prints {"step": "listening"}
+// once connected and then {"step": "heard", "list": "tools"|"prompts"} as each
+// list changes to include the `spin` persona, which the caller installs; then
+// lists both again and ends.
+//
 // One JSON object per run on stdout, then {"ok": true|false, ...}; exit 1 on failure.
 
 import { createRequire } from 'node:module';
@@ -39,13 +45,14 @@ const expect = (cond, message) => {
 const emit = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
 
 function parseArgs(argv) {
-    const a = { sdk: null, generation: '2025', runs: 1, transport: null, command: [], url: null, token: null };
+    const a = { sdk: null, generation: '2025', runs: 1, listen: false, transport: null, command: [], url: null, token: null };
     let i = 0;
     while (i < argv.length) {
         const x = argv[i++];
         if (x === '--sdk') a.sdk = argv[i++];
         else if (x === '--generation') a.generation = argv[i++];
         else if (x === '--runs') a.runs = Number(argv[i++]);
+        else if (x === '--listen') a.listen = true;
         else if (x === 'stdio') {
             a.transport = 'stdio';
             a.command = argv.slice(argv[i] === '--' ? i + 1 : i);
@@ -60,6 +67,7 @@ function parseArgs(argv) {
     if (!['v1', 'v2'].includes(a.sdk)) throw new Error('--sdk v1|v2 is required');
     if (!['2025', '2026-07-28'].includes(a.generation)) throw new Error('--generation 2025|2026-07-28');
     if (a.generation !== '2025' && a.sdk === 'v1') throw new Error('the v1 SDK speaks only the 2025 revisions');
+    if (a.listen && a.sdk !== 'v2') throw new Error('--listen needs --sdk v2');
     if (!a.transport || (a.transport === 'stdio' && a.command.length === 0)) throw new Error('stdio -- COMMAND or http URL');
     return a;
 }
@@ -109,24 +117,77 @@ function structured(result, tool) {
     }
 }
 
+function makeTransport(sdk, args) {
+    if (args.transport === 'stdio') {
+        return new sdk.StdioClientTransport({
+            command: args.command[0],
+            args: args.command.slice(1),
+            env: { ...process.env },
+            stderr: 'inherit',
+        });
+    }
+    const headers = args.token ? { Authorization: `Bearer ${args.token}` } : {};
+    return new sdk.StreamableHTTPClientTransport(new URL(args.url), { requestInit: { headers } });
+}
+
+// One connection that waits for the `spin` persona to appear in both lists.
+async function listenRun(sdk, args) {
+    const errors = [];
+    const seen = {};
+    let done;
+    const both = new Promise((r) => (done = r));
+    const handler = (list, hasSpin) => ({
+        debounceMs: 0,
+        onChanged: (err, items) => {
+            if (err) {
+                errors.push(`${list} list refresh: ${err}`);
+                return;
+            }
+            if (!seen[list] && (items || []).some(hasSpin)) {
+                seen[list] = true;
+                emit({ step: 'heard', list });
+                if (seen.tools && seen.prompts) done();
+            }
+        },
+    });
+    const options = {
+        capabilities: {},
+        listChanged: {
+            tools: handler('tools', (t) => t.name === 'invoke_spin'),
+            prompts: handler('prompts', (p) => p.name === 'spin'),
+        },
+    };
+    if (args.generation !== '2025') options.versionNegotiation = { mode: { pin: args.generation } };
+    const client = new sdk.Client({ name: 'agent-os-e2e-ts-listen', version: '0' }, options);
+    client.onerror = (e) => errors.push(`onerror: ${e && e.stack ? e.stack : e}`);
+    await client.connect(makeTransport(sdk, args));
+    try {
+        const protocol = client.getNegotiatedProtocolVersion?.() ?? null;
+        if (args.generation !== '2025') expect(protocol === args.generation, `negotiated ${protocol}`);
+        const before = (await client.listTools()).tools.map((t) => t.name);
+        expect(!before.includes('invoke_spin'), `invoke_spin is listed before the install: ${before}`);
+        emit({ step: 'listening', protocol });
+        const timeout = new Promise((_, rej) => setTimeout(() => rej(new Failed(`no list change with spin within 60 s (heard ${JSON.stringify(seen)}); errors: ${errors.join(' | ')}`)), 60_000));
+        await Promise.race([both, timeout]);
+        const tools = (await client.listTools()).tools.map((t) => t.name);
+        const prompts = (await client.listPrompts()).prompts.map((p) => p.name);
+        expect(tools.includes('invoke_spin'), `tools/list after the change lacks invoke_spin: ${tools}`);
+        expect(prompts.includes('spin'), `prompts/list after the change lacks spin: ${prompts}`);
+        await new Promise((r) => setTimeout(r, 100));
+        expect(errors.length === 0, `the client reported errors: ${errors.join(' | ')}`);
+        return { protocol, tools: tools.length, prompts: prompts.length };
+    } finally {
+        await client.close();
+    }
+}
+
 async function oneRun(sdk, args, run) {
     const options = { capabilities: {} };
     if (args.generation !== '2025') options.versionNegotiation = { mode: { pin: args.generation } };
     const client = new sdk.Client({ name: `agent-os-e2e-ts-${args.sdk}`, version: '0' }, options);
     const errors = [];
     client.onerror = (e) => errors.push(`onerror: ${e && e.stack ? e.stack : e}`);
-    let transport;
-    if (args.transport === 'stdio') {
-        transport = new sdk.StdioClientTransport({
-            command: args.command[0],
-            args: args.command.slice(1),
-            env: { ...process.env },
-            stderr: 'inherit',
-        });
-    } else {
-        const headers = args.token ? { Authorization: `Bearer ${args.token}` } : {};
-        transport = new sdk.StreamableHTTPClientTransport(new URL(args.url), { requestInit: { headers } });
-    }
+    const transport = makeTransport(sdk, args);
     const started = Date.now();
     await client.connect(transport);
     try {
@@ -220,6 +281,18 @@ async function main() {
     const times = [];
     const protocols = new Set();
     let progressTotal = 0;
+    if (args.listen) {
+        try {
+            const r = await listenRun(sdk, args);
+            expect(consoleErrors.length === 0, `the SDK reported: ${consoleErrors.join(' | ')}`);
+            emit({ ok: true, ...summary, listen: true, ...r, warnings: [...warnings.keys()] });
+        } catch (e) {
+            const detail = e instanceof Failed ? e.message : (e && e.stack) || String(e);
+            emit({ ok: false, ...summary, listen: true, error: detail });
+            process.exitCode = 1;
+        }
+        return;
+    }
     try {
         for (let run = 1; run <= args.runs; run++) {
             const r = await oneRun(sdk, args, run);

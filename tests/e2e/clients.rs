@@ -161,7 +161,7 @@ impl World {
     }
 
     /// The server's stderr goes to server.log, as in support.rs.
-    fn log_file(&self) -> std::fs::File {
+    pub(crate) fn log_file(&self) -> std::fs::File {
         std::fs::OpenOptions::new().create(true).append(true).open(self.root().join("server.log")).unwrap()
     }
 }

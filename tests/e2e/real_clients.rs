@@ -366,3 +366,100 @@ async fn gemini_cli_mcp_list_after_init() {
 async fn gemini_cli_mcp_list_over_http_with_a_token() {
     cli_over_http(Cli::Gemini).await;
 }
+
+// ---- list changes heard by a real client ----------------------------------------
+
+/// A persona installed (written and trusted) while a client (TypeScript SDK v2,
+/// or Python on 2026-07-28) listens (list-changed notifications on 2025, `subscriptions/listen` on
+/// 2026-07-28) appears in its tool and prompt lists: within 3 s on 2026-07-28.
+async fn hears_an_installed_persona(sdk: Sdk, generation: Generation, http: bool) {
+    use tokio::io::AsyncBufReadExt;
+
+    let world = World::new();
+    let server = if http { Some(http_server(&world).await) } else { None };
+    let mut cmd = sdk_command(&world, sdk, generation);
+    cmd.arg("--listen");
+    match &server {
+        None => {
+            cmd.args(["stdio", "--", BIN, "--project"]).arg(world.root()).arg("serve");
+        }
+        Some(s) => {
+            cmd.args(["http", &s.url, "--token", TOKEN]);
+        }
+    }
+    // The server's log (stdio: through the client's stderr) goes to a file nobody has to drain.
+    cmd.stderr(world.log_file());
+    let mut child = cmd.spawn().expect("starting the client");
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let what = format!("{sdk:?} --listen over {}, {}", if http { "http" } else { "stdio" }, generation.arg());
+    let mut next = async || -> Value {
+        let line = tokio::time::timeout(Duration::from_secs(120), lines.next_line())
+            .await
+            .unwrap_or_else(|_| panic!("{what}: no output for 120 s\nserver log:\n{}", world.server_log()))
+            .unwrap()
+            .unwrap_or_else(|| panic!("{what}: the client ended early\nserver log:\n{}", world.server_log()));
+        let v: Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("{what}: not JSON: {line}"));
+        assert_ne!(v["ok"], false, "{what}: {v}\nserver log:\n{}", world.server_log());
+        v
+    };
+    let listening = next().await;
+    assert_eq!(listening["step"], "listening", "{what}: {listening}");
+
+    crate::support::write_guest(world.root(), "spin", 600, 64);
+    let env: Vec<(&str, &str)> = world.env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    crate::support::trust(world.root(), &env);
+    let installed = std::time::Instant::now();
+    let mut heard = Vec::new();
+    let last = loop {
+        let v = next().await;
+        if v["step"] == "heard" {
+            heard.push((v["list"].as_str().unwrap_or_default().to_string(), installed.elapsed()));
+        } else if v.get("ok").is_some() {
+            break v;
+        }
+    };
+    let status = tokio::time::timeout(Duration::from_secs(30), child.wait()).await.unwrap().unwrap();
+    if let Some(s) = server {
+        s.stop().await;
+    }
+    assert!(status.success() && last["ok"] == true, "{what}: {last}");
+    // The bound the issue sets for a 2026-07-28 client on subscriptions/listen;
+    // a 2025 client hears plain list_changed notifications, given more room.
+    let limit = match generation {
+        Generation::Discover => Duration::from_secs(3),
+        Generation::Initialize => Duration::from_secs(10),
+    };
+    for list in ["tools", "prompts"] {
+        let (_, took) = heard.iter().find(|(l, _)| l == list).unwrap_or_else(|| panic!("{what}: {list} never changed"));
+        assert!(*took <= limit, "{what}: the {list} list changed {took:?} after the install (limit {limit:?})");
+    }
+    println!(
+        "{what}: {}",
+        heard.iter().map(|(l, t)| format!("{l} {} ms", t.as_millis())).collect::<Vec<_>>().join(", ")
+    );
+}
+
+#[tokio::test]
+async fn ts_sdk_v2_hears_an_installed_persona_over_stdio() {
+    hears_an_installed_persona(Sdk::TsV2, Generation::Initialize, false).await;
+}
+
+#[tokio::test]
+async fn ts_sdk_v2_protocol_2026_07_28_hears_an_installed_persona_over_stdio() {
+    hears_an_installed_persona(Sdk::TsV2, Generation::Discover, false).await;
+}
+
+#[tokio::test]
+async fn ts_sdk_v2_protocol_2026_07_28_hears_an_installed_persona_over_http() {
+    hears_an_installed_persona(Sdk::TsV2, Generation::Discover, true).await;
+}
+
+#[tokio::test]
+async fn python_mcp2_protocol_2026_07_28_hears_an_installed_persona_over_stdio() {
+    hears_an_installed_persona(Sdk::Python, Generation::Discover, false).await;
+}
+
+#[tokio::test]
+async fn python_mcp2_protocol_2026_07_28_hears_an_installed_persona_over_http() {
+    hears_an_installed_persona(Sdk::Python, Generation::Discover, true).await;
+}

@@ -274,11 +274,10 @@ pub async fn call(
     if let Some(id) = name.strip_prefix("invoke_") {
         let registry = app.registry();
         if registry.get(id).is_some() {
-            let v = invoke(app, id, parse(name, args)?).await?;
-            if let Some(p) = progress {
-                let _ = p.send((0.0, "queued".into()));
-            }
-            return Ok(v);
+            // No progress notification here: the answer itself says the job
+            // started, and a notification sent just before it would cost the
+            // call the pause in `mcp::call_tool` (see there).
+            return invoke(app, id, parse(name, args)?).await;
         }
         if registry.untrusted().iter().any(|u| u.id == id) {
             return Err(ToolError::Unavailable(format!(
@@ -565,6 +564,9 @@ async fn check(app: &App, args: CheckArgs, progress: Option<&ProgressSink>) -> R
     if !(0.0..=MAX_WAIT_SECONDS).contains(&wait) {
         return Err(ToolError::Invalid(format!("wait_seconds must be between 0 and {MAX_WAIT_SECONDS}, got {wait}")));
     }
+    // Progress is for a call that waits: an instant answer needs none, and a
+    // notification just before it costs the call the pause in `mcp::call_tool`.
+    let progress = progress.filter(|_| wait > 0.0);
     let id = args.job_id.trim();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs_f64(wait);
     let mut sent: Option<(f64, String)> = None;
