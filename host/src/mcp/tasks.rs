@@ -13,9 +13,9 @@ use rmcp::model::{CallToolResult, ContentBlock, CreateTaskResult, DetailedTask, 
 use serde_json::{Value, json};
 
 use super::tools::job_view;
-use crate::time::iso8601;
 use crate::app::App;
 use crate::jobs::{Job, JobsError, Status};
+use crate::time::iso8601;
 
 /// How often a client should poll `tasks/get`: reviews take seconds to minutes.
 pub const POLL_INTERVAL_MS: u64 = 2_000;

@@ -1,5 +1,7 @@
 //! Tool definitions (names, descriptions, input schemas) and their handlers.
 
+use std::sync::Arc;
+
 use rmcp::model::{JsonObject, Tool, ToolAnnotations};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -130,7 +132,36 @@ pub fn all(registry: &Registry, llm_ready: bool) -> Vec<Tool> {
         reads("Search project standards"),
     );
     tools.extend(super::standards_tools::tools());
+    for tool in &mut tools {
+        if let Some(out) = &tool.output_schema {
+            let mut out = Value::Object((**out).clone());
+            drop_rust_formats(&mut out);
+            if let Value::Object(map) = out {
+                tool.output_schema = Some(Arc::new(map));
+            }
+        }
+    }
     tools
+}
+
+/// Removes the number formats schemars writes for Rust types (`uint64`,
+/// `uint8`, `double`, ...): JSON Schema does not define them, and clients
+/// that validate results warn about each one. Formats JSON Schema defines
+/// (`date-time`, `uri`, ...) stay.
+fn drop_rust_formats(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            let rust = map.get("format").and_then(Value::as_str).is_some_and(|f| {
+                matches!(f, "double" | "float") || f.strip_prefix('u').unwrap_or(f).strip_prefix("int").is_some()
+            });
+            if rust {
+                map.remove("format");
+            }
+            map.values_mut().for_each(drop_rust_formats);
+        }
+        Value::Array(items) => items.iter_mut().for_each(drop_rust_formats),
+        _ => {}
+    }
 }
 
 /// An installed persona's tool description: its name and description are
@@ -748,6 +779,16 @@ mod schema_tests {
         let review = get("review_standard_proposal");
         assert!(review["properties"].get("reviewer").is_none(), "the reviewer is the person, never an argument");
         assert_eq!(review["required"], json!(["id", "decision"]));
+    }
+
+    #[test]
+    fn no_output_schema_names_a_rust_number_format() {
+        for tool in all(&Registry::builtin(), false) {
+            let out = serde_json::to_string(&tool.output_schema).unwrap();
+            for f in ["uint", "int64", "int32", "double", "\"float\""] {
+                assert!(!out.contains(&format!("\"format\":\"{}", f.trim_matches('"'))), "{}: {out}", tool.name);
+            }
+        }
     }
 
     #[test]
