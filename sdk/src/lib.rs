@@ -42,6 +42,7 @@ pub mod brief;
 pub mod context;
 pub mod flow;
 pub mod host;
+pub mod paths;
 pub mod quote;
 pub mod testing;
 

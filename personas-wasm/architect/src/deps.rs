@@ -637,21 +637,6 @@ fn js_module(path: &str) -> String {
     p.strip_suffix("/index").unwrap_or(p).to_string()
 }
 
-/// `a/b` joined with `../c` → `a/c`.
-fn join(dir: &str, rel: &str) -> String {
-    let mut parts: Vec<&str> = dir.split('/').filter(|s| !s.is_empty()).collect();
-    for seg in rel.split('/') {
-        match seg {
-            "." | "" => {}
-            ".." => {
-                parts.pop();
-            }
-            s => parts.push(s),
-        }
-    }
-    parts.join("/")
-}
-
 /// Extensions an import specifier may carry for a JS/TS module.
 const JS_EXTS: &[&str] = &["js", "ts", "jsx", "tsx", "mjs", "cjs", "mts", "cts"];
 
@@ -695,7 +680,7 @@ fn js(files: &[SourceFile], g: &mut Graph) {
             }) {
                 continue;
             }
-            let joined = join(dir, &spec);
+            let joined = agent_os_persona_sdk::paths::join_relative(dir, &spec);
             let target = match joined.rsplit_once('.') {
                 Some((base, ext)) if JS_EXTS.contains(&ext) && !ext.contains('/') => base.to_string(),
                 _ => joined,

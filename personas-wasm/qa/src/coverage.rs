@@ -94,7 +94,7 @@ fn imported_by_tests(files: &[SourceFile]) -> Vec<String> {
                             };
                             let spec: String = rest[1..].chars().take_while(|c| *c != q).collect();
                             if spec.starts_with("./") || spec.starts_with("../") {
-                                out.push(join_path(dir, &spec));
+                                out.push(agent_os_persona_sdk::paths::join_relative(dir, &spec));
                             }
                         }
                     }
@@ -104,21 +104,6 @@ fn imported_by_tests(files: &[SourceFile]) -> Vec<String> {
         }
     }
     out
-}
-
-/// `dir` joined with a relative `spec` (`a/b` + `../c` → `a/c`).
-fn join_path(dir: &str, spec: &str) -> String {
-    let mut parts: Vec<&str> = dir.split('/').filter(|s| !s.is_empty()).collect();
-    for seg in spec.split('/') {
-        match seg {
-            "." | "" => {}
-            ".." => {
-                parts.pop();
-            }
-            s => parts.push(s),
-        }
-    }
-    parts.join("/")
 }
 
 /// Whether an import `m` (see [`imported_by_tests`]) names the module at `path`.
