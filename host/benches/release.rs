@@ -13,7 +13,6 @@
 //! `search,save,embed,jobs,server,persona`.
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -24,11 +23,10 @@ use agent_os::project::Project;
 use agent_os::rag::mirror::Mirror;
 use agent_os::rag::store::ChunkStore;
 use agent_os::rag::{Index, Mode, Query, Source, chunker, eval, watch};
-use rmcp::ServiceExt;
-use rmcp::model::CallToolRequestParams;
-use serde_json::{Value, json};
+use serde_json::json;
 
-const BIN: &str = env!("CARGO_BIN_EXE_agent-os");
+mod common;
+use common::{call, spawn};
 
 /// One measured figure: milliseconds, sorted.
 struct Figure {
@@ -340,33 +338,6 @@ async fn jobs(work: &Path, rows: &mut Rows) {
     }
     let f = Figure::new("job store: create a job (5,000+ rows)", create);
     row(rows, "job store insert, in process (p50 / p99)", format!("{:.3} / {:.3} ms", f.at(50.0), f.at(99.0)), "");
-}
-
-type Client = rmcp::service::RunningService<rmcp::RoleClient, ()>;
-
-async fn spawn(project: &Path) -> (tokio::process::Child, Client) {
-    let mut child = tokio::process::Command::new(BIN)
-        .arg("--project")
-        .arg(project)
-        .arg("serve")
-        .env("AGENT_OS_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let out = child.stdout.take().unwrap();
-    let inp = child.stdin.take().unwrap();
-    let client = ().serve((out, inp)).await.unwrap();
-    (child, client)
-}
-
-async fn call(client: &Client, name: &str, args: Value) -> Value {
-    let Value::Object(map) = args else { unreachable!() };
-    let r = client.call_tool(CallToolRequestParams::new(name.to_string()).with_arguments(map)).await.unwrap();
-    assert_ne!(r.is_error, Some(true), "{name} failed: {r:?}");
-    r.structured_content.unwrap()
 }
 
 async fn server(work: &Path, rows: &mut Rows) {

@@ -5,18 +5,16 @@
 //! Run: `cargo bench -p agent-os --bench skeleton` (release) or add
 //! `--profile dev` for a quick look with an unoptimised build.
 
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use agent_os::personas::Registry;
 use agent_os::plugins::{HostServices, Runtime};
 use agent_os::project::Project;
-use rmcp::ServiceExt;
-use rmcp::model::CallToolRequestParams;
-use serde_json::{Value, json};
+use serde_json::json;
 
-const BIN: &str = env!("CARGO_BIN_EXE_agent-os");
+mod common;
+use common::{call, spawn};
 
 fn pct(sorted: &[Duration], p: f64) -> Duration {
     let idx = ((sorted.len() as f64 - 1.0) * p).round() as usize;
@@ -33,33 +31,6 @@ fn report(name: &str, mut samples: Vec<Duration>) {
         pct(&samples, 0.99).as_secs_f64() * 1e3,
         samples.last().unwrap().as_secs_f64() * 1e3,
     );
-}
-
-async fn spawn(
-    project: &std::path::Path,
-) -> (tokio::process::Child, rmcp::service::RunningService<rmcp::RoleClient, ()>) {
-    let mut child = tokio::process::Command::new(BIN)
-        .arg("--project")
-        .arg(project)
-        .arg("serve")
-        .env("AGENT_OS_LOG", "warn")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let out = child.stdout.take().unwrap();
-    let inp = child.stdin.take().unwrap();
-    let client = ().serve((out, inp)).await.unwrap();
-    (child, client)
-}
-
-async fn call(client: &rmcp::service::RunningService<rmcp::RoleClient, ()>, name: &str, args: Value) -> Value {
-    let Value::Object(map) = args else { unreachable!() };
-    let r = client.call_tool(CallToolRequestParams::new(name.to_string()).with_arguments(map)).await.unwrap();
-    assert_ne!(r.is_error, Some(true), "{name} failed");
-    r.structured_content.unwrap()
 }
 
 #[tokio::main]
