@@ -73,6 +73,20 @@ pub fn read_text_bounded(path: &Path, limit: u64) -> Result<String, ReadError> {
     read_bounded(path, limit).map(|b| String::from_utf8_lossy(&b).into_owned())
 }
 
+/// Replaces `path` with `bytes` atomically: a new file with an unpredictable
+/// name beside it (created exclusively, so nothing planted there is written
+/// through), flushed to disk, then renamed over `path`. A failure leaves
+/// `path` as it was and no temporary file behind.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
 /// Whether `path` itself (not what it points to) is a symbolic link.
 pub fn is_symlink(path: &Path) -> bool {
     std::fs::symlink_metadata(path).map(|m| m.file_type().is_symlink()).unwrap_or(false)

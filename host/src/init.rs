@@ -504,11 +504,7 @@ fn write_atomic(root: &Path, path: &Path, bytes: &[u8]) -> Result<(), InitError>
     crate::project::create_dir_confined(root, dir)
         .map_err(|e| InitError::Unreadable { path: dir.to_path_buf(), reason: e.to_string() })?;
     refuse_links(root, path)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io(dir))?;
-    std::io::Write::write_all(&mut tmp, bytes).map_err(io(path))?;
-    tmp.as_file().sync_all().map_err(io(path))?;
-    tmp.persist(path).map_err(|e| InitError::Io { path: path.to_path_buf(), source: e.error })?;
-    Ok(())
+    crate::fsx::write_atomic(path, bytes).map_err(io(path))
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! whole to a temporary file and renamed into place, after the persona it
 //! records is in place.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
@@ -116,26 +116,16 @@ impl Lock {
         format!("{HEADER}{}", toml::to_string_pretty(self).expect("a lock serialises"))
     }
 
-    /// Writes the lock atomically (a temporary file renamed over it).
+    /// Writes the lock atomically ([`crate::fsx::write_atomic`]).
     pub fn save(&self, project: &Project) -> Result<PathBuf, LockError> {
         let dir = project.agent_dir();
         crate::project::create_dir_confined(project.root(), &dir)?;
         let p = path(project);
         crate::project::check_no_links(project.root(), &p)?;
-        write_atomic(&p, self.to_text().as_bytes())?;
+        crate::fsx::write_atomic(&p, self.to_text().as_bytes())
+            .map_err(|source| LockError::Io { path: p.display().to_string(), source })?;
         Ok(p)
     }
-}
-
-fn write_atomic(p: &Path, bytes: &[u8]) -> Result<(), LockError> {
-    let io = |source| LockError::Io { path: p.display().to_string(), source };
-    let tmp = p.with_file_name(format!(".{FILE}.{}.tmp", std::process::id()));
-    std::fs::write(&tmp, bytes).map_err(io)?;
-    if let Err(e) = std::fs::rename(&tmp, p) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(io(e));
-    }
-    Ok(())
 }
 
 #[cfg(test)]
