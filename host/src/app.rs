@@ -224,7 +224,9 @@ impl App {
         }
         let rt = self.runtime.clone();
         let defs = self.registry().all();
-        tokio::spawn(async move { rt.warm(defs).await });
+        // Compiling the components and indexing the standards are background
+        // work: the client's first requests are answered before them.
+        crate::background::spawn(async move { rt.warm(defs).await });
         self.jobs.start_workers(settings.workers, Arc::new(self.clone()));
         self.jobs.start_retention(settings.retention);
         let watched = crate::personas::watch::Watched {
@@ -238,7 +240,7 @@ impl App {
         }
         if settings.index_standards {
             let cell = self.index.clone();
-            tokio::spawn(async move { keep_index_current(cell).await });
+            crate::background::spawn(async move { keep_index_current(cell).await });
         }
         Ok(())
     }

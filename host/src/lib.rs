@@ -6,6 +6,7 @@
 //! reach the world only through the host functions in [`plugins`].
 
 pub mod app;
+pub mod background;
 pub mod dirs;
 pub mod doctor;
 pub mod fsx;

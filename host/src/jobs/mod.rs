@@ -372,8 +372,9 @@ impl Jobs {
         };
         let id = job.id.clone();
         tracing::info!(job = %id, persona = %job.persona, "job started");
-        // The runner is spawned so a panic in it fails the job instead of the worker.
-        let outcome = match tokio::spawn(runner.run(job, ctl)).await {
+        // The runner is spawned so a panic in it fails the job instead of the
+        // worker, on the background runtime so requests are answered first.
+        let outcome = match crate::background::spawn(runner.run(job, ctl)).await {
             Ok(outcome) => outcome,
             Err(e) => Outcome::Failed { error: format!("the persona runtime crashed: {e}"), partial: None },
         };

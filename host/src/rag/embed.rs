@@ -116,7 +116,16 @@ impl Embedder {
         };
         let onnx = read(&dir.join("model.onnx"))?;
         let model = fastembed::UserDefinedEmbeddingModel::new(onnx, tokenizer).with_pooling(fastembed::Pooling::Mean);
-        let opts = fastembed::InitOptionsUserDefined::new().with_max_length(MAX_TOKENS);
+        // ONNX Runtime's pool threads spin for a while after each run by
+        // default. On two cores that spinning takes the CPU from everything
+        // else: the full-text ranker a hybrid search runs beside the query
+        // embedding, the MCP request threads, the job workers. Measured on a
+        // loaded two-core machine, one query's embedding p50: 20-23 ms
+        // spinning, 3.8-4.5 ms not (host/examples/embed_probe.rs-style probe).
+        let opts = fastembed::InitOptionsUserDefined::new()
+            .with_max_length(MAX_TOKENS)
+            .with_session_config("session.intra_op.allow_spinning", "0")
+            .with_session_config("session.inter_op.allow_spinning", "0");
         let loaded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             fastembed::TextEmbedding::try_new_from_user_defined(model, opts)
         }))

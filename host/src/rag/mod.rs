@@ -708,7 +708,8 @@ async fn embed_rows(
     mut rows: Vec<Row>,
     progress: Option<ProgressFn>,
 ) -> Result<Vec<Row>, SearchError> {
-    tokio::task::spawn_blocking(move || {
+    // Embedding in bulk is background work: the agent's own queries come first.
+    crate::background::spawn_blocking(move || {
         let keys: Vec<[u8; 32]> = rows.iter().map(|r| vectors::key(&embedder.name, &r.text)).collect();
         if let Some(cache) = &cache {
             for (r, v) in rows.iter_mut().zip(cache.get_many(&keys, embed::DIM)) {
