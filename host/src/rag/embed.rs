@@ -121,7 +121,7 @@ impl Embedder {
         // else: the full-text ranker a hybrid search runs beside the query
         // embedding, the MCP request threads, the job workers. Measured on a
         // loaded two-core machine, one query's embedding p50: 20-23 ms
-        // spinning, 3.8-4.5 ms not (host/examples/embed_probe.rs-style probe).
+        // spinning, 3.8-4.5 ms not.
         let opts = fastembed::InitOptionsUserDefined::new()
             .with_max_length(MAX_TOKENS)
             .with_session_config("session.intra_op.allow_spinning", "0")
