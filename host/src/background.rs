@@ -11,8 +11,13 @@ use std::sync::OnceLock;
 use tokio::runtime::{Handle, Runtime};
 use tokio::task::JoinHandle;
 
-/// The nice value the background threads take (0 is normal, 19 the lowest).
-const NICENESS: i32 = 10;
+/// How much nicer than the process the background threads are (0 is
+/// normal, 19 the lowest). Most of the gain is the separate runtime (a
+/// component running on a request thread delays every request queued
+/// behind it); the niceness gives requests the larger share when the cores
+/// stay busy, while background work still gets a quarter of a core against
+/// a busy neighbour (a build, a test run) rather than starving.
+const NICENESS: i32 = 5;
 
 static RUNTIME: OnceLock<Option<Runtime>> = OnceLock::new();
 /// The niceness background threads take: the process's own (read when the
