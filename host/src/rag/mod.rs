@@ -716,7 +716,10 @@ async fn embed_rows(
                 r.vector = v;
             }
         }
-        let missing: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].vector.is_none()).collect();
+        let mut missing: Vec<usize> = (0..rows.len()).filter(|&i| rows[i].vector.is_none()).collect();
+        // A batch is padded to its longest text: embedding passages of like
+        // length together spends the model's time on words, not padding.
+        missing.sort_by_key(|&i| rows[i].text.len());
         let total = rows.len();
         let mut done = total - missing.len();
         if let Some(p) = &progress {
@@ -790,6 +793,48 @@ mod tests {
         let mut q = Query::new(format!("errors context {}", CACHE_ENTRIES + 39));
         q.mode = Mode::FullText;
         assert!(index.search(&q).await.unwrap().cached);
+    }
+
+    /// Passages are embedded in batches ordered by length; each must still
+    /// get its own vector (the one it has embedded alone).
+    #[tokio::test]
+    async fn passages_embedded_in_length_order_keep_their_own_vectors() {
+        let Ok(model) = Index::load_model().await else {
+            eprintln!("skipped: no embedding model installed");
+            return;
+        };
+        let texts: Vec<String> = (0..70)
+            .map(|i| match i % 3 {
+                0 => format!("Rule {i}: retry idempotent calls."),
+                1 => format!(
+                    "Rule {i}: {}",
+                    "Every migration takes a lock timeout and runs in small steps. ".repeat(i % 7 + 1)
+                ),
+                _ => format!("Rule {i}: secrets come from the vault, never from the repository or the logs."),
+            })
+            .collect();
+        let rows: Vec<Row> = texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| Row {
+                id: i.to_string(),
+                path: format!("{i}.md"),
+                domain: String::new(),
+                section: String::new(),
+                text: t.clone(),
+                hash: String::new(),
+                vector: None,
+            })
+            .collect();
+        let model = Arc::new(model);
+        let out = embed_rows(model.clone(), None, rows, None).await.unwrap();
+        for (row, text) in out.iter().zip(&texts) {
+            assert_eq!(&row.text, text, "rows keep their order");
+            let alone = model.embed(&[text.as_str()]).unwrap().remove(0);
+            let got = row.vector.as_ref().unwrap();
+            let cos: f32 = got.iter().zip(&alone).map(|(a, b)| a * b).sum();
+            assert!(cos > 0.999, "{text}: cosine {cos} with its own embedding");
+        }
     }
 
     /// Repeated queries take their embedding from memory and rank as the
