@@ -16,7 +16,7 @@ mod providers;
 use std::ops::Range;
 use std::sync::OnceLock;
 
-use regex::Regex;
+use regex_lite::Regex;
 
 pub use providers::{CONTEXTUAL, PREFIXED};
 
@@ -477,16 +477,128 @@ fn compiled() -> &'static Compiled {
     })
 }
 
-/// Compiles a pattern with ASCII classes: `\w`, `\s`, `\d` and `\b` over
-/// Unicode tables make every automaton many times larger and slower to build,
-/// and credentials are ASCII. Each persona instance compiles what it uses.
+/// Compiles a pattern. `regex-lite` (classes `\w`, `\s`, `\d`, `\b` and
+/// `(?i)` are ASCII; credentials are ASCII) builds a pattern in microseconds
+/// where `regex` spends about half a millisecond on automata and literal
+/// prefilters, and a persona instance compiles the patterns its text needs
+/// afresh each time it starts: construction, not search, dominates its cost.
 fn build(pattern: &str) -> Option<Regex> {
-    let ascii = pattern
-        .replace(r"\w", "[0-9A-Za-z_]")
-        .replace(r"\s", r"[\t\n\x0B\x0C\r ]")
-        .replace(r"\d", "[0-9]")
-        .replace(r"\b", r"(?-u:\b)");
-    Regex::new(&ascii).or_else(|_| Regex::new(pattern)).ok()
+    Regex::new(pattern).ok()
+}
+
+// ---------------------------------------------------------------- prefilter
+
+/// Which provider rules' keywords a line holds, found in one pass over the
+/// lower-cased line rather than a substring search per keyword (about 400).
+/// A rule's pattern is built and tried only on lines holding one of its
+/// keywords. Built in microseconds, once per instance.
+struct KeywordIndex {
+    /// Keywords of two or more bytes by their first two bytes: bit `a << 8 | b`.
+    pairs: Vec<u64>,
+    /// Per first byte: (keyword, rule) with rule numbered `PREFIXED` first, then `CONTEXTUAL`.
+    by_first: Vec<Vec<(&'static [u8], u16)>>,
+    /// One-byte keywords.
+    single: Vec<(u8, u16)>,
+    /// Rules with an empty keyword: every line.
+    always: Vec<u16>,
+}
+
+/// The rules whose keywords were found on a line: bit `i` for rule `i`.
+struct RuleSet(Vec<u64>);
+
+impl RuleSet {
+    fn has(&self, rule: usize) -> bool {
+        self.0[rule / 64] & (1 << (rule % 64)) != 0
+    }
+}
+
+fn keyword_index() -> &'static KeywordIndex {
+    static INDEX: OnceLock<KeywordIndex> = OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut idx = KeywordIndex {
+            pairs: vec![0; 1024],
+            by_first: vec![Vec::new(); 256],
+            single: Vec::new(),
+            always: Vec::new(),
+        };
+        let all = PREFIXED.iter().map(|p| p.keywords).chain(CONTEXTUAL.iter().map(|c| c.keywords));
+        for (rule, keywords) in all.enumerate() {
+            for kw in keywords.iter().map(|k| k.as_bytes()) {
+                match kw {
+                    [] => idx.always.push(rule as u16),
+                    [b] => idx.single.push((*b, rule as u16)),
+                    [a, b, ..] => {
+                        let pair = (*a as usize) << 8 | *b as usize;
+                        idx.pairs[pair / 64] |= 1 << (pair % 64);
+                        idx.by_first[*a as usize].push((kw, rule as u16));
+                    }
+                }
+            }
+        }
+        idx
+    })
+}
+
+impl KeywordIndex {
+    /// The rules with a keyword in `lower` (a lower-cased line).
+    fn rules_in(&self, lower: &str) -> RuleSet {
+        let mut set = RuleSet(vec![0; (PREFIXED.len() + CONTEXTUAL.len()).div_ceil(64)]);
+        let mut add = |rule: u16| set.0[rule as usize / 64] |= 1 << (rule % 64);
+        let bytes = lower.as_bytes();
+        for &rule in &self.always {
+            add(rule);
+        }
+        for &(b, rule) in &self.single {
+            if bytes.contains(&b) {
+                add(rule);
+            }
+        }
+        for (i, pair) in bytes.windows(2).enumerate() {
+            let key = (pair[0] as usize) << 8 | pair[1] as usize;
+            if self.pairs[key / 64] & (1 << (key % 64)) == 0 {
+                continue;
+            }
+            for &(kw, rule) in &self.by_first[pair[0] as usize] {
+                if bytes[i..].starts_with(kw) {
+                    add(rule);
+                }
+            }
+        }
+        set
+    }
+}
+
+/// A cheap test that says whether a pattern could match, before it is built
+/// or run. In this crate's tests it can be switched off, so that a scan which
+/// tries every pattern on every line can be compared with the filtered one.
+#[inline]
+fn gate(could_match: bool) -> bool {
+    could_match || ungated()
+}
+
+#[cfg(not(test))]
+#[inline]
+fn ungated() -> bool {
+    false
+}
+
+#[cfg(test)]
+thread_local! {
+    static UNGATED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+#[cfg(test)]
+fn ungated() -> bool {
+    UNGATED.with(|u| u.get())
+}
+
+/// [`scan`] with every prefilter switched off: each pattern is built and tried on every line.
+#[cfg(test)]
+fn scan_ungated(text: &str) -> Vec<Hit> {
+    UNGATED.with(|u| u.set(true));
+    let hits = scan(text);
+    UNGATED.with(|u| u.set(false));
+    hits
 }
 
 fn prefixed_re(i: usize) -> Option<&'static Regex> {
@@ -497,7 +609,7 @@ fn contextual_re(i: usize) -> Option<&'static Regex> {
     compiled().contextual[i]
         .get_or_init(|| {
             let c = &CONTEXTUAL[i];
-            let kws: Vec<String> = c.keywords.iter().map(|k| regex::escape(k)).collect();
+            let kws: Vec<String> = c.keywords.iter().map(|k| regex_lite::escape(k)).collect();
             let pat = format!(
                 r#"(?i:{})[\w.\-]{{0,40}}(?:\[[\x22'][\w.\-]*[\x22']\])?[\x22'`]?\s*(?::=|=>|\?=|=|:|,|\s)\s*(?:[\x22'`]|\[[\x22']?)?(?:[\w\-]+\s+)?({})(?:[^A-Za-z0-9_\-+/=.]|$)"#,
                 kws.join("|"),
@@ -869,7 +981,7 @@ pub fn scan(text: &str) -> Vec<Hit> {
             continue;
         }
         if line.len() < 20000
-            && (line.contains("name") || line.contains("Name") || line.contains("ey") || line.contains("variable"))
+            && gate(line.contains("name") || line.contains("Name") || line.contains("ey") || line.contains("variable"))
             && let Some(h) = name_value_pair(&lines, i)
             && !taken[h.line]
         {
@@ -877,7 +989,7 @@ pub fn scan(text: &str) -> Vec<Hit> {
             hits.push(h);
         }
         if line.len() < 20000
-            && line.contains('<')
+            && gate(line.contains('<'))
             && let Some(h) = xml_split(&lines, i).or_else(|| plist_pair(&lines, i))
             && !taken[h.line]
         {
@@ -885,7 +997,7 @@ pub fn scan(text: &str) -> Vec<Hit> {
             hits.push(h);
         }
     }
-    if k8s_kind_re().is_match(text) {
+    if gate(text.contains("Secret")) && k8s_kind_re().is_match(text) {
         let (found, covered) = kubernetes_data(&lines);
         for l in covered {
             taken[l] = true;
@@ -911,8 +1023,15 @@ pub fn scan(text: &str) -> Vec<Hit> {
 /// A private key header followed by a body (on the next lines, or after `\n` escapes on the same line).
 fn key_block(lines: &[&str], i: usize) -> Option<Hit> {
     let line = lines[i];
-    let is_putty = putty_header().is_match(line);
-    let m = if is_putty { None } else { Some(key_header().find(line)?) };
+    // Both headers hold five dashes or start with PuTTY's; most lines hold neither.
+    let is_putty = gate(line.starts_with("PuTTY-User-Key-File-")) && putty_header().is_match(line);
+    let m = if is_putty {
+        None
+    } else if gate(line.contains("-----")) {
+        Some(key_header().find(line)?)
+    } else {
+        return None;
+    };
     let b64 = |s: &str| {
         let t = s.trim().trim_matches(|c| matches!(c, '"' | '\'' | ',' | '+' | '\\' | '`'));
         let t = t.strip_suffix("\\n").unwrap_or(t).trim_end_matches(['"', '\'', ',', '+', ' ']);
@@ -1175,8 +1294,9 @@ fn scan_line(line: &str, i: usize) -> Option<Hit> {
         return None;
     }
     // Provider formats with a prefix, most specific first (the table's order).
+    let keywords = keyword_index().rules_in(&lower);
     for (k, p) in PREFIXED.iter().enumerate() {
-        if !p.keywords.iter().any(|kw| lower.contains(kw)) {
+        if !gate(keywords.has(k)) {
             continue;
         }
         let Some(re) = prefixed_re(k) else { continue };
@@ -1215,7 +1335,7 @@ fn scan_line(line: &str, i: usize) -> Option<Hit> {
         }
     }
     // JWTs, also base64-wrapped.
-    if lower.contains("eyj") {
+    if gate(lower.contains("eyj")) {
         for c in jwt_re().captures_iter(line) {
             let m = c.get(1).expect("group 1");
             if let Some(h) = jwt_hit(m.as_str(), i, m.range(), "jwt") {
@@ -1223,7 +1343,7 @@ fn scan_line(line: &str, i: usize) -> Option<Hit> {
             }
         }
     }
-    if line.contains("ZXlK") {
+    if gate(line.contains("ZXlK")) {
         for c in jwt_b64_re().captures_iter(line) {
             let m = c.get(1).expect("group 1");
             let Some(decoded) = b64_decode(m.as_str()).and_then(|b| String::from_utf8(b).ok()) else { continue };
@@ -1235,7 +1355,7 @@ fn scan_line(line: &str, i: usize) -> Option<Hit> {
         }
     }
     // Credentials in URLs.
-    if lower.contains("://") {
+    if gate(lower.contains("://")) {
         for c in url_re().captures_iter(line) {
             let (user, pw) = (c.get(1).expect("user"), c.get(2).expect("password"));
             let p = pw.as_str();
@@ -1263,7 +1383,7 @@ fn scan_line(line: &str, i: usize) -> Option<Hit> {
         }
     }
     // curl -u user:password
-    if (lower.contains("-u") || lower.contains("--user"))
+    if gate(lower.contains("-u") || lower.contains("--user"))
         && let Some(c) = curl_user_re().captures(line)
     {
         let pw = c.get(2).expect("password");
@@ -1283,18 +1403,19 @@ fn scan_line(line: &str, i: usize) -> Option<Hit> {
         }
     }
     // Authorization headers and API-key headers.
-    if [
-        "authorization",
-        "api-key",
-        "x-auth-token",
-        "x-access-token",
-        "private-token",
-        "x-gitlab-token",
-        "x-vault-token",
-    ]
-    .iter()
-    .any(|k| lower.contains(k))
-    {
+    if gate(
+        [
+            "authorization",
+            "api-key",
+            "x-auth-token",
+            "x-access-token",
+            "private-token",
+            "x-gitlab-token",
+            "x-vault-token",
+        ]
+        .iter()
+        .any(|k| lower.contains(k)),
+    ) {
         for c in auth_header_re().captures_iter(line) {
             let m = c.get(1).expect("group 1");
             let v = m.as_str().trim_end_matches(['"', '\'']);
@@ -1320,7 +1441,9 @@ fn scan_line(line: &str, i: usize) -> Option<Hit> {
             });
         }
     }
-    // Credentials in a URL's query (`?password=…`, `&api_key=…`).
+    // Credentials in a URL's query (`?password=…`, `&api_key=…`). A part of
+    // the rule, not a prefilter: `;`-separated pairs without `?` or `&` are a
+    // connection string, left to the assignment forms.
     if lower.contains('=') && (lower.contains('?') || lower.contains('&')) {
         for c in query_re().captures_iter(line) {
             let Some(pw) = credential_name(&c[1]) else { continue };
@@ -1334,7 +1457,7 @@ fn scan_line(line: &str, i: usize) -> Option<Hit> {
         }
     }
     // mysql -pPASSWORD, docker login -p PASSWORD
-    if lower.contains("-p")
+    if gate(lower.contains("-p"))
         && let Some(c) = cli_password_re().captures(line)
     {
         let m = c.get(1).or(c.get(2)).expect("value");
@@ -1346,7 +1469,7 @@ fn scan_line(line: &str, i: usize) -> Option<Hit> {
         }
     }
     // curl -H / --header with a credential-like header name.
-    if lower.contains("-h") || lower.contains("--header") {
+    if gate(lower.contains("-h") || lower.contains("--header")) {
         for c in header_re().captures_iter(line) {
             let name = c[1].to_ascii_lowercase();
             let m = c.get(2).expect("value");
@@ -1376,7 +1499,7 @@ fn scan_line(line: &str, i: usize) -> Option<Hit> {
     }
     // Contextual provider formats: the service's name, then a value of its shape.
     for (k, c) in CONTEXTUAL.iter().enumerate() {
-        if !c.keywords.iter().any(|kw| lower.contains(kw)) {
+        if !gate(keywords.has(PREFIXED.len() + k)) {
             continue;
         }
         let Some(re) = contextual_re(k) else { continue };
@@ -1476,7 +1599,7 @@ const NAME_HINTS: &[&str] = &[
 ];
 
 fn generic_line(line: &str, lower: &str, i: usize) -> Option<Hit> {
-    if !NAME_HINTS.iter().any(|h| lower.contains(h)) {
+    if !gate(NAME_HINTS.iter().any(|h| lower.contains(h))) {
         return None;
     }
     if let Some(h) = generic_forms(line, lower, i) {
@@ -1498,7 +1621,7 @@ fn generic_line(line: &str, lower: &str, i: usize) -> Option<Hit> {
 
 fn generic_forms(line: &str, lower: &str, i: usize) -> Option<Hit> {
     // <password>value</password>
-    if line.contains("</") {
+    if gate(line.contains("</")) {
         for c in xml_element_re().captures_iter(line) {
             if c[1] != c[3] {
                 continue;
@@ -1524,7 +1647,7 @@ fn generic_forms(line: &str, lower: &str, i: usize) -> Option<Hit> {
         }
     }
     // <string name="api_key">…</string>, <entry key="password">…</entry>
-    if line.contains("</") && (lower.contains("name=") || lower.contains("key=")) {
+    if gate(line.contains("</") && (lower.contains("name=") || lower.contains("key="))) {
         for c in xml_named_element_re().captures_iter(line) {
             if c[1] != c[4] {
                 continue;
@@ -1537,7 +1660,7 @@ fn generic_forms(line: &str, lower: &str, i: usize) -> Option<Hit> {
         }
     }
     // <add key="ApiKey" value="…"/>, <property name="password" value="…"/>
-    if lower.contains("value") {
+    if gate(lower.contains("value")) {
         for c in xml_attr_re().captures_iter(line) {
             let Some(pw) = credential_name(&c[1]) else { continue };
             let m = c.get(2).expect("value");
@@ -1547,7 +1670,7 @@ fn generic_forms(line: &str, lower: &str, i: usize) -> Option<Hit> {
         }
     }
     // System.setProperty("db.password", "…"), define('API_KEY', '…'), os.getenv("TOKEN", "…")
-    if line.contains('(') {
+    if gate(line.contains('(')) {
         for c in call_pair_re().captures_iter(line) {
             let Some(pw) = credential_name(&c[1]) else { continue };
             let m = c.get(2).or(c.get(3)).expect("value");

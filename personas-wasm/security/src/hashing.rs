@@ -5,10 +5,13 @@
 use std::sync::OnceLock;
 
 use agent_os_persona_sdk::brief::Severity;
-use regex::Regex;
+use regex_lite::Regex;
 
 /// A hash call: Python, Node, Go, Rust, PHP, Java.
-const CALL: &str = r#"(?i)\bhashlib\.(?:md5|sha1|sha224|sha256|sha384|sha512)\(|\bhashlib\.new\(\s*['"](?:md5|sha1|sha256|sha512)['"]|createHash\(\s*['"](?:md5|sha1|sha256|sha512)['"]|\b(?:md5|sha1)\.(?:New|Sum)\(|\bsha256\.(?:New|Sum256)\(|\bsha512\.(?:New|Sum512)\(|\b(?:Md5|Sha1|Sha256|Sha512)::(?:new|digest)\b|\bmd5::compute\(|(?:^|[^.\w$>:])(?:md5|sha1)\s*\(|\bhash\(\s*['"](?:md5|sha1|sha256)['"]|MessageDigest\.getInstance\(\s*"(?:MD5|SHA-?1|SHA-?256)"|\bDigestUtils\.(?:md5|sha1|sha256)"#;
+pub(crate) const CALL: &str = r#"(?i)\bhashlib\.(?:md5|sha1|sha224|sha256|sha384|sha512)\(|\bhashlib\.new\(\s*['"](?:md5|sha1|sha256|sha512)['"]|createHash\(\s*['"](?:md5|sha1|sha256|sha512)['"]|\b(?:md5|sha1)\.(?:New|Sum)\(|\bsha256\.(?:New|Sum256)\(|\bsha512\.(?:New|Sum512)\(|\b(?:Md5|Sha1|Sha256|Sha512)::(?:new|digest)\b|\bmd5::compute\(|(?:^|[^.\w$>:])(?:md5|sha1)\s*\(|\bhash\(\s*['"](?:md5|sha1|sha256)['"]|MessageDigest\.getInstance\(\s*"(?:MD5|SHA-?1|SHA-?256)"|\bDigestUtils\.(?:md5|sha1|sha256)"#;
+
+/// Lower-case literals one of which every match of [`CALL`] holds.
+pub(crate) const CALL_NEEDLES: &[&str] = &["md5", "sha", "hash", "digest"];
 
 /// Words that say the value is a password.
 const PASSWORD: &str = r"(?i)pass(?:word|wd|phrase)|\bpwd\b|\bpw\b|\$pass\b|\bpass\b";
@@ -26,6 +29,12 @@ pub fn judge(lines: &[&str], i: usize) -> Option<(Severity, &'static str, &'stat
     static P: OnceLock<Regex> = OnceLock::new();
     static K: OnceLock<Regex> = OnceLock::new();
     let line = lines.get(i)?;
+    // Every form of CALL names an algorithm or a hashing API; most lines name none,
+    // and a fresh instance then never builds the pattern.
+    let lower = line.to_ascii_lowercase();
+    if !CALL_NEEDLES.iter().any(|n| lower.contains(n)) {
+        return None;
+    }
     let call = re(&C, CALL).find(line)?;
     let algo = call.as_str().to_ascii_lowercase();
     let weak = algo.contains("md5") || algo.contains("sha1") || algo.contains("sha-1");

@@ -49,3 +49,4 @@ impl Persona for Security {
 }
 
 export_persona!(Security);
+
