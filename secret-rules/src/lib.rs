@@ -495,8 +495,11 @@ fn build(pattern: &str) -> Option<Regex> {
 struct KeywordIndex {
     /// Keywords of two or more bytes by their first two bytes: bit `a << 8 | b`.
     pairs: Vec<u64>,
-    /// Per first byte: (keyword, rule) with rule numbered `PREFIXED` first, then `CONTEXTUAL`.
-    by_first: Vec<Vec<(&'static [u8], u16)>>,
+    /// (keyword, rule) sorted by the keyword's first byte, rules numbered
+    /// `PREFIXED` first, then `CONTEXTUAL`; `starts[b]..starts[b + 1]` are
+    /// those starting with byte `b`.
+    long: Vec<(&'static [u8], u16)>,
+    starts: Vec<u16>,
     /// One-byte keywords.
     single: Vec<(u8, u16)>,
     /// Rules with an empty keyword: every line.
@@ -517,7 +520,8 @@ fn keyword_index() -> &'static KeywordIndex {
     INDEX.get_or_init(|| {
         let mut idx = KeywordIndex {
             pairs: vec![0; 1024],
-            by_first: vec![Vec::new(); 256],
+            long: Vec::new(),
+            starts: vec![0; 257],
             single: Vec::new(),
             always: Vec::new(),
         };
@@ -530,10 +534,17 @@ fn keyword_index() -> &'static KeywordIndex {
                     [a, b, ..] => {
                         let pair = (*a as usize) << 8 | *b as usize;
                         idx.pairs[pair / 64] |= 1 << (pair % 64);
-                        idx.by_first[*a as usize].push((kw, rule as u16));
+                        idx.long.push((kw, rule as u16));
                     }
                 }
             }
+        }
+        idx.long.sort_unstable_by_key(|(kw, _)| kw[0]);
+        for (kw, _) in &idx.long {
+            idx.starts[kw[0] as usize + 1] += 1;
+        }
+        for b in 0..256 {
+            idx.starts[b + 1] += idx.starts[b];
         }
         idx
     })
@@ -558,7 +569,8 @@ impl KeywordIndex {
             if self.pairs[key / 64] & (1 << (key % 64)) == 0 {
                 continue;
             }
-            for &(kw, rule) in &self.by_first[pair[0] as usize] {
+            let first = pair[0] as usize;
+            for &(kw, rule) in &self.long[self.starts[first] as usize..self.starts[first + 1] as usize] {
                 if bytes[i..].starts_with(kw) {
                     add(rule);
                 }
@@ -566,6 +578,50 @@ impl KeywordIndex {
         }
         set
     }
+}
+
+/// A shape a match of `rule` needs, for rules whose keywords say little:
+/// Discord's bot token has only its dots, so its pattern needs a run of 24
+/// or more token characters ending at a dot.
+fn shape_allows(rule: &str, line: &str) -> bool {
+    if rule != "discord-bot-token" {
+        return true;
+    }
+    let mut run = 0;
+    for b in line.bytes() {
+        if b.is_ascii_alphanumeric() || b == b'_' || b == b'-' {
+            run += 1;
+        } else if b == b'.' && run >= 24 {
+            return true;
+        } else {
+            run = 0;
+        }
+    }
+    false
+}
+
+/// Whether `pair_name_re` can match: after leading blanks, an optional `-`
+/// and quotes, the line starts with one of its names or `variable`.
+fn may_name_a_value(line: &str) -> bool {
+    let t = line.trim_start();
+    let t = t.strip_prefix('-').map_or(t, str::trim_start).trim_start_matches(['"', '\'']);
+    ["name", "Name", "key", "Key", "ParameterKey", "OptionName", "variable"].iter().any(|n| t.starts_with(n))
+}
+
+/// Whether `call_pair_re` can match: a `(` followed, after blanks, by a quote.
+fn quote_after_paren(line: &str) -> bool {
+    line.match_indices('(').any(|(i, _)| line[i + 1..].trim_start().starts_with(['"', '\'']))
+}
+
+/// Whether `spaced_re` can match: `ENV`/`ARG` after leading blanks, or a `-`
+/// at the start of the line or after a blank.
+fn may_be_spaced(line: &str) -> bool {
+    let t = line.trim_start();
+    let b = line.as_bytes();
+    t.starts_with("ENV")
+        || t.starts_with("ARG")
+        || b.first() == Some(&b'-')
+        || b.windows(2).any(|w| w[1] == b'-' && (w[0].is_ascii_whitespace() || w[0] == 0x0B))
 }
 
 /// A cheap test that says whether a pattern could match, before it is built
@@ -981,7 +1037,7 @@ pub fn scan(text: &str) -> Vec<Hit> {
             continue;
         }
         if line.len() < 20000
-            && gate(line.contains("name") || line.contains("Name") || line.contains("ey") || line.contains("variable"))
+            && gate(may_name_a_value(line))
             && let Some(h) = name_value_pair(&lines, i)
             && !taken[h.line]
         {
@@ -1296,7 +1352,7 @@ fn scan_line(line: &str, i: usize) -> Option<Hit> {
     // Provider formats with a prefix, most specific first (the table's order).
     let keywords = keyword_index().rules_in(&lower);
     for (k, p) in PREFIXED.iter().enumerate() {
-        if !gate(keywords.has(k)) {
+        if !gate(keywords.has(k) && shape_allows(p.id, line)) {
             continue;
         }
         let Some(re) = prefixed_re(k) else { continue };
@@ -1670,7 +1726,7 @@ fn generic_forms(line: &str, lower: &str, i: usize) -> Option<Hit> {
         }
     }
     // System.setProperty("db.password", "…"), define('API_KEY', '…'), os.getenv("TOKEN", "…")
-    if gate(line.contains('(')) {
+    if gate(quote_after_paren(line)) {
         for c in call_pair_re().captures_iter(line) {
             let Some(pw) = credential_name(&c[1]) else { continue };
             let m = c.get(2).or(c.get(3)).expect("value");
@@ -1680,16 +1736,18 @@ fn generic_forms(line: &str, lower: &str, i: usize) -> Option<Hit> {
         }
     }
     // Dockerfile `ENV NAME value`, command-line `--password value`.
-    for c in spaced_re().captures_iter(line) {
-        let name = c.get(1).expect("name").as_str();
-        let Some(pw) = credential_name(name) else { continue };
-        let (m, quoted) = match (c.get(2), c.get(3), c.get(4)) {
-            (Some(m), ..) | (_, Some(m), _) => (m, true),
-            (.., Some(m)) => (m, false),
-            _ => continue,
-        };
-        if credible_value(m.as_str(), pw, quoted) {
-            return Some(generic_hit(i, "generic-assignment", name, m.as_str(), m.range()));
+    if gate(may_be_spaced(line)) {
+        for c in spaced_re().captures_iter(line) {
+            let name = c.get(1).expect("name").as_str();
+            let Some(pw) = credential_name(name) else { continue };
+            let (m, quoted) = match (c.get(2), c.get(3), c.get(4)) {
+                (Some(m), ..) | (_, Some(m), _) => (m, true),
+                (.., Some(m)) => (m, false),
+                _ => continue,
+            };
+            if credible_value(m.as_str(), pw, quoted) {
+                return Some(generic_hit(i, "generic-assignment", name, m.as_str(), m.range()));
+            }
         }
     }
     for c in assignment_re().captures_iter(line) {

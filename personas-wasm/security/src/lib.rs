@@ -50,3 +50,4 @@ impl Persona for Security {
 
 export_persona!(Security);
 
+

@@ -33,7 +33,11 @@ const RULES: &[Rule] = &[
         title: "Code evaluated at run time",
         severity: Severity::High,
         pattern: r"(?:^|[^.\w])(?:eval|exec)\s*\(|\bnew\s+Function\s*\(",
-        needles: &["eval", "exec", "function"],
+        // `eval`/`exec` then `(` or a blank (`\s`), or `Function`.
+        needles: &[
+            "eval(", "eval ", "eval\t", "eval\x0b", "eval\x0c", "eval\r", "exec(", "exec ", "exec\t", "exec\x0b", "exec\x0c",
+            "exec\r", "function",
+        ],
         advice: "Evaluating strings as code runs whatever an attacker can get into them; parse the data instead",
     },
     Rule {
@@ -257,9 +261,9 @@ mod tests {
             .chain([
                 (REQUEST_INPUT, REQUEST_INPUT_NEEDLES, false),
                 (HTTP_CALL, HTTP_CALL_NEEDLES, false),
-                (crate::hashing::CALL, crate::hashing::CALL_NEEDLES, true),
             ])
             .map(|(p, n, fold)| (Regex::new(p).unwrap(), n, fold))
+            .chain(crate::hashing::CALLS.iter().map(|(p, n)| (Regex::new(&format!("(?i){p}")).unwrap(), *n, true)))
             .collect();
         let mut matched = 0;
         for line in corpus() {
