@@ -491,23 +491,100 @@ fn build(pattern: &str) -> Option<Regex> {
 /// Which provider rules' keywords a line holds, found in one pass over the
 /// lower-cased line rather than a substring search per keyword (about 400).
 /// A rule's pattern is built and tried only on lines holding one of its
-/// keywords. Built in microseconds, once per instance.
+/// keywords. The index is computed at compile time: a fresh instance pays
+/// nothing to build it.
 struct KeywordIndex {
     /// Keywords of two or more bytes by their first two bytes: bit `a << 8 | b`.
-    pairs: Vec<u64>,
-    /// (keyword, rule) sorted by the keyword's first byte, rules numbered
-    /// `PREFIXED` first, then `CONTEXTUAL`; `starts[b]..starts[b + 1]` are
-    /// those starting with byte `b`.
-    long: Vec<(&'static [u8], u16)>,
-    starts: Vec<u16>,
-    /// One-byte keywords.
-    single: Vec<(u8, u16)>,
-    /// Rules with an empty keyword: every line.
-    always: Vec<u16>,
+    pairs: [u64; 1024],
+    /// (keyword, rule) of two or more bytes, ordered by the keyword's first
+    /// byte, rules numbered `PREFIXED` first, then `CONTEXTUAL`;
+    /// `starts[b]..starts[b + 1]` are those starting with byte `b`.
+    long: [(&'static [u8], u16); KEYWORDS],
+    starts: [u16; 257],
+    /// One-byte keywords, then rules with an empty keyword (every line): `short[..singles]`, `short[singles..shorts]`.
+    short: [(u8, u16); KEYWORDS],
+    singles: usize,
+    shorts: usize,
 }
 
+/// How many keywords the provider rules have.
+const KEYWORDS: usize = {
+    let mut n = 0;
+    let mut i = 0;
+    while i < PREFIXED.len() + CONTEXTUAL.len() {
+        n += rule_keywords(i).len();
+        i += 1;
+    }
+    n
+};
+
+/// The keywords of rule `i` (`PREFIXED`, then `CONTEXTUAL`).
+const fn rule_keywords(i: usize) -> &'static [&'static str] {
+    if i < PREFIXED.len() { PREFIXED[i].keywords } else { CONTEXTUAL[i - PREFIXED.len()].keywords }
+}
+
+static KEYWORD_INDEX: KeywordIndex = {
+    let rules = PREFIXED.len() + CONTEXTUAL.len();
+    let mut idx = KeywordIndex {
+        pairs: [0; 1024],
+        long: [(&[], 0); KEYWORDS],
+        starts: [0; 257],
+        short: [(0, 0); KEYWORDS],
+        singles: 0,
+        shorts: 0,
+    };
+    // Count the long keywords by first byte, then place them (a counting sort).
+    let mut r = 0;
+    while r < rules {
+        let kws = rule_keywords(r);
+        let mut k = 0;
+        while k < kws.len() {
+            let kw = kws[k].as_bytes();
+            if kw.len() >= 2 {
+                idx.starts[kw[0] as usize + 1] += 1;
+                let pair = (kw[0] as usize) << 8 | kw[1] as usize;
+                idx.pairs[pair / 64] |= 1 << (pair % 64);
+            }
+            k += 1;
+        }
+        r += 1;
+    }
+    let mut b = 0;
+    while b < 256 {
+        idx.starts[b + 1] += idx.starts[b];
+        b += 1;
+    }
+    let mut next = idx.starts;
+    // One-byte keywords first, empty ones after them.
+    let mut pass = 0;
+    while pass < 2 {
+        let mut r = 0;
+        while r < rules {
+            let kws = rule_keywords(r);
+            let mut k = 0;
+            while k < kws.len() {
+                let kw = kws[k].as_bytes();
+                if pass == 0 && kw.len() >= 2 {
+                    idx.long[next[kw[0] as usize] as usize] = (kw, r as u16);
+                    next[kw[0] as usize] += 1;
+                } else if pass == 0 && kw.len() == 1 || pass == 1 && kw.is_empty() {
+                    idx.short[idx.shorts] = (if kw.is_empty() { 0 } else { kw[0] }, r as u16);
+                    idx.shorts += 1;
+                }
+                k += 1;
+            }
+            r += 1;
+        }
+        if pass == 0 {
+            idx.singles = idx.shorts;
+        }
+        pass += 1;
+    }
+    idx
+};
+
 /// The rules whose keywords were found on a line: bit `i` for rule `i`.
-struct RuleSet(Vec<u64>);
+struct RuleSet([u64; (PREFIXED.len() + CONTEXTUAL.len()).div_ceil(64)]);
 
 impl RuleSet {
     fn has(&self, rule: usize) -> bool {
@@ -516,53 +593,22 @@ impl RuleSet {
 }
 
 fn keyword_index() -> &'static KeywordIndex {
-    static INDEX: OnceLock<KeywordIndex> = OnceLock::new();
-    INDEX.get_or_init(|| {
-        let mut idx = KeywordIndex {
-            pairs: vec![0; 1024],
-            long: Vec::new(),
-            starts: vec![0; 257],
-            single: Vec::new(),
-            always: Vec::new(),
-        };
-        let all = PREFIXED.iter().map(|p| p.keywords).chain(CONTEXTUAL.iter().map(|c| c.keywords));
-        for (rule, keywords) in all.enumerate() {
-            for kw in keywords.iter().map(|k| k.as_bytes()) {
-                match kw {
-                    [] => idx.always.push(rule as u16),
-                    [b] => idx.single.push((*b, rule as u16)),
-                    [a, b, ..] => {
-                        let pair = (*a as usize) << 8 | *b as usize;
-                        idx.pairs[pair / 64] |= 1 << (pair % 64);
-                        idx.long.push((kw, rule as u16));
-                    }
-                }
-            }
-        }
-        idx.long.sort_unstable_by_key(|(kw, _)| kw[0]);
-        for (kw, _) in &idx.long {
-            idx.starts[kw[0] as usize + 1] += 1;
-        }
-        for b in 0..256 {
-            idx.starts[b + 1] += idx.starts[b];
-        }
-        idx
-    })
+    &KEYWORD_INDEX
 }
 
 impl KeywordIndex {
     /// The rules with a keyword in `lower` (a lower-cased line).
     fn rules_in(&self, lower: &str) -> RuleSet {
-        let mut set = RuleSet(vec![0; (PREFIXED.len() + CONTEXTUAL.len()).div_ceil(64)]);
+        let mut set = RuleSet([0; (PREFIXED.len() + CONTEXTUAL.len()).div_ceil(64)]);
         let mut add = |rule: u16| set.0[rule as usize / 64] |= 1 << (rule % 64);
         let bytes = lower.as_bytes();
-        for &rule in &self.always {
-            add(rule);
-        }
-        for &(b, rule) in &self.single {
+        for &(b, rule) in &self.short[..self.singles] {
             if bytes.contains(&b) {
                 add(rule);
             }
+        }
+        for &(_, rule) in &self.short[self.singles..self.shorts] {
+            add(rule);
         }
         for (i, pair) in bytes.windows(2).enumerate() {
             let key = (pair[0] as usize) << 8 | pair[1] as usize;
@@ -1779,11 +1825,15 @@ fn generic_forms(line: &str, lower: &str, i: usize) -> Option<Hit> {
 /// `text` with every secret [`scan`] reports replaced by `replacement`, and
 /// key blocks replaced by one `replacement` line.
 pub fn redact(text: &str, replacement: &str) -> String {
-    let hits = scan(text);
+    redact_hits(text, &scan(text), replacement)
+}
+
+/// [`redact`] with the hits of `scan(text)` already at hand.
+pub fn redact_hits(text: &str, hits: &[Hit], replacement: &str) -> String {
     let mut drop = std::collections::HashSet::new();
     let mut spans: std::collections::HashMap<usize, Vec<Range<usize>>> = std::collections::HashMap::new();
     let mut whole = std::collections::HashSet::new();
-    for h in &hits {
+    for h in hits {
         if let Some((a, b)) = h.block {
             whole.insert(a);
             for l in a + 1..=b {
