@@ -16,7 +16,7 @@ mod providers;
 use std::ops::Range;
 use std::sync::OnceLock;
 
-use regex::Regex;
+use regex_lite::Regex;
 
 pub use providers::{CONTEXTUAL, PREFIXED};
 
@@ -477,16 +477,230 @@ fn compiled() -> &'static Compiled {
     })
 }
 
-/// Compiles a pattern with ASCII classes: `\w`, `\s`, `\d` and `\b` over
-/// Unicode tables make every automaton many times larger and slower to build,
-/// and credentials are ASCII. Each persona instance compiles what it uses.
+/// Compiles a pattern. `regex-lite` (classes `\w`, `\s`, `\d`, `\b` and
+/// `(?i)` are ASCII; credentials are ASCII) builds a pattern in microseconds
+/// where `regex` spends about half a millisecond on automata and literal
+/// prefilters, and a persona instance compiles the patterns its text needs
+/// afresh each time it starts: construction, not search, dominates its cost.
 fn build(pattern: &str) -> Option<Regex> {
-    let ascii = pattern
-        .replace(r"\w", "[0-9A-Za-z_]")
-        .replace(r"\s", r"[\t\n\x0B\x0C\r ]")
-        .replace(r"\d", "[0-9]")
-        .replace(r"\b", r"(?-u:\b)");
-    Regex::new(&ascii).or_else(|_| Regex::new(pattern)).ok()
+    Regex::new(pattern).ok()
+}
+
+// ---------------------------------------------------------------- prefilter
+
+/// Which provider rules' keywords a line holds, found in one pass over the
+/// lower-cased line rather than a substring search per keyword (about 400).
+/// A rule's pattern is built and tried only on lines holding one of its
+/// keywords. The index is computed at compile time: a fresh instance pays
+/// nothing to build it.
+struct KeywordIndex {
+    /// Keywords of two or more bytes by their first two bytes: bit `a << 8 | b`.
+    pairs: [u64; 1024],
+    /// (keyword, rule) of two or more bytes, ordered by the keyword's first
+    /// byte, rules numbered `PREFIXED` first, then `CONTEXTUAL`;
+    /// `starts[b]..starts[b + 1]` are those starting with byte `b`.
+    long: [(&'static [u8], u16); KEYWORDS],
+    starts: [u16; 257],
+    /// One-byte keywords, then rules with an empty keyword (every line): `short[..singles]`, `short[singles..shorts]`.
+    short: [(u8, u16); KEYWORDS],
+    singles: usize,
+    shorts: usize,
+}
+
+/// How many keywords the provider rules have.
+const KEYWORDS: usize = {
+    let mut n = 0;
+    let mut i = 0;
+    while i < PREFIXED.len() + CONTEXTUAL.len() {
+        n += rule_keywords(i).len();
+        i += 1;
+    }
+    n
+};
+
+/// The keywords of rule `i` (`PREFIXED`, then `CONTEXTUAL`).
+const fn rule_keywords(i: usize) -> &'static [&'static str] {
+    if i < PREFIXED.len() { PREFIXED[i].keywords } else { CONTEXTUAL[i - PREFIXED.len()].keywords }
+}
+
+static KEYWORD_INDEX: KeywordIndex = {
+    let rules = PREFIXED.len() + CONTEXTUAL.len();
+    let mut idx = KeywordIndex {
+        pairs: [0; 1024],
+        long: [(&[], 0); KEYWORDS],
+        starts: [0; 257],
+        short: [(0, 0); KEYWORDS],
+        singles: 0,
+        shorts: 0,
+    };
+    // Count the long keywords by first byte, then place them (a counting sort).
+    let mut r = 0;
+    while r < rules {
+        let kws = rule_keywords(r);
+        let mut k = 0;
+        while k < kws.len() {
+            let kw = kws[k].as_bytes();
+            if kw.len() >= 2 {
+                idx.starts[kw[0] as usize + 1] += 1;
+                let pair = (kw[0] as usize) << 8 | kw[1] as usize;
+                idx.pairs[pair / 64] |= 1 << (pair % 64);
+            }
+            k += 1;
+        }
+        r += 1;
+    }
+    let mut b = 0;
+    while b < 256 {
+        idx.starts[b + 1] += idx.starts[b];
+        b += 1;
+    }
+    let mut next = idx.starts;
+    // One-byte keywords first, empty ones after them.
+    let mut pass = 0;
+    while pass < 2 {
+        let mut r = 0;
+        while r < rules {
+            let kws = rule_keywords(r);
+            let mut k = 0;
+            while k < kws.len() {
+                let kw = kws[k].as_bytes();
+                if pass == 0 && kw.len() >= 2 {
+                    idx.long[next[kw[0] as usize] as usize] = (kw, r as u16);
+                    next[kw[0] as usize] += 1;
+                } else if pass == 0 && kw.len() == 1 || pass == 1 && kw.is_empty() {
+                    idx.short[idx.shorts] = (if kw.is_empty() { 0 } else { kw[0] }, r as u16);
+                    idx.shorts += 1;
+                }
+                k += 1;
+            }
+            r += 1;
+        }
+        if pass == 0 {
+            idx.singles = idx.shorts;
+        }
+        pass += 1;
+    }
+    idx
+};
+
+/// The rules whose keywords were found on a line: bit `i` for rule `i`.
+struct RuleSet([u64; (PREFIXED.len() + CONTEXTUAL.len()).div_ceil(64)]);
+
+impl RuleSet {
+    fn has(&self, rule: usize) -> bool {
+        self.0[rule / 64] & (1 << (rule % 64)) != 0
+    }
+}
+
+fn keyword_index() -> &'static KeywordIndex {
+    &KEYWORD_INDEX
+}
+
+impl KeywordIndex {
+    /// The rules with a keyword in `lower` (a lower-cased line).
+    fn rules_in(&self, lower: &str) -> RuleSet {
+        let mut set = RuleSet([0; (PREFIXED.len() + CONTEXTUAL.len()).div_ceil(64)]);
+        let mut add = |rule: u16| set.0[rule as usize / 64] |= 1 << (rule % 64);
+        let bytes = lower.as_bytes();
+        for &(b, rule) in &self.short[..self.singles] {
+            if bytes.contains(&b) {
+                add(rule);
+            }
+        }
+        for &(_, rule) in &self.short[self.singles..self.shorts] {
+            add(rule);
+        }
+        for (i, pair) in bytes.windows(2).enumerate() {
+            let key = (pair[0] as usize) << 8 | pair[1] as usize;
+            if self.pairs[key / 64] & (1 << (key % 64)) == 0 {
+                continue;
+            }
+            let first = pair[0] as usize;
+            for &(kw, rule) in &self.long[self.starts[first] as usize..self.starts[first + 1] as usize] {
+                if bytes[i..].starts_with(kw) {
+                    add(rule);
+                }
+            }
+        }
+        set
+    }
+}
+
+/// A shape a match of `rule` needs, for rules whose keywords say little:
+/// Discord's bot token has only its dots, so its pattern needs a run of 24
+/// or more token characters ending at a dot.
+fn shape_allows(rule: &str, line: &str) -> bool {
+    if rule != "discord-bot-token" {
+        return true;
+    }
+    let mut run = 0;
+    for b in line.bytes() {
+        if b.is_ascii_alphanumeric() || b == b'_' || b == b'-' {
+            run += 1;
+        } else if b == b'.' && run >= 24 {
+            return true;
+        } else {
+            run = 0;
+        }
+    }
+    false
+}
+
+/// Whether `pair_name_re` can match: after leading blanks, an optional `-`
+/// and quotes, the line starts with one of its names or `variable`.
+fn may_name_a_value(line: &str) -> bool {
+    let t = line.trim_start();
+    let t = t.strip_prefix('-').map_or(t, str::trim_start).trim_start_matches(['"', '\'']);
+    ["name", "Name", "key", "Key", "ParameterKey", "OptionName", "variable"].iter().any(|n| t.starts_with(n))
+}
+
+/// Whether `call_pair_re` can match: a `(` followed, after blanks, by a quote.
+fn quote_after_paren(line: &str) -> bool {
+    line.match_indices('(').any(|(i, _)| line[i + 1..].trim_start().starts_with(['"', '\'']))
+}
+
+/// Whether `spaced_re` can match: `ENV`/`ARG` after leading blanks, or a `-`
+/// at the start of the line or after a blank.
+fn may_be_spaced(line: &str) -> bool {
+    let t = line.trim_start();
+    let b = line.as_bytes();
+    t.starts_with("ENV")
+        || t.starts_with("ARG")
+        || b.first() == Some(&b'-')
+        || b.windows(2).any(|w| w[1] == b'-' && (w[0].is_ascii_whitespace() || w[0] == 0x0B))
+}
+
+/// A cheap test that says whether a pattern could match, before it is built
+/// or run. In this crate's tests it can be switched off, so that a scan which
+/// tries every pattern on every line can be compared with the filtered one.
+#[inline]
+fn gate(could_match: bool) -> bool {
+    could_match || ungated()
+}
+
+#[cfg(not(test))]
+#[inline]
+fn ungated() -> bool {
+    false
+}
+
+#[cfg(test)]
+thread_local! {
+    static UNGATED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+#[cfg(test)]
+fn ungated() -> bool {
+    UNGATED.with(|u| u.get())
+}
+
+/// [`scan`] with every prefilter switched off: each pattern is built and tried on every line.
+#[cfg(test)]
+fn scan_ungated(text: &str) -> Vec<Hit> {
+    UNGATED.with(|u| u.set(true));
+    let hits = scan(text);
+    UNGATED.with(|u| u.set(false));
+    hits
 }
 
 fn prefixed_re(i: usize) -> Option<&'static Regex> {
@@ -497,7 +711,7 @@ fn contextual_re(i: usize) -> Option<&'static Regex> {
     compiled().contextual[i]
         .get_or_init(|| {
             let c = &CONTEXTUAL[i];
-            let kws: Vec<String> = c.keywords.iter().map(|k| regex::escape(k)).collect();
+            let kws: Vec<String> = c.keywords.iter().map(|k| regex_lite::escape(k)).collect();
             let pat = format!(
                 r#"(?i:{})[\w.\-]{{0,40}}(?:\[[\x22'][\w.\-]*[\x22']\])?[\x22'`]?\s*(?::=|=>|\?=|=|:|,|\s)\s*(?:[\x22'`]|\[[\x22']?)?(?:[\w\-]+\s+)?({})(?:[^A-Za-z0-9_\-+/=.]|$)"#,
                 kws.join("|"),
@@ -869,7 +1083,7 @@ pub fn scan(text: &str) -> Vec<Hit> {
             continue;
         }
         if line.len() < 20000
-            && (line.contains("name") || line.contains("Name") || line.contains("ey") || line.contains("variable"))
+            && gate(may_name_a_value(line))
             && let Some(h) = name_value_pair(&lines, i)
             && !taken[h.line]
         {
@@ -877,7 +1091,7 @@ pub fn scan(text: &str) -> Vec<Hit> {
             hits.push(h);
         }
         if line.len() < 20000
-            && line.contains('<')
+            && gate(line.contains('<'))
             && let Some(h) = xml_split(&lines, i).or_else(|| plist_pair(&lines, i))
             && !taken[h.line]
         {
@@ -885,7 +1099,7 @@ pub fn scan(text: &str) -> Vec<Hit> {
             hits.push(h);
         }
     }
-    if k8s_kind_re().is_match(text) {
+    if gate(text.contains("Secret")) && k8s_kind_re().is_match(text) {
         let (found, covered) = kubernetes_data(&lines);
         for l in covered {
             taken[l] = true;
@@ -911,8 +1125,15 @@ pub fn scan(text: &str) -> Vec<Hit> {
 /// A private key header followed by a body (on the next lines, or after `\n` escapes on the same line).
 fn key_block(lines: &[&str], i: usize) -> Option<Hit> {
     let line = lines[i];
-    let is_putty = putty_header().is_match(line);
-    let m = if is_putty { None } else { Some(key_header().find(line)?) };
+    // Both headers hold five dashes or start with PuTTY's; most lines hold neither.
+    let is_putty = gate(line.starts_with("PuTTY-User-Key-File-")) && putty_header().is_match(line);
+    let m = if is_putty {
+        None
+    } else if gate(line.contains("-----")) {
+        Some(key_header().find(line)?)
+    } else {
+        return None;
+    };
     let b64 = |s: &str| {
         let t = s.trim().trim_matches(|c| matches!(c, '"' | '\'' | ',' | '+' | '\\' | '`'));
         let t = t.strip_suffix("\\n").unwrap_or(t).trim_end_matches(['"', '\'', ',', '+', ' ']);
@@ -1175,8 +1396,9 @@ fn scan_line(line: &str, i: usize) -> Option<Hit> {
         return None;
     }
     // Provider formats with a prefix, most specific first (the table's order).
+    let keywords = keyword_index().rules_in(&lower);
     for (k, p) in PREFIXED.iter().enumerate() {
-        if !p.keywords.iter().any(|kw| lower.contains(kw)) {
+        if !gate(keywords.has(k) && shape_allows(p.id, line)) {
             continue;
         }
         let Some(re) = prefixed_re(k) else { continue };
@@ -1215,7 +1437,7 @@ fn scan_line(line: &str, i: usize) -> Option<Hit> {
         }
     }
     // JWTs, also base64-wrapped.
-    if lower.contains("eyj") {
+    if gate(lower.contains("eyj")) {
         for c in jwt_re().captures_iter(line) {
             let m = c.get(1).expect("group 1");
             if let Some(h) = jwt_hit(m.as_str(), i, m.range(), "jwt") {
@@ -1223,7 +1445,7 @@ fn scan_line(line: &str, i: usize) -> Option<Hit> {
             }
         }
     }
-    if line.contains("ZXlK") {
+    if gate(line.contains("ZXlK")) {
         for c in jwt_b64_re().captures_iter(line) {
             let m = c.get(1).expect("group 1");
             let Some(decoded) = b64_decode(m.as_str()).and_then(|b| String::from_utf8(b).ok()) else { continue };
@@ -1235,7 +1457,7 @@ fn scan_line(line: &str, i: usize) -> Option<Hit> {
         }
     }
     // Credentials in URLs.
-    if lower.contains("://") {
+    if gate(lower.contains("://")) {
         for c in url_re().captures_iter(line) {
             let (user, pw) = (c.get(1).expect("user"), c.get(2).expect("password"));
             let p = pw.as_str();
@@ -1263,7 +1485,7 @@ fn scan_line(line: &str, i: usize) -> Option<Hit> {
         }
     }
     // curl -u user:password
-    if (lower.contains("-u") || lower.contains("--user"))
+    if gate(lower.contains("-u") || lower.contains("--user"))
         && let Some(c) = curl_user_re().captures(line)
     {
         let pw = c.get(2).expect("password");
@@ -1283,18 +1505,19 @@ fn scan_line(line: &str, i: usize) -> Option<Hit> {
         }
     }
     // Authorization headers and API-key headers.
-    if [
-        "authorization",
-        "api-key",
-        "x-auth-token",
-        "x-access-token",
-        "private-token",
-        "x-gitlab-token",
-        "x-vault-token",
-    ]
-    .iter()
-    .any(|k| lower.contains(k))
-    {
+    if gate(
+        [
+            "authorization",
+            "api-key",
+            "x-auth-token",
+            "x-access-token",
+            "private-token",
+            "x-gitlab-token",
+            "x-vault-token",
+        ]
+        .iter()
+        .any(|k| lower.contains(k)),
+    ) {
         for c in auth_header_re().captures_iter(line) {
             let m = c.get(1).expect("group 1");
             let v = m.as_str().trim_end_matches(['"', '\'']);
@@ -1320,7 +1543,9 @@ fn scan_line(line: &str, i: usize) -> Option<Hit> {
             });
         }
     }
-    // Credentials in a URL's query (`?password=…`, `&api_key=…`).
+    // Credentials in a URL's query (`?password=…`, `&api_key=…`). A part of
+    // the rule, not a prefilter: `;`-separated pairs without `?` or `&` are a
+    // connection string, left to the assignment forms.
     if lower.contains('=') && (lower.contains('?') || lower.contains('&')) {
         for c in query_re().captures_iter(line) {
             let Some(pw) = credential_name(&c[1]) else { continue };
@@ -1334,7 +1559,7 @@ fn scan_line(line: &str, i: usize) -> Option<Hit> {
         }
     }
     // mysql -pPASSWORD, docker login -p PASSWORD
-    if lower.contains("-p")
+    if gate(lower.contains("-p"))
         && let Some(c) = cli_password_re().captures(line)
     {
         let m = c.get(1).or(c.get(2)).expect("value");
@@ -1346,7 +1571,7 @@ fn scan_line(line: &str, i: usize) -> Option<Hit> {
         }
     }
     // curl -H / --header with a credential-like header name.
-    if lower.contains("-h") || lower.contains("--header") {
+    if gate(lower.contains("-h") || lower.contains("--header")) {
         for c in header_re().captures_iter(line) {
             let name = c[1].to_ascii_lowercase();
             let m = c.get(2).expect("value");
@@ -1376,7 +1601,7 @@ fn scan_line(line: &str, i: usize) -> Option<Hit> {
     }
     // Contextual provider formats: the service's name, then a value of its shape.
     for (k, c) in CONTEXTUAL.iter().enumerate() {
-        if !c.keywords.iter().any(|kw| lower.contains(kw)) {
+        if !gate(keywords.has(PREFIXED.len() + k)) {
             continue;
         }
         let Some(re) = contextual_re(k) else { continue };
@@ -1476,7 +1701,7 @@ const NAME_HINTS: &[&str] = &[
 ];
 
 fn generic_line(line: &str, lower: &str, i: usize) -> Option<Hit> {
-    if !NAME_HINTS.iter().any(|h| lower.contains(h)) {
+    if !gate(NAME_HINTS.iter().any(|h| lower.contains(h))) {
         return None;
     }
     if let Some(h) = generic_forms(line, lower, i) {
@@ -1498,7 +1723,7 @@ fn generic_line(line: &str, lower: &str, i: usize) -> Option<Hit> {
 
 fn generic_forms(line: &str, lower: &str, i: usize) -> Option<Hit> {
     // <password>value</password>
-    if line.contains("</") {
+    if gate(line.contains("</")) {
         for c in xml_element_re().captures_iter(line) {
             if c[1] != c[3] {
                 continue;
@@ -1524,7 +1749,7 @@ fn generic_forms(line: &str, lower: &str, i: usize) -> Option<Hit> {
         }
     }
     // <string name="api_key">…</string>, <entry key="password">…</entry>
-    if line.contains("</") && (lower.contains("name=") || lower.contains("key=")) {
+    if gate(line.contains("</") && (lower.contains("name=") || lower.contains("key="))) {
         for c in xml_named_element_re().captures_iter(line) {
             if c[1] != c[4] {
                 continue;
@@ -1537,7 +1762,7 @@ fn generic_forms(line: &str, lower: &str, i: usize) -> Option<Hit> {
         }
     }
     // <add key="ApiKey" value="…"/>, <property name="password" value="…"/>
-    if lower.contains("value") {
+    if gate(lower.contains("value")) {
         for c in xml_attr_re().captures_iter(line) {
             let Some(pw) = credential_name(&c[1]) else { continue };
             let m = c.get(2).expect("value");
@@ -1547,7 +1772,7 @@ fn generic_forms(line: &str, lower: &str, i: usize) -> Option<Hit> {
         }
     }
     // System.setProperty("db.password", "…"), define('API_KEY', '…'), os.getenv("TOKEN", "…")
-    if line.contains('(') {
+    if gate(quote_after_paren(line)) {
         for c in call_pair_re().captures_iter(line) {
             let Some(pw) = credential_name(&c[1]) else { continue };
             let m = c.get(2).or(c.get(3)).expect("value");
@@ -1557,16 +1782,18 @@ fn generic_forms(line: &str, lower: &str, i: usize) -> Option<Hit> {
         }
     }
     // Dockerfile `ENV NAME value`, command-line `--password value`.
-    for c in spaced_re().captures_iter(line) {
-        let name = c.get(1).expect("name").as_str();
-        let Some(pw) = credential_name(name) else { continue };
-        let (m, quoted) = match (c.get(2), c.get(3), c.get(4)) {
-            (Some(m), ..) | (_, Some(m), _) => (m, true),
-            (.., Some(m)) => (m, false),
-            _ => continue,
-        };
-        if credible_value(m.as_str(), pw, quoted) {
-            return Some(generic_hit(i, "generic-assignment", name, m.as_str(), m.range()));
+    if gate(may_be_spaced(line)) {
+        for c in spaced_re().captures_iter(line) {
+            let name = c.get(1).expect("name").as_str();
+            let Some(pw) = credential_name(name) else { continue };
+            let (m, quoted) = match (c.get(2), c.get(3), c.get(4)) {
+                (Some(m), ..) | (_, Some(m), _) => (m, true),
+                (.., Some(m)) => (m, false),
+                _ => continue,
+            };
+            if credible_value(m.as_str(), pw, quoted) {
+                return Some(generic_hit(i, "generic-assignment", name, m.as_str(), m.range()));
+            }
         }
     }
     for c in assignment_re().captures_iter(line) {
@@ -1598,11 +1825,15 @@ fn generic_forms(line: &str, lower: &str, i: usize) -> Option<Hit> {
 /// `text` with every secret [`scan`] reports replaced by `replacement`, and
 /// key blocks replaced by one `replacement` line.
 pub fn redact(text: &str, replacement: &str) -> String {
-    let hits = scan(text);
+    redact_hits(text, &scan(text), replacement)
+}
+
+/// [`redact`] with the hits of `scan(text)` already at hand.
+pub fn redact_hits(text: &str, hits: &[Hit], replacement: &str) -> String {
     let mut drop = std::collections::HashSet::new();
     let mut spans: std::collections::HashMap<usize, Vec<Range<usize>>> = std::collections::HashMap::new();
     let mut whole = std::collections::HashSet::new();
-    for h in &hits {
+    for h in hits {
         if let Some((a, b)) = h.block {
             whole.insert(a);
             for l in a + 1..=b {

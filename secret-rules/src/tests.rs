@@ -119,3 +119,79 @@ fn names_and_values_on_separate_lines() {
     let text = "env:\n  - name: DB_PASSWORD\n    value: Zq8mK2pLx9wT4\n  - name: LOG_LEVEL\n    value: debug\nvariable \"api_token\" {\n  type    = string\n  default = \"Qm8vT2kLp9Zx4Rw7Yb3Nc6\"\n}\n  - name: API_KEY\n    valueFrom:\n      secretKeyRef: {name: s, key: k}\n";
     assert_eq!(rules(text), vec![(2, "generic-assignment"), (7, "generic-assignment")]);
 }
+
+#[test]
+fn every_pattern_builds() {
+    for (i, p) in PREFIXED.iter().enumerate() {
+        assert!(prefixed_re(i).is_some(), "{}: {}", p.id, p.pattern);
+    }
+    for (i, c) in CONTEXTUAL.iter().enumerate() {
+        assert!(contextual_re(i).is_some(), "{}: {}", c.id, c.value);
+    }
+}
+
+/// Every sample of the public benchmark (bench/analyses/secrets), as scanned.
+fn bench_samples() -> Vec<String> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../bench/analyses/secrets");
+    let mut paths: Vec<_> = std::fs::read_dir(dir)
+        .expect("the secrets benchmark")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "txt"))
+        .collect();
+    paths.sort();
+    let mut out = Vec::new();
+    for path in paths {
+        let text = std::fs::read_to_string(&path).expect("a sample file");
+        for line in text.lines() {
+            let Some((label, rest)) = line.split_once(' ') else { continue };
+            if (label == "+" || label == "-")
+                && let Some((_, sample)) = rest.split_once(' ')
+            {
+                out.push(sample.replace('⏎', "\n"));
+            }
+        }
+    }
+    assert!(out.len() > 800, "{} samples", out.len());
+    out
+}
+
+#[test]
+fn the_keyword_index_finds_what_a_search_per_keyword_finds() {
+    let index = keyword_index();
+    let mut lines: Vec<String> = bench_samples().iter().flat_map(|s| s.lines().map(str::to_string)).collect();
+    lines.extend(include_str!("lib.rs").lines().map(str::to_string));
+    // Every keyword alone, and glued to its neighbours.
+    let all: Vec<&str> =
+        PREFIXED.iter().flat_map(|p| p.keywords).chain(CONTEXTUAL.iter().flat_map(|c| c.keywords)).copied().collect();
+    lines.extend(all.iter().map(|k| k.to_string()));
+    lines.push(all.concat());
+    for line in &lines {
+        let lower = line.to_ascii_lowercase();
+        let found = index.rules_in(&lower);
+        for (k, p) in PREFIXED.iter().enumerate() {
+            assert_eq!(found.has(k), p.keywords.iter().any(|kw| lower.contains(kw)), "{} on {line}", p.id);
+        }
+        for (k, c) in CONTEXTUAL.iter().enumerate() {
+            let at = PREFIXED.len() + k;
+            assert_eq!(found.has(at), c.keywords.iter().any(|kw| lower.contains(kw)), "{} on {line}", c.id);
+        }
+    }
+}
+
+/// The prefilters (keywords, literal checks before a pattern is built or
+/// tried) only skip work: a scan that builds and tries every pattern on every
+/// line reports exactly the same hits, on every benchmark sample.
+#[test]
+fn prefilters_change_no_finding() {
+    let mut samples = bench_samples();
+    // Real code too: every line of this file (a pattern tried on every line is slow, so one file).
+    samples.push(include_str!("tests.rs").to_string());
+    let mut with_hits = 0;
+    for s in &samples {
+        let filtered = scan(s);
+        let every = scan_ungated(s);
+        assert_eq!(filtered, every, "{s}");
+        with_hits += usize::from(!filtered.is_empty());
+    }
+    assert!(with_hits > 600, "the comparison covers real hits: {with_hits}");
+}

@@ -253,16 +253,7 @@ async fn propose(job: &super::JobCtl, domain: String, topic: String, content: St
 /// (Linux: `/proc/self/fd`), so a folder swapped for a link between the
 /// check and the open is caught, and at most [`MAX_READ_BYTES`] are read.
 pub fn read_project_file(project: &Project, globs: &[String], rel: &str) -> Result<String, types::Error> {
-    let mut builder = globset::GlobSetBuilder::new();
-    for g in globs {
-        match globset::Glob::new(g) {
-            Ok(glob) => {
-                builder.add(glob);
-            }
-            Err(e) => return Err(types::Error::InvalidInput(format!("bad read-files glob '{g}': {e}"))),
-        }
-    }
-    let set = builder.build().map_err(|e| types::Error::InvalidInput(format!("bad read-files globs: {e}")))?;
+    let set = read_globs(globs)?;
     let real = project.resolve_existing(rel).map_err(|e| match e {
         crate::project::PathError::Io { .. } => types::Error::NotFound(e.to_string()),
         other => types::Error::AccessDenied(other.to_string()),
@@ -301,6 +292,35 @@ pub fn read_project_file(project: &Project, globs: &[String], rel: &str) -> Resu
         return Err(types::Error::InvalidInput(format!("'{rel}' grew past the limit of {MAX_READ_BYTES} bytes")));
     }
     String::from_utf8(bytes).map_err(|_| types::Error::InvalidInput(format!("'{rel}' is not UTF-8 text")))
+}
+
+/// A persona's read-files globs, compiled once per glob list rather than on
+/// every read: building a set compiles regular expressions, which cost more
+/// than the read itself when an analysis looks for a handful of files.
+fn read_globs(globs: &[String]) -> Result<Arc<globset::GlobSet>, types::Error> {
+    type Sets = std::sync::Mutex<std::collections::HashMap<Vec<String>, Arc<globset::GlobSet>>>;
+    static SETS: std::sync::OnceLock<Sets> = std::sync::OnceLock::new();
+    let sets = SETS.get_or_init(Sets::default);
+    if let Some(set) = sets.lock().unwrap_or_else(|p| p.into_inner()).get(globs) {
+        return Ok(set.clone());
+    }
+    let mut builder = globset::GlobSetBuilder::new();
+    for g in globs {
+        match globset::Glob::new(g) {
+            Ok(glob) => {
+                builder.add(glob);
+            }
+            Err(e) => return Err(types::Error::InvalidInput(format!("bad read-files glob '{g}': {e}"))),
+        }
+    }
+    let set = Arc::new(builder.build().map_err(|e| types::Error::InvalidInput(format!("bad read-files globs: {e}")))?);
+    let mut sets = sets.lock().unwrap_or_else(|p| p.into_inner());
+    // One entry per installed persona's list; bounded all the same.
+    if sets.len() >= 64 {
+        sets.clear();
+    }
+    sets.insert(globs.to_vec(), set.clone());
+    Ok(set)
 }
 
 /// Whether the opened `file` is the file at `expected` (a path with no links).

@@ -5,10 +5,47 @@
 use std::sync::OnceLock;
 
 use agent_os_persona_sdk::brief::Severity;
-use regex::Regex;
+use regex_lite::Regex;
 
-/// A hash call: Python, Node, Go, Rust, PHP, Java.
-const CALL: &str = r#"(?i)\bhashlib\.(?:md5|sha1|sha224|sha256|sha384|sha512)\(|\bhashlib\.new\(\s*['"](?:md5|sha1|sha256|sha512)['"]|createHash\(\s*['"](?:md5|sha1|sha256|sha512)['"]|\b(?:md5|sha1)\.(?:New|Sum)\(|\bsha256\.(?:New|Sum256)\(|\bsha512\.(?:New|Sum512)\(|\b(?:Md5|Sha1|Sha256|Sha512)::(?:new|digest)\b|\bmd5::compute\(|(?:^|[^.\w$>:])(?:md5|sha1)\s*\(|\bhash\(\s*['"](?:md5|sha1|sha256)['"]|MessageDigest\.getInstance\(\s*"(?:MD5|SHA-?1|SHA-?256)"|\bDigestUtils\.(?:md5|sha1|sha256)"#;
+/// A hash call: Python, Node, Go, Rust, PHP, Java, case-insensitive. One
+/// alternation of these forms, kept apart so that each is built only when a
+/// line holds one of its lower-case needles (a fresh instance then builds one
+/// or two small patterns, not the whole alternation); [`find_call`] picks
+/// the match the alternation would.
+pub(crate) const CALLS: &[(&str, &[&str])] = &[
+    (r"\bhashlib\.(?:md5|sha1|sha224|sha256|sha384|sha512)\(", &["hashlib."]),
+    (r#"\bhashlib\.new\(\s*['"](?:md5|sha1|sha256|sha512)['"]"#, &["hashlib.new("]),
+    (r#"createHash\(\s*['"](?:md5|sha1|sha256|sha512)['"]"#, &["createhash("]),
+    (r"\b(?:md5|sha1)\.(?:New|Sum)\(", &["md5.", "sha1."]),
+    (r"\bsha256\.(?:New|Sum256)\(", &["sha256."]),
+    (r"\bsha512\.(?:New|Sum512)\(", &["sha512."]),
+    (r"\b(?:Md5|Sha1|Sha256|Sha512)::(?:new|digest)\b", &["md5::", "sha1::", "sha256::", "sha512::"]),
+    (r"\bmd5::compute\(", &["md5::compute("]),
+    (r"(?:^|[^.\w$>:])(?:md5|sha1)\s*\(", &["md5", "sha1"]),
+    (r#"\bhash\(\s*['"](?:md5|sha1|sha256)['"]"#, &["hash("]),
+    (r#"MessageDigest\.getInstance\(\s*"(?:MD5|SHA-?1|SHA-?256)""#, &["messagedigest.getinstance("]),
+    (r"\bDigestUtils\.(?:md5|sha1|sha256)", &["digestutils."]),
+];
+
+/// The match of `(?i)` + the alternation of [`CALLS`] in `line` (`lower` is
+/// it lower-cased): the leftmost, and of those the first form's, which is
+/// what leftmost-first alternation picks.
+fn find_call<'l>(line: &'l str, lower: &str) -> Option<regex_lite::Match<'l>> {
+    static CELLS: [OnceLock<Regex>; CALLS.len()] = [const { OnceLock::new() }; CALLS.len()];
+    let mut best: Option<regex_lite::Match<'l>> = None;
+    for ((pattern, needles), cell) in CALLS.iter().zip(&CELLS) {
+        if !needles.iter().any(|n| lower.contains(n)) {
+            continue;
+        }
+        let re = cell.get_or_init(|| Regex::new(&format!("(?i){pattern}")).expect("a valid pattern"));
+        if let Some(m) = re.find(line)
+            && best.is_none_or(|b| m.start() < b.start())
+        {
+            best = Some(m);
+        }
+    }
+    best
+}
 
 /// Words that say the value is a password.
 const PASSWORD: &str = r"(?i)pass(?:word|wd|phrase)|\bpwd\b|\bpw\b|\$pass\b|\bpass\b";
@@ -22,11 +59,10 @@ fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
 
 /// What a hash call on line `i` amounts to: severity, title and advice.
 pub fn judge(lines: &[&str], i: usize) -> Option<(Severity, &'static str, &'static str)> {
-    static C: OnceLock<Regex> = OnceLock::new();
     static P: OnceLock<Regex> = OnceLock::new();
     static K: OnceLock<Regex> = OnceLock::new();
     let line = lines.get(i)?;
-    let call = re(&C, CALL).find(line)?;
+    let call = find_call(line, &line.to_ascii_lowercase())?;
     let algo = call.as_str().to_ascii_lowercase();
     let weak = algo.contains("md5") || algo.contains("sha1") || algo.contains("sha-1");
     // A password on the line, or on the two lines before it for MD5/SHA-1
@@ -95,6 +131,31 @@ mod tests {
         for (text, want) in cases {
             assert_eq!(title(text), Some(want), "{text}");
         }
+    }
+
+    /// Finding the call form by form picks what the whole alternation picks,
+    /// on every line of this crate's sources and the awkward samples.
+    #[test]
+    fn the_forms_apart_find_what_their_alternation_finds() {
+        let whole = CALLS.iter().map(|(p, _)| *p).collect::<Vec<_>>().join("|");
+        let whole = Regex::new(&format!("(?i){whole}")).unwrap();
+        let mut lines: Vec<String> = [include_str!("hashing.rs"), include_str!("risky.rs"), include_str!("sql.rs")]
+            .iter()
+            .flat_map(|s| s.lines())
+            .map(|l| l.replace("\\\"", "\""))
+            .collect();
+        lines.extend(["x = md5(sha1(p)) + sha256.New()", "Sha1::new(); md5(x)", "h = MD5 (x); hashlib.md5(y)"].map(String::from));
+        for f in agent_os_persona_sdk::testing::awkward_files() {
+            lines.extend(f.text.lines().map(|l| l.chars().take(2000).collect::<String>()));
+        }
+        let mut found = 0;
+        for line in &lines {
+            let want = whole.find(line).map(|m| (m.start(), m.as_str()));
+            let got = find_call(line, &line.to_ascii_lowercase()).map(|m| (m.start(), m.as_str()));
+            assert_eq!(got, want, "{line}");
+            found += usize::from(want.is_some());
+        }
+        assert!(found > 20, "{found} lines with a hash call");
     }
 
     #[test]

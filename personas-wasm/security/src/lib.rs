@@ -49,3 +49,5 @@ impl Persona for Security {
 }
 
 export_persona!(Security);
+
+

@@ -7,13 +7,16 @@ use std::sync::OnceLock;
 
 use agent_os_persona_sdk::brief::{Finding, Severity};
 use agent_os_persona_sdk::context::SourceFile;
-use regex::Regex;
+use regex_lite::Regex;
 
 #[derive(Clone, Copy)]
 struct Rule {
     title: &'static str,
     severity: Severity,
     pattern: &'static str,
+    /// Lower-case literals one of which every match holds (compared with the
+    /// lower-cased line): the pattern is built and run only on lines with one.
+    needles: &'static [&'static str],
     advice: &'static str,
 }
 
@@ -23,54 +26,67 @@ const RULES: &[Rule] = &[
         title: "Shell command built at run time",
         severity: Severity::High,
         pattern: r#"Command::new\(\s*"(?:sh|bash|cmd(?:\.exe)?)"|shell\s*=\s*True|\bos\.(?:system|popen)\(|child_process\.exec(?:Sync)?\(|\bexecSync\(|exec\.Command\(\s*"(?:sh|bash)"\s*,\s*"-c""#,
+        needles: &["command::new(", "shell", "os.system(", "os.popen(", "child_process.exec", "execsync(", "exec.command("],
         advice: "A shell interprets whatever reaches it; run the program directly with an argument list, and never pass user input through `sh -c`",
     },
     Rule {
         title: "Code evaluated at run time",
         severity: Severity::High,
         pattern: r"(?:^|[^.\w])(?:eval|exec)\s*\(|\bnew\s+Function\s*\(",
+        // `eval`/`exec` then `(` or a blank (`\s`), or `Function`.
+        needles: &[
+            "eval(", "eval ", "eval\t", "eval\x0b", "eval\x0c", "eval\r", "exec(", "exec ", "exec\t", "exec\x0b", "exec\x0c",
+            "exec\r", "function",
+        ],
         advice: "Evaluating strings as code runs whatever an attacker can get into them; parse the data instead",
     },
     Rule {
         title: "Unsafe deserialisation",
         severity: Severity::High,
         pattern: r"\bpickle\.loads?\(|\bmarshal\.loads?\(|\byaml\.load\((?:[^)]*Loader\s*=\s*yaml\.(?:Unsafe|Full)?Loader|[^)]*$|[^L)]*\))|\bunserialize\(",
+        needles: &["pickle.load", "marshal.load", "yaml.load(", "unserialize("],
         advice: "Deserialising untrusted bytes with pickle, marshal or a full YAML loader can run code; use JSON or `yaml.safe_load`",
     },
     Rule {
         title: "TLS certificate verification disabled",
         severity: Severity::High,
         pattern: r"verify\s*=\s*False|danger_accept_invalid_(?:certs|hostnames)\(\s*true|InsecureSkipVerify:\s*true|rejectUnauthorized:\s*false|NODE_TLS_REJECT_UNAUTHORIZED",
+        needles: &["verify", "danger_accept_invalid_", "rejectunauthorized", "node_tls_reject_unauthorized"],
         advice: "Without verification anyone on the path can read and change the traffic; fix the trust store instead",
     },
     Rule {
         title: "NoSQL query built from strings",
         severity: Severity::High,
         pattern: r#"\$where\s*:\s*(?:`[^`]*\$\{|['"][^'"]*['"]\s*\+)|\$where\s*:\s*[A-Za-z_][\w.]*\s*\+"#,
+        needles: &["$where"],
         advice: "`$where` runs its text as JavaScript inside the database, so input pasted into it runs there; query with operators and typed values (`{ stocks: { $gt: n } }`)",
     },
     Rule {
         title: "HTML injection sink",
         severity: Severity::Medium,
         pattern: r"\.innerHTML\s*=|\.outerHTML\s*=|dangerouslySetInnerHTML|document\.write\(",
+        needles: &["innerhtml", "outerhtml", "document.write("],
         advice: "Markup built from data runs scripts an attacker supplies; set text content or sanitise with a vetted library",
     },
     Rule {
         title: "Predictable randomness for a secret",
         severity: Severity::Medium,
         pattern: r"(?i)(?:token|secret|password|passwd|session|nonce|salt|otp).*(?:Math\.random\(|\brandom\.(?:random|randint|choice)\(|\bmath/rand\b|\brand\.Intn?\()",
+        needles: &["rand"],
         advice: "These generators are predictable; use a cryptographic source (`secrets`, `crypto.randomBytes`, `crypto/rand`, `getrandom`)",
     },
     Rule {
         title: "Regular expression with nested quantifiers",
         severity: Severity::Medium,
         pattern: r#"(?:RegExp\(|re\.(?:compile|match|search|fullmatch)\(|Regex::new\(|regexp\.MustCompile\(|[=(:,]\s*/).*\((?:[^()\\]|\\.)*[+*](?:[^()\\]|\\.)*\)(?:[+*]|\{\d+,\})"#,
+        needles: &["regexp(", "re.", "regex::new(", "regexp.mustcompile(", "/"],
         advice: "A repeated group that itself repeats (`(a+)+`) backtracks exponentially on input that almost matches, so one request can hold a CPU for minutes (ReDoS); drop the inner or outer quantifier, or use a linear-time engine",
     },
     Rule {
         title: "unsafe block",
         severity: Severity::Low,
         pattern: r"\bunsafe\s*\{",
+        needles: &["unsafe"],
         advice: "Check that the invariants the block relies on are written down in a `// SAFETY:` comment and upheld by every caller",
     },
 ];
@@ -79,18 +95,27 @@ const SQL: Rule = Rule {
     title: "SQL built from strings",
     severity: Severity::High,
     pattern: "",
+    needles: &[],
     advice: "Values pasted into SQL text allow injection; pass them as bound parameters (`execute(sql, params)`, `$1`, `?`)",
 };
 
-fn compiled() -> &'static [(Regex, &'static Rule)] {
-    static CELL: OnceLock<Vec<(Regex, &'static Rule)>> = OnceLock::new();
-    CELL.get_or_init(|| RULES.iter().map(|r| (Regex::new(r.pattern).expect("a valid rule pattern"), r)).collect())
+/// The first rule (most severe) matching `line`; `lower` is the line lower-cased.
+/// A rule's pattern is built the first time a line holds one of its needles:
+/// a fresh instance builds only the patterns its material can match.
+fn first_match(line: &str, lower: &str) -> Option<&'static Rule> {
+    static CELLS: [OnceLock<Regex>; RULES.len()] = [const { OnceLock::new() }; RULES.len()];
+    RULES.iter().zip(&CELLS).find_map(|(rule, cell)| {
+        let could = rule.needles.iter().any(|n| lower.contains(n));
+        (could && cell.get_or_init(|| Regex::new(rule.pattern).expect("a valid rule pattern")).is_match(line))
+            .then_some(rule)
+    })
 }
 
 const SSRF: Rule = Rule {
     title: "Server-side request to a URL from user input",
     severity: Severity::High,
     pattern: "",
+    needles: &[],
     advice: "The server fetches whatever address the request names, including internal services and cloud metadata (SSRF); allow only known hosts, and build the URL from a fixed base and validated parts",
 };
 
@@ -99,15 +124,23 @@ const REQUEST_INPUT: &str = r"\breq\.(?:query|body|params|headers)\b|\brequest\.
 /// An outbound HTTP call.
 const HTTP_CALL: &str = r"\b(?:needle|axios|got|superagent|request|requests|httpx|urllib\.request|http|https)\s*\.\s*(?:get|post|put|delete|request|urlopen)\s*\(|\bfetch\s*\(|\burlopen\s*\(|\bhttp\.Get\s*\(|\breqwest::get\s*\(";
 
+/// Literals one of which a match of [`REQUEST_INPUT`] holds.
+const REQUEST_INPUT_NEEDLES: &[&str] = &["req.", "request.", "params[", "r.URL.Query(", "r.FormValue("];
+/// Literals one of which a match of [`HTTP_CALL`] holds.
+const HTTP_CALL_NEEDLES: &[&str] =
+    &["needle", "axios", "got", "superagent", "request", "httpx", "urllib", "http", "fetch", "urlopen", "reqwest"];
+
+/// `pattern`, built on first use, when `text` holds one of `needles`: a
+/// fresh instance builds only the patterns its material can match.
+fn gated(cell: &'static OnceLock<Regex>, pattern: &str, needles: &[&str], text: &str) -> Option<&'static Regex> {
+    needles.iter().any(|n| text.contains(n)).then(|| cell.get_or_init(|| Regex::new(pattern).expect("valid")))
+}
+
 fn ssrf_lines(f: &SourceFile) -> Vec<usize> {
-    static RES: OnceLock<(Regex, Regex, Regex)> = OnceLock::new();
-    let (input, call, assign) = RES.get_or_init(|| {
-        (
-            Regex::new(REQUEST_INPUT).expect("valid"),
-            Regex::new(HTTP_CALL).expect("valid"),
-            Regex::new(r"^\s*(?:(?:const|let|var)\s+)?([A-Za-z_]\w*)\s*(?::=|=)[^=]").expect("valid"),
-        )
-    });
+    static INPUT: OnceLock<Regex> = OnceLock::new();
+    static CALL: OnceLock<Regex> = OnceLock::new();
+    static ASSIGN: OnceLock<Regex> = OnceLock::new();
+    let input = |t: &str| gated(&INPUT, REQUEST_INPUT, REQUEST_INPUT_NEEDLES, t).is_some_and(|re| re.is_match(t));
     let mut tainted: Vec<String> = Vec::new();
     let mut out = Vec::new();
     for line in f.lines() {
@@ -115,15 +148,17 @@ fn ssrf_lines(f: &SourceFile) -> Vec<usize> {
             continue;
         }
         let t = line.text;
-        if let Some(c) = assign.captures(t)
-            && (input.is_match(t) || tainted.iter().any(|v| mentions(t.split_once('=').map_or("", |(_, r)| r), v)))
+        if (input(t) || tainted.iter().any(|v| mentions(t.split_once('=').map_or("", |(_, r)| r), v)))
+            && let Some(assign) =
+                gated(&ASSIGN, r"^\s*(?:(?:const|let|var)\s+)?([A-Za-z_]\w*)\s*(?::=|=)[^=]", &["="], t)
+            && let Some(c) = assign.captures(t)
         {
             tainted.push(c[1].to_string());
         }
-        if let Some(m) = call.find(t) {
+        if let Some(m) = gated(&CALL, HTTP_CALL, HTTP_CALL_NEEDLES, t).and_then(|call| call.find(t)) {
             let args = &t[m.end()..];
             let first = args.split([',', ')']).next().unwrap_or("");
-            if input.is_match(first) || tainted.iter().any(|v| mentions(first, v)) {
+            if input(first) || tainted.iter().any(|v| mentions(first, v)) {
                 out.push(line.index);
             }
         }
@@ -152,7 +187,7 @@ pub fn scan(files: &[SourceFile]) -> Vec<Finding> {
             if line.in_test || line.comment {
                 continue;
             }
-            let matched = compiled().iter().find(|(re, _)| re.is_match(line.text)).map(|(_, r)| *r);
+            let matched = first_match(line.text, &line.text.to_ascii_lowercase());
             // SQL outranks every rule after the first four high ones.
             let hashed = crate::hashing::judge(&texts, line.index);
             let rule = match matched {
@@ -161,7 +196,7 @@ pub fn scan(files: &[SourceFile]) -> Vec<Finding> {
                 _ if ssrf.contains(&line.index) => Some(SSRF),
                 m => match hashed {
                     Some((severity, title, advice)) if m.is_none_or(|r| r.severity <= severity) => {
-                        Some(Rule { title, severity, pattern: "", advice })
+                        Some(Rule { title, severity, pattern: "", needles: &[], advice })
                     }
                     _ => m.copied(),
                 },
@@ -202,6 +237,46 @@ mod tests {
             .into_iter()
             .map(|f| (f.line.unwrap(), f.title))
             .collect()
+    }
+
+    /// Lines to check the needles against: this crate's sources (their tests
+    /// hold an example of every rule) and the awkward samples.
+    fn corpus() -> Vec<String> {
+        let sources = [include_str!("risky.rs"), include_str!("hashing.rs"), include_str!("sql.rs")];
+        let mut lines: Vec<String> = sources.iter().flat_map(|s| s.lines()).map(str::to_string).collect();
+        // The examples inside string literals, unescaped as the analysis sees them.
+        lines.extend(lines.clone().iter().map(|l| l.replace("\\\"", "\"").replace("\\\\", "\\")));
+        for f in agent_os_persona_sdk::testing::awkward_files() {
+            lines.extend(f.text.lines().map(|l| l.chars().take(2000).collect::<String>()));
+        }
+        lines
+    }
+
+    /// The needles only skip work: wherever a pattern matches, the line holds one of its needles.
+    #[test]
+    fn needles_hold_wherever_a_pattern_matches() {
+        let checks: Vec<(Regex, &[&str], bool)> = RULES
+            .iter()
+            .map(|r| (r.pattern, r.needles, true))
+            .chain([
+                (REQUEST_INPUT, REQUEST_INPUT_NEEDLES, false),
+                (HTTP_CALL, HTTP_CALL_NEEDLES, false),
+            ])
+            .map(|(p, n, fold)| (Regex::new(p).unwrap(), n, fold))
+            .chain(crate::hashing::CALLS.iter().map(|(p, n)| (Regex::new(&format!("(?i){p}")).unwrap(), *n, true)))
+            .collect();
+        let mut matched = 0;
+        for line in corpus() {
+            let lower = line.to_ascii_lowercase();
+            for (pattern, needles, fold) in &checks {
+                if pattern.is_match(&line) {
+                    matched += 1;
+                    let hay = if *fold { lower.as_str() } else { line.as_str() };
+                    assert!(needles.iter().any(|n| hay.contains(n)), "{pattern} matches {line} without {needles:?}");
+                }
+            }
+        }
+        assert!(matched > 40, "the corpus exercises the patterns: {matched} matches");
     }
 
     #[test]

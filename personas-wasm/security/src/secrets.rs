@@ -13,7 +13,29 @@ pub const REDACTED: &str = "[secret removed by agent-os]";
 /// `text` with every secret `scan` would report replaced by [`REDACTED`],
 /// and private key blocks dropped, so the material can go to a language model.
 pub fn redact_text(text: &str) -> String {
-    rules::redact(text, REDACTED)
+    let hits = MEMO.with_borrow(|m| m.iter().find(|(t, _)| t == text).map(|(_, h)| h.clone()));
+    match hits {
+        Some(hits) => rules::redact_hits(text, &hits, REDACTED),
+        None => rules::redact(text, REDACTED),
+    }
+}
+
+thread_local! {
+    /// The last texts scanned and their hits: the review redacts the same
+    /// context and files its checks scanned, and need not scan them again.
+    static MEMO: std::cell::RefCell<Vec<(String, Vec<rules::Hit>)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// `rules::scan(text)`, remembered for [`redact_text`] (the last few texts).
+fn scan_hits(text: &str) -> Vec<rules::Hit> {
+    let hits = rules::scan(text);
+    MEMO.with_borrow_mut(|m| {
+        if m.len() >= 8 {
+            m.remove(0);
+        }
+        m.push((text.to_string(), hits.clone()));
+    });
+    hits
 }
 
 fn severity(level: Level) -> Severity {
@@ -26,12 +48,12 @@ fn severity(level: Level) -> Severity {
 
 /// Every hard-coded secret in `text`, one finding per line, numbered 1, 2, 3…
 pub fn scan(text: &str) -> Vec<Finding> {
-    rules::scan(text).into_iter().map(|h| finding(&h, h.line + 1, None)).collect()
+    scan_hits(text).into_iter().map(|h| finding(&h, h.line + 1, None)).collect()
 }
 
 /// Every hard-coded secret in `file`, numbered as in the file and naming it.
 pub fn scan_file(file: &SourceFile) -> Vec<Finding> {
-    rules::scan(&file.text).into_iter().map(|h| finding(&h, file.line_number(h.line), file.path.as_deref())).collect()
+    scan_hits(&file.text).into_iter().map(|h| finding(&h, file.line_number(h.line), file.path.as_deref())).collect()
 }
 
 fn finding(h: &rules::Hit, line: usize, path: Option<&str>) -> Finding {
@@ -92,6 +114,21 @@ mod tests {
         );
         assert!(clean.contains("postgres://admin:[secret removed by agent-os]@db.internal"), "{clean}");
         assert!(scan(&clean).is_empty(), "{:?}", scan(&clean));
+    }
+
+    #[test]
+    fn redaction_from_remembered_hits_equals_a_fresh_one() {
+        let secret = "aws_secret_access_key = \"q8Lr0Xf3Tn2EMI/K7MDENG/bPxRfiCYzW1x9Ab4z\"\n\
+                      -----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7x4Jk9qPz2Lm8Vn3Rt6Yw1Hb5\n-----END RSA PRIVATE KEY-----\n";
+        let mut texts: Vec<String> =
+            testing::awkward_files().into_iter().map(|f| f.text).filter(|t| t.len() < 10_000).collect();
+        texts.push(secret.to_string());
+        for text in &texts {
+            let fresh = rules::redact(text, REDACTED);
+            let _ = scan(text);
+            assert_eq!(redact_text(text), fresh);
+        }
+        assert!(!redact_text(secret).contains("q8Lr0Xf3"));
     }
 
     #[test]
