@@ -5,10 +5,11 @@
 #
 #   bench/peer/praxis/run.sh            install what is missing, then measure both backends
 #   bench/peer/praxis/run.sh install    only build the virtual environments (timed, sized)
+#   bench/peer/praxis/run.sh bench      only measure (the venvs must be there)
 #   bench/peer/praxis/run.sh lock       re-resolve requirements-*.lock from PyPI (with hashes)
 #
 #   PRAXIS_BACKENDS="stock onnx"   which to measure (default both):
-#       stock  sentence-transformers on PyTorch (the peer's own setup; ~5 GB of wheels
+#       stock  sentence-transformers on PyTorch (the peer's own setup; about 6 GB installed
 #              from PyPI, PyTorch's CUDA build run on the CPU) with the fp32 safetensors
 #       onnx   onnxruntime + tokenizers on the int8 model.onnx agent-os itself uses
 #   PRAXIS_PEER_DIR      where the venvs and the stock model go
