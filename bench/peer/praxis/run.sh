@@ -155,7 +155,7 @@ measure() {
     for b in $BACKENDS; do
         local model
         if [ "$b" = stock ]; then model="$ST_DIR"; else model="$(onnx_model)"; fi
-        say "=== backend $b ($(tr '\n' ' ' <"$PEER/venv-$b/.install-figures"))"
+        say "=== backend $b ($(tr '\n' ' ' <"$PEER/venv-$b/.install-figures" 2>/dev/null || true))"
         HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false \
             "$PEER/venv-$b/bin/python" "$HERE/engine.py" --backend "$b" --model-dir "$model" \
             --corpus "$CORPUS" --queries "$QUERIES" --work "$PEER/work-$b" --out "$out/$b.json"
