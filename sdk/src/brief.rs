@@ -384,7 +384,7 @@ impl DelegatedBrief {
     /// passage in a fenced block that nothing inside can close.
     fn write_quoted_standards(&self, out: &mut String) {
         for h in &self.standards {
-            let text = quote::excerpt(&h.text, MAX_QUOTE_CHARS).unwrap_or_else(|| h.text.trim().to_string());
+            let text = quote::quotable(&h.text, MAX_QUOTE_CHARS);
             let _ = writeln!(
                 out,
                 "`{}` § {}\n\n{}",
