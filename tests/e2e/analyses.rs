@@ -65,6 +65,10 @@ async fn review(server: &Server, persona: &str) -> Result<String> {
         "{persona}: a path that does not exist is reported: {result}"
     );
     assert!(result.contains("**Coverage:** "), "{persona}: the brief says what the checks looked at: {result}");
+    assert!(
+        result.contains("**Coverage:** Checks run ("),
+        "{persona}: the coverage line names the checks that ran: {result}"
+    );
     Ok(result)
 }
 
