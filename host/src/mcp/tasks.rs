@@ -206,4 +206,22 @@ mod tests {
         assert_eq!(failed["content"][0]["text"], "timed out after 4 s");
         assert_eq!(failed["structuredContent"]["status"], "failed");
     }
+
+    #[test]
+    fn a_task_s_first_delegated_brief_carries_the_persona_instructions_once() {
+        let mut done = job(Status::Complete);
+        done.result = Some("# Security Engineer review — delegated brief\n\nFindings.".into());
+        let (told, registry) = (Told::default(), Registry::builtin());
+        let first = serde_json::to_value(final_result(&done, Some((&told, &registry)))).unwrap();
+        let text = first["content"][0]["text"].as_str().unwrap();
+        assert!(text.starts_with("# Security Engineer review — delegated brief\n\nFindings."), "{text}");
+        assert!(
+            text.contains("## Persona instructions (sent once per session)") && text.contains("Severity guide:"),
+            "{text}"
+        );
+        assert!(first["structuredContent"]["persona_instructions"].is_string(), "{first}");
+        let again = serde_json::to_value(final_result(&done, Some((&told, &registry)))).unwrap();
+        assert!(!again["content"][0]["text"].as_str().unwrap().contains("Persona instructions"), "{again}");
+        assert_eq!(again["structuredContent"]["persona_instructions_uri"], "agent-os://personas/security/instructions");
+    }
 }
