@@ -343,8 +343,12 @@ impl DelegatedBrief {
                 shown.push((f.topic(), own));
             }
             if !more.is_empty() {
+                if !(detail.ends_with(['.', '!', '?']) || detail.ends_with(".)")) {
+                    detail.push('.');
+                }
                 let lines: Vec<String> = more.iter().map(usize::to_string).collect();
-                let _ = write!(detail, " Also lines {}.", lines.join(", "));
+                let word = if lines.len() == 1 { "line" } else { "lines" };
+                let _ = write!(detail, " Also {word} {}.", lines.join(", "));
             }
             let _ = writeln!(out, "- {}", f.render_with(detail.trim()));
         }
@@ -513,6 +517,13 @@ mod tests {
                 "- **medium** `db/2.rb:3`: Index built without CONCURRENTLY. `events`: Why and fix: as for the first finding of this kind above. Also lines 4, 5.",
             ],
             "{list}"
+        );
+        // "Also lines" starts a sentence of its own.
+        let eval =
+            |line| Finding::new(Severity::High, "Code evaluated", "Parse the data instead").in_file("a.js", line);
+        assert_eq!(
+            DelegatedBrief::new("S").findings([eval(3), eval(2)]).findings_list(),
+            "- **high** `a.js:2`: Code evaluated. Parse the data instead. Also line 3.\n"
         );
         // A finding that shares only a few words keeps its own.
         assert_eq!(shared_tail("`a`: Short fix.", "`b`: Short fix."), None);
