@@ -6,7 +6,7 @@ use std::sync::{Arc, RwLock};
 
 use crate::jobs::{Job, JobControl, Jobs, JobsError, Outcome, Retention, Runner};
 use crate::personas::{PersonaError, Registry};
-use crate::plugins::{HostServices, PluginError, Runtime, SearchHit, StandardsSearch};
+use crate::plugins::{HostServices, PersonaSearch, PluginError, Runtime, SearchHit, StandardsSearch};
 use crate::project::Project;
 use crate::rag::{self, Index, Query, SearchError, Source};
 use crate::standards::{Standards, StandardsError};
@@ -146,7 +146,7 @@ impl StandardsSearch for IndexCell {
         &'a self,
         query: &'a str,
         limit: u32,
-    ) -> Pin<Box<dyn Future<Output = Result<Vec<SearchHit>, String>> + Send + 'a>> {
+    ) -> Pin<Box<dyn Future<Output = Result<PersonaSearch, String>> + Send + 'a>> {
         Box::pin(async move {
             let index = self.get().await.map_err(|e| e.to_string())?;
             let mut q = Query::new(query);
@@ -161,17 +161,22 @@ impl StandardsSearch for IndexCell {
 /// persona quotes one whole rule, not a 480-character snippet). Nothing found while the first build
 /// runs is an error saying so ([`rag::INDEX_BUILDING`]) rather than "no
 /// standard matched", so the persona can tell the user why.
-fn persona_hits(answer: rag::Answer) -> Result<Vec<SearchHit>, String> {
+/// Passages found while it runs are returned, marked incomplete.
+fn persona_hits(answer: rag::Answer) -> Result<PersonaSearch, String> {
+    let building = answer.note.as_deref().filter(|n| n.contains(rag::INDEX_BUILDING));
     if answer.hits.is_empty()
-        && let Some(note) = answer.note.as_deref().filter(|n| n.contains(rag::INDEX_BUILDING))
+        && let Some(note) = building
     {
         return Err(note.to_string());
     }
-    Ok(answer
-        .hits
-        .into_iter()
-        .map(|h| SearchHit { path: h.path, heading: h.section, text: h.text, score: h.score })
-        .collect())
+    Ok(PersonaSearch {
+        incomplete: building.is_some(),
+        hits: answer
+            .hits
+            .into_iter()
+            .map(|h| SearchHit { path: h.path, heading: h.section, text: h.text, score: h.score })
+            .collect(),
+    })
 }
 
 impl App {
@@ -291,7 +296,30 @@ mod tests {
         let err = persona_hits(index.search(&q).await.unwrap()).unwrap_err();
         assert!(err.contains(rag::INDEX_BUILDING), "{err}");
         index.sync().await.unwrap();
-        let hits = persona_hits(index.search(&q).await.unwrap()).unwrap();
-        assert_eq!(hits.len(), 1, "{hits:?}");
+        let found = persona_hits(index.search(&q).await.unwrap()).unwrap();
+        assert_eq!(found.hits.len(), 1, "{found:?}");
+        assert!(!found.incomplete, "{found:?}");
+        // Passages found while a build runs (an index kept from the last
+        // run, a build half done) come marked incomplete.
+        let hit = rag::Hit {
+            path: "a.md".into(),
+            section: "A".into(),
+            domain: String::new(),
+            score: 1.0,
+            snippet: "Rule.".into(),
+            text: "Rule.".into(),
+        };
+        let partial = rag::Answer {
+            hits: vec![hit],
+            mode: rag::Mode::FullText,
+            note: Some(format!("{}; results may be incomplete", rag::INDEX_BUILDING)),
+            cached: false,
+            took_ms: 0.0,
+        };
+        let found = persona_hits(partial).unwrap();
+        assert!(found.incomplete && found.hits.len() == 1, "{found:?}");
+        let note = crate::plugins::with_index_note("# Review\n".into(), true);
+        assert!(note.starts_with("# Review\n\n**Note:** the standards index was still being built"), "{note}");
+        assert_eq!(crate::plugins::with_index_note("# Review\n".into(), false), "# Review\n");
     }
 }

@@ -91,12 +91,36 @@ impl Finding {
     /// "(line N)" when no file is known), title and detail (why it matters
     /// and the fix).
     pub fn render(&self) -> String {
+        self.render_with(self.detail.trim())
+    }
+
+    /// [`Finding::render`] with `detail` in place of the finding's own.
+    fn render_with(&self, detail: &str) -> String {
         let at = match (self.file_name(), self.line) {
             (None, Some(l)) => format!(" (line {l})"),
             _ => self.location().map(|l| format!(" `{l}`")).unwrap_or_default(),
         };
+        format!("**{}**{at}: {}. {detail}", self.severity.as_str(), self.short_title())
+    }
+
+    /// The title without a trailing "in `path`" that names the file the
+    /// location already shows.
+    fn short_title(&self) -> &str {
         let title = self.title.trim().trim_end_matches('.');
-        format!("**{}**{at}: {title}. {}", self.severity.as_str(), self.detail.trim())
+        if let Some(file) = self.file_name() {
+            let suffix = format!(" in `{file}`");
+            if let Some(t) = title.strip_suffix(suffix.as_str()).filter(|t| !t.trim().is_empty()) {
+                return t.trim_end();
+            }
+        }
+        title
+    }
+
+    /// The finding's topic: its title without the file and any count, the
+    /// same for every place the same check fires.
+    fn topic(&self) -> &str {
+        let t = self.title.split(" in `").next().unwrap_or(&self.title);
+        t.split(':').next().unwrap_or(t).trim()
     }
 }
 
@@ -120,6 +144,12 @@ impl Coverage {
     /// One paragraph: which checks ran on which files and languages, and
     /// what was skipped and why.
     pub fn render(&self) -> String {
+        self.render_besides(&[])
+    }
+
+    /// [`Coverage::render`], counting rather than naming the files in
+    /// `named` (those a finding above already names).
+    pub fn render_besides(&self, named: &[&str]) -> String {
         let checks = if self.checks.is_empty() {
             "The automated checks".to_string()
         } else {
@@ -137,10 +167,20 @@ impl Coverage {
                 }
             }
             let langs: Vec<String> = langs.iter().map(|(l, n)| format!("{l} {n}")).collect();
+            let unnamed: Vec<&str> =
+                self.files.iter().map(|(f, _)| f.as_str()).filter(|f| !named.contains(f)).collect();
             let mut names: Vec<String> =
-                self.files.iter().take(COVERAGE_FILES_SHOWN).map(|(f, _)| format!("`{}`", quote::label(f))).collect();
-            if self.files.len() > COVERAGE_FILES_SHOWN {
-                names.push(format!("{} more", self.files.len() - COVERAGE_FILES_SHOWN));
+                unnamed.iter().take(COVERAGE_FILES_SHOWN).map(|f| format!("`{}`", quote::label(f))).collect();
+            if unnamed.len() > COVERAGE_FILES_SHOWN {
+                names.push(format!("{} more", unnamed.len() - COVERAGE_FILES_SHOWN));
+            }
+            let in_findings = self.files.len() - unnamed.len();
+            match in_findings {
+                0 => {}
+                n if names.is_empty() => {
+                    names.push(format!("{} named in the findings", if n == 1 { "the one" } else { "all" }))
+                }
+                n => names.push(format!("{n} named in the findings")),
             }
             let n = self.files.len();
             let _ = write!(
@@ -159,6 +199,26 @@ impl Coverage {
         }
         out
     }
+}
+
+/// Said in place of an explanation and fix an earlier finding of the same
+/// kind already gave.
+const SEE_FIRST: &str = "Why and fix: as for the first finding of this kind above.";
+
+/// Fewest characters of an explanation a finding shares with an earlier one
+/// for it to point there rather than say it again.
+const SHARED_TAIL_MIN: usize = 60;
+
+/// Where the tail `detail` shares with `earlier` starts, at the start of
+/// `detail` or just after a ". ", ": " or "; " in it, when that tail is at
+/// least [`SHARED_TAIL_MIN`] characters long.
+fn shared_tail(detail: &str, earlier: &str) -> Option<usize> {
+    let common = detail.bytes().rev().zip(earlier.bytes().rev()).take_while(|(a, b)| a == b).count();
+    let start = detail.len() - common;
+    let at = (start..detail.len()).find(|&p| {
+        detail.is_char_boundary(p) && (p == 0 || [". ", ": ", "; "].iter().any(|b| detail[..p].ends_with(b)))
+    })?;
+    (detail[at..].chars().count() >= SHARED_TAIL_MIN).then_some(at)
 }
 
 /// Said in place of quoted standards while the host's index is being built.
@@ -248,18 +308,63 @@ impl DelegatedBrief {
         f
     }
 
+    /// The findings as a markdown list, most severe first, each said once:
+    /// the same finding (same check, file and words) at several lines is
+    /// one item ending "Also lines …", and an explanation and fix a finding
+    /// shares with an earlier one of the same check points to that one
+    /// instead of being repeated.
+    pub fn findings_list(&self) -> String {
+        let mut entries: Vec<(&Finding, Vec<usize>)> = Vec::new();
+        for f in self.sorted_findings() {
+            let same = entries.iter_mut().find(|(e, _)| {
+                e.line.is_some()
+                    && f.line.is_some()
+                    && e.severity == f.severity
+                    && e.file_name() == f.file_name()
+                    && e.title == f.title
+                    && e.detail == f.detail
+            });
+            match same {
+                Some((_, more)) => more.extend(f.line),
+                None => entries.push((f, Vec::new())),
+            }
+        }
+        let mut out = String::new();
+        // Explanations shown in full so far: (topic, detail).
+        let mut shown: Vec<(&str, &str)> = Vec::new();
+        for (f, more) in entries {
+            let own = f.detail.trim();
+            let earlier = shown.iter().filter(|(topic, _)| *topic == f.topic()).find_map(|(_, d)| shared_tail(own, d));
+            let mut detail = match earlier {
+                Some(p) => format!("{}{SEE_FIRST}", &own[..p]),
+                None => own.to_string(),
+            };
+            if earlier.is_none() {
+                shown.push((f.topic(), own));
+            }
+            if !more.is_empty() {
+                if !(detail.ends_with(['.', '!', '?']) || detail.ends_with(".)")) {
+                    detail.push('.');
+                }
+                let lines: Vec<String> = more.iter().map(usize::to_string).collect();
+                let word = if lines.len() == 1 { "line" } else { "lines" };
+                let _ = write!(detail, " Also {word} {}.", lines.join(", "));
+            }
+            let _ = writeln!(out, "- {}", f.render_with(detail.trim()));
+        }
+        out
+    }
+
     fn write_findings(&self, out: &mut String) {
         let _ = writeln!(out, "## Findings from automated checks\n");
         if self.findings.is_empty() {
             let _ = writeln!(out, "No issues found by the automated checks in what they looked at.\n");
         } else {
-            for f in self.sorted_findings() {
-                let _ = writeln!(out, "- {}", f.render());
-            }
-            out.push('\n');
+            let _ = writeln!(out, "{}", self.findings_list());
         }
         if let Some(c) = &self.coverage {
-            let _ = writeln!(out, "{}\n", c.render());
+            let named: Vec<&str> = self.findings.iter().filter_map(Finding::file_name).collect();
+            let _ = writeln!(out, "{}\n", c.render_besides(&named));
         }
     }
 
@@ -279,17 +384,16 @@ impl DelegatedBrief {
         self.write_quoted_standards(out);
     }
 
-    /// Each standard as a line naming it (path, section, score) and the
+    /// Each standard as a line naming it (path and section) and the
     /// passage in a fenced block that nothing inside can close.
     fn write_quoted_standards(&self, out: &mut String) {
         for h in &self.standards {
-            let text = quote::excerpt(&h.text, MAX_QUOTE_CHARS).unwrap_or_else(|| h.text.trim().to_string());
+            let text = quote::quotable(&h.text, MAX_QUOTE_CHARS);
             let _ = writeln!(
                 out,
-                "`{}` § {} (score {:.2})\n\n{}",
+                "`{}` § {}\n\n{}",
                 quote::label(&h.path),
                 quote::label(&h.heading),
-                h.score,
                 quote::fenced("quoted-standard", &text)
             );
         }
@@ -335,53 +439,29 @@ impl DelegatedBrief {
 
     /// The result when no language model is configured: everything the
     /// calling agent needs to finish the review itself, labelled as such.
+    /// The persona's instructions are not repeated in every brief: the host
+    /// sends them once per session beside the first one (see
+    /// [`INSTRUCTIONS_ELSEWHERE`]).
     pub fn delegated(&self, req: &Request, reason: &str) -> String {
         let mut out = format!("# {} review — delegated brief\n\n", self.persona);
-        let _ = writeln!(
-            out,
-            "**Delegated brief:** {reason} The automated checks below ran in the persona's sandbox; \
-             complete the review yourself by following the persona instructions, using the task, \
-             the findings and the standards listed here, and cite the standards you apply.\n"
-        );
+        let reason = reason.trim().trim_end_matches('.');
+        let _ = writeln!(out, "**Delegated brief:** {reason}. {INSTRUCTIONS_ELSEWHERE}\n");
         let _ = writeln!(out, "## Task\n\n{}\n", req.task.trim());
         self.write_findings(&mut out);
         self.write_sections(&mut out);
         self.write_standards(&mut out);
         self.write_notes(&mut out);
-        let _ = writeln!(out, "## Persona instructions\n\n{}", condensed_prompt(&req.prompt));
         out
     }
 }
 
-/// What an agent finishing a delegated brief needs of a persona prompt:
-/// its opening (the role), its severity guide and its output format. The
-/// checklists in between are what the persona's own checks and the quoted
-/// standards stand in for. A prompt without an `## Output format` section
-/// is returned whole.
-pub fn condensed_prompt(prompt: &str) -> String {
-    let prompt = prompt.trim();
-    let Some(format_at) = prompt.find("\n## Output format") else {
-        return prompt.to_string();
-    };
-    let intro_end = prompt.find("\n## ").unwrap_or(prompt.len());
-    let intro = prompt[..intro_end].trim();
-    let format = prompt[format_at..].trim();
-    let format = match format[3..].find("\n## ") {
-        Some(end) => format[..end + 3].trim(),
-        None => format,
-    };
-    let mut out = format!("{intro}\n\n");
-    if let Some(guide) = prompt.lines().find(|l| l.trim_start().starts_with("Severity guide")) {
-        let _ = writeln!(out, "{}\n", guide.trim());
-    }
-    out.push_str(
-        "Take on this role and finish the review from the task, the findings and the standards above; \
-         read the files the task names. Review only what you were shown: never invent file contents, \
-         paths or line numbers. (Condensed from the persona's prompt: its checklists are left out.)\n\n",
-    );
-    out.push_str(format);
-    out
-}
+/// What a delegated brief asks of the agent, and where the persona's
+/// instructions are: the host adds them (role, severity guide, output
+/// format) to the session's first result of each persona as
+/// `persona_instructions`, and serves them as a resource to re-read.
+pub const INSTRUCTIONS_ELSEWHERE: &str = "The checks below ran in the persona's sandbox; finish the review \
+yourself in the persona's role, following its instructions (sent once per session as `persona_instructions`, \
+to re-read at `persona_instructions_uri`), and cite the standards you apply.";
 
 #[cfg(test)]
 mod tests {
@@ -407,6 +487,69 @@ mod tests {
         let b = DelegatedBrief::new("QA").findings([old, f]);
         let sorted: Vec<_> = b.sorted_findings().iter().map(|f| f.severity).collect();
         assert_eq!(sorted, [Severity::High, Severity::Medium]);
+    }
+
+    #[test]
+    fn each_finding_is_said_once() {
+        let why = "A plain CREATE INDEX blocks writes to the table while it builds. Safer: CREATE INDEX CONCURRENTLY.";
+        let index = |file: &str, line: usize, table: &str| {
+            Finding::new(
+                Severity::Medium,
+                format!("Index built without CONCURRENTLY in `{file}`"),
+                format!("`{table}`: {why}"),
+            )
+            .in_file(file, line)
+        };
+        let b = DelegatedBrief::new("Data").findings([
+            index("db/2.rb", 5, "events"),
+            index("db/2.rb", 3, "events"),
+            index("db/1.rb", 4, "notes"),
+            index("db/2.rb", 4, "events"),
+            Finding::new(Severity::High, "Drop in `db/3.rb`", "Loses data.").in_file("db/3.rb", 2),
+        ]);
+        let list = b.findings_list();
+        let lines: Vec<&str> = list.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "- **high** `db/3.rb:2`: Drop. Loses data.",
+                &format!("- **medium** `db/1.rb:4`: Index built without CONCURRENTLY. `notes`: {why}"),
+                "- **medium** `db/2.rb:3`: Index built without CONCURRENTLY. `events`: Why and fix: as for the first finding of this kind above. Also lines 4, 5.",
+            ],
+            "{list}"
+        );
+        // "Also lines" starts a sentence of its own.
+        let eval =
+            |line| Finding::new(Severity::High, "Code evaluated", "Parse the data instead").in_file("a.js", line);
+        assert_eq!(
+            DelegatedBrief::new("S").findings([eval(3), eval(2)]).findings_list(),
+            "- **high** `a.js:2`: Code evaluated. Parse the data instead. Also line 3.\n"
+        );
+        // A finding that shares only a few words keeps its own.
+        assert_eq!(shared_tail("`a`: Short fix.", "`b`: Short fix."), None);
+        // The pointer starts at a sentence or clause, never mid-word.
+        let a = "These modules import each other (`a`), so none can change alone; move the shared part into a module both depend on, or invert one.";
+        let b2 = "These modules import each other (`b`), so none can change alone; move the shared part into a module both depend on, or invert one.";
+        assert_eq!(
+            &b2[shared_tail(b2, a).unwrap()..],
+            "move the shared part into a module both depend on, or invert one."
+        );
+    }
+
+    #[test]
+    fn the_coverage_line_counts_files_the_findings_already_name() {
+        let coverage = Coverage {
+            checks: vec![],
+            files: vec![("src/a.rs".into(), "rust".into()), ("src/b.rs".into(), "rust".into())],
+            skipped: vec![],
+        };
+        let f = Finding::new(Severity::Low, "x", "y").in_file("src/a.rs", 1);
+        let req = Request { task: "t".into(), context: None, feedback: None, prompt: "P.".into() };
+        let out = DelegatedBrief::new("E").findings([f.clone()]).coverage(coverage.clone()).delegated(&req, "m");
+        assert!(out.contains("looked at 2 files (rust 2): `src/b.rs`, 1 named in the findings."), "{out}");
+        let g = Finding::new(Severity::Low, "x", "y").in_file("src/b.rs", 1);
+        let out = DelegatedBrief::new("E").findings([f, g]).coverage(coverage).delegated(&req, "m");
+        assert!(out.contains("looked at 2 files (rust 2): all named in the findings."), "{out}");
     }
 
     #[test]
@@ -451,20 +594,10 @@ mod tests {
         let snippet = "Every call sets a timeout. Retries use backoff with jitter and stop after a budget, and never…";
         let out =
             DelegatedBrief::new("SRE").standards([hit("universal/retries.md", snippet, 0.4)]).delegated(&req, "m.");
-        assert!(out.contains("````quoted-standard\nEvery call sets a timeout.\n````"), "{out}");
+        assert!(
+            out.contains("`universal/retries.md` § H\n\n````quoted-standard\nEvery call sets a timeout.\n````"),
+            "{out}"
+        );
         assert!(!out.contains("never…"), "{out}");
-    }
-
-    #[test]
-    fn the_delegated_brief_condenses_the_persona_prompt() {
-        let prompt = "# QA\n\nYou are the QA reviewer.\n\n## What you check\n\n- a long checklist\n\nSeverity guide: critical means a core behaviour is untested.\n\n## Output format\n\n1. **Verdict:** one line.\n";
-        let req = Request { task: "t".into(), context: None, feedback: None, prompt: prompt.into() };
-        let out = DelegatedBrief::new("QA").delegated(&req, "no model.");
-        let persona = &out[out.find("## Persona instructions").unwrap()..];
-        assert!(persona.contains("You are the QA reviewer."), "{persona}");
-        assert!(persona.contains("Severity guide: critical means a core behaviour is untested."), "{persona}");
-        assert!(persona.ends_with("## Output format\n\n1. **Verdict:** one line.\n"), "{persona}");
-        assert!(!persona.contains("a long checklist"), "{persona}");
-        assert_eq!(condensed_prompt("Just a prompt."), "Just a prompt.");
     }
 }

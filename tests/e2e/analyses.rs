@@ -65,6 +65,10 @@ async fn review(server: &Server, persona: &str) -> Result<String> {
         "{persona}: a path that does not exist is reported: {result}"
     );
     assert!(result.contains("**Coverage:** "), "{persona}: the brief says what the checks looked at: {result}");
+    assert!(
+        result.contains("**Coverage:** Checks run ("),
+        "{persona}: the coverage line names the checks that ran: {result}"
+    );
     Ok(result)
 }
 
@@ -102,21 +106,18 @@ async fn each_core_persona_shows_its_own_analysis_of_files_read_from_the_project
 
     // SRE: the reqwest client has no timeout, on line 2 of client.rs.
     let sre = review(&server, "sre").await?;
-    assert!(sre.contains("`src/client.rs:2`: HTTP client without a timeout in `src/client.rs`"), "{sre}");
+    assert!(sre.contains("`src/client.rs:2`: HTTP client without a timeout."), "{sre}");
     // The standards search also looks for what the checks found.
     assert!(sre.contains("`universal/error-handling/retries-and-timeouts.md`"), "{sre}");
 
     // Engineer: the unwrap in orders.rs (line 8), not the one in its tests.
     let engineer = review(&server, "engineer").await?;
-    assert!(engineer.contains("`src/orders.rs:8`: unwrap() can panic: 1 in `src/orders.rs`"), "{engineer}");
+    assert!(engineer.contains("`src/orders.rs:8`: unwrap() can panic: 1."), "{engineer}");
     assert!(engineer.contains("Line 8."), "{engineer}");
 
     // Data: the migration drops a column, named with its table.
     let data = review(&server, "data").await?;
-    assert!(
-        data.contains("`migrations/0002_drop_legacy_email.sql:2`: Destructive migration: DROP COLUMN in `migrations/0002_drop_legacy_email.sql`"),
-        "{data}"
-    );
+    assert!(data.contains("`migrations/0002_drop_legacy_email.sql:2`: Destructive migration: DROP COLUMN."), "{data}");
     assert!(data.contains("`users.legacy_email`"), "{data}");
     assert!(data.contains("`universal/data/schema-migrations.md`"), "{data}");
 
@@ -134,14 +135,8 @@ async fn each_core_persona_shows_its_own_analysis_of_files_read_from_the_project
     let done = server.wait(&id, Duration::from_secs(120)).await?;
     assert_eq!(done["status"], "complete", "{done}");
     let security = done["result"].as_str().unwrap_or_default();
-    assert!(
-        security.contains("`scripts/deploy.py:3`: Hard-coded secret: AWS secret access key in `scripts/deploy.py`"),
-        "{security}"
-    );
-    assert!(
-        security.contains("`scripts/deploy.py:6`: Shell command built at run time in `scripts/deploy.py`"),
-        "{security}"
-    );
+    assert!(security.contains("`scripts/deploy.py:3`: Hard-coded secret: AWS secret access key."), "{security}");
+    assert!(security.contains("`scripts/deploy.py:6`: Shell command built at run time."), "{security}");
     assert!(
         !security.contains("q8Lr0Xf3Tn2EMI/K7MDENG/bPxRfiCYzW1x9Ab4z"),
         "the result never repeats the secret: {security}"

@@ -123,29 +123,63 @@ async fn standards_reviews_and_proposals_are_resources_and_search_links_to_them(
     assert!(c.read_resource(ReadResourceRequestParams::new("agent-os://standards/../../etc/passwd.md")).await.is_err());
     assert!(c.read_resource(ReadResourceRequestParams::new("agent-os://jobs/no-such-job")).await.is_err());
 
-    // The list: project and universal standards; three templates.
+    // The list: project and universal standards; four templates.
     let listed: Vec<String> = c.list_all_resources().await?.into_iter().map(|r| r.uri).collect();
     assert!(listed.contains(&uri), "{listed:?}");
     assert!(listed.iter().any(|u| u.starts_with("agent-os://standards/universal/")), "{listed:?}");
     let templates: Vec<String> = c.list_all_resource_templates().await?.into_iter().map(|t| t.uri_template).collect();
-    assert_eq!(templates, ["agent-os://standards/{path}", "agent-os://jobs/{id}", "agent-os://proposals/{id}"]);
+    assert_eq!(
+        templates,
+        [
+            "agent-os://standards/{path}",
+            "agent-os://jobs/{id}",
+            "agent-os://personas/{id}/instructions",
+            "agent-os://proposals/{id}"
+        ]
+    );
 
     // A finished review, announced as a change to the list.
     while heard.try_recv().is_ok() {}
     let r =
         call(&c, "invoke_security", json!({ "task": "review the login handler", "context": "fn login() {}" })).await?;
     let job = r.structured_content.as_ref().unwrap()["job_id"].as_str().context("job_id")?.to_string();
-    let start = Instant::now();
-    loop {
-        let r = call(&c, "check_persona_job", json!({ "job_id": job, "wait_seconds": 5 })).await?;
-        let v = r.structured_content.unwrap_or_default();
-        match v["status"].as_str() {
-            Some("complete") => break,
-            Some("pending" | "running") if start.elapsed() < Duration::from_secs(120) => {}
-            _ => bail!("job did not complete: {v}"),
+    let finished = |job: String| {
+        let c = &c;
+        async move {
+            let start = Instant::now();
+            loop {
+                let r = call(c, "check_persona_job", json!({ "job_id": job, "wait_seconds": 5 })).await?;
+                let v = r.structured_content.unwrap_or_default();
+                match v["status"].as_str() {
+                    Some("complete") => return Ok::<_, anyhow::Error>(v),
+                    Some("pending" | "running") if start.elapsed() < Duration::from_secs(120) => {}
+                    _ => bail!("job did not complete: {v}"),
+                }
+            }
         }
-    }
+    };
+    let first = finished(job.clone()).await?;
     hear(&mut heard, &["list_changed"], Duration::from_secs(10)).await?;
+
+    // The persona's instructions come once per session, beside its first
+    // delegated brief, not inside the brief; the resource serves the whole prompt.
+    let brief = first["result"].as_str().unwrap_or_default();
+    assert!(brief.contains("delegated brief") && !brief.contains("## Output format"), "{brief}");
+    let how = first["persona_instructions"].as_str().context("instructions with the first brief")?;
+    assert!(how.contains("Severity guide:") && how.contains("## Output format"), "{how}");
+    let how_uri = first["persona_instructions_uri"].as_str().context("instructions uri")?.to_string();
+    assert_eq!(how_uri, "agent-os://personas/security/instructions");
+    let r = call(&c, "invoke_security", json!({ "task": "review the logout handler", "context": "fn logout() {}" }))
+        .await?;
+    let again =
+        finished(r.structured_content.as_ref().unwrap()["job_id"].as_str().context("job_id")?.to_string()).await?;
+    assert!(again.get("persona_instructions").is_none(), "sent once per session: {again}");
+    assert_eq!(again["persona_instructions_uri"].as_str(), Some(how_uri.as_str()), "{again}");
+    let whole = read(&c, &how_uri).await?;
+    assert!(whole.contains("Severity guide:") && whole.contains("## What you check"), "{whole}");
+    let listed: Vec<String> = c.list_all_resources().await?.into_iter().map(|r| r.uri).collect();
+    assert!(listed.contains(&how_uri), "{listed:?}");
+    assert!(c.read_resource(ReadResourceRequestParams::new("agent-os://personas/nobody/instructions")).await.is_err());
     let job_uri = format!("agent-os://jobs/{job}");
     let listed: Vec<String> = c.list_all_resources().await?.into_iter().map(|r| r.uri).collect();
     assert!(listed.contains(&job_uri), "{listed:?}");

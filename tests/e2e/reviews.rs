@@ -212,6 +212,10 @@ struct Score {
     passages: usize,
     irrelevant: usize,
     tokens: usize,
+    /// Tokens per part of the brief: its head (title, label, task) and each `## ` section.
+    sections: Vec<(String, usize)>,
+    /// Tokens of the persona instructions sent once per session beside the brief.
+    instructions: usize,
     misses: Vec<String>,
     wrong: Vec<String>,
 }
@@ -243,6 +247,8 @@ async fn run_case(name: &str, dir: &Path, kinds: &BTreeMap<String, Kind>) -> Res
     let done = server.wait(&id, Duration::from_secs(180)).await?;
     anyhow::ensure!(done["status"] == "complete", "{name}: {done}");
     let brief = done["result"].as_str().unwrap_or_default().to_string();
+    // Sent beside the session's first brief of each persona, not in it.
+    let instructions = done["persona_instructions"].as_str().map_or(0, |t| crate::analyses::brief_tokens(t).0);
     server.stop().await?;
 
     let found = findings(&brief);
@@ -278,6 +284,7 @@ async fn run_case(name: &str, dir: &Path, kinds: &BTreeMap<String, Kind>) -> Res
         .count();
     let own_rank = passages.iter().position(|q| q.path == case.own_standard).map(|i| i + 1);
     let (tokens, _) = crate::analyses::brief_tokens(&brief);
+    let sections = section_tokens(&brief);
     Ok((
         Score {
             name: name.to_string(),
@@ -290,11 +297,26 @@ async fn run_case(name: &str, dir: &Path, kinds: &BTreeMap<String, Kind>) -> Res
             passages: passages.len(),
             irrelevant,
             tokens,
+            sections,
+            instructions,
             misses,
             wrong,
         },
         brief,
     ))
+}
+
+/// The brief cut at its `## ` headings: (heading, tokens), the part before
+/// the first heading named "head".
+fn section_tokens(brief: &str) -> Vec<(String, usize)> {
+    let mut parts: Vec<(String, String)> = vec![("head".into(), String::new())];
+    for line in brief.split_inclusive('\n') {
+        if let Some(h) = line.strip_prefix("## ") {
+            parts.push((h.trim().to_string(), String::new()));
+        }
+        parts.last_mut().unwrap().1.push_str(line);
+    }
+    parts.into_iter().map(|(h, text)| (h, crate::analyses::brief_tokens(&text).0)).collect()
 }
 
 #[tokio::test]
@@ -359,6 +381,15 @@ async fn reviews_benchmark() -> Result<()> {
         ratio(irr, p),
         tok / n,
         crate::analyses::brief_tokens("token").1
+    );
+    println!("\ntokens per part of each brief, and of the persona instructions sent once per session beside it:");
+    for s in &scores {
+        let parts: Vec<String> = s.sections.iter().map(|(h, n)| format!("{h} {n}")).collect();
+        println!("{:<24} {} || instructions {}", s.name, parts.join(" | "), s.instructions);
+    }
+    let with = scores.iter().map(|s| s.tokens + s.instructions).sum::<usize>() / n;
+    println!(
+        "mean brief with the session's persona instructions counted in it (a session's first review): {with} tokens"
     );
     for s in &scores {
         for m in &s.misses {

@@ -69,9 +69,9 @@ pub enum LlmAccess {
 }
 
 /// The sentence a delegated brief carries when nothing is configured.
-pub const NOT_CONFIGURED: &str = "no LLM provider is configured; add an [llm] table to your own config.toml \
-     (~/.config/agent-os/config.toml, or $AGENT_OS_CONFIG_DIR/config.toml), set AGENT_OS_LLM_PROVIDER and \
-     AGENT_OS_LLM_MODEL, or trust the project's .agent-os/config.toml with `agent-os trust` (README: LLM providers)";
+/// How to configure one is the README's to say (section "LLM providers"),
+/// not every brief's.
+pub const NOT_CONFIGURED: &str = "no LLM provider is configured; README: LLM providers";
 
 impl LlmAccess {
     /// Reads your configuration (and the project's, when `trust` says it

@@ -3,6 +3,7 @@
 //! `isError: true` and a sentence saying what to do.
 
 pub mod http;
+mod instructions;
 mod notify;
 mod prompts;
 mod quoted;
@@ -30,7 +31,8 @@ const INSTRUCTIONS: &str = "Agent OS gives you a team of specialist reviewers an
 Call search_standards before answering questions about how this project does things, and cite the standards you use. \
 To get a review, call invoke_<persona> (architect, engineer, data, qa, security, sre, or an installed persona); \
 it answers at once with a job_id. Poll check_persona_job(job_id) every few seconds until status is complete, failed or cancelled. \
-A result labelled 'delegated brief' means no language model is configured on the server: finish the review yourself from it. \
+A result labelled 'delegated brief' means no language model is configured on the server: finish the review yourself from it, \
+following the persona's instructions (persona_instructions, sent with the session's first brief of each persona; persona_instructions_uri to re-read them). \
 To record a pattern as a project standard, call propose_standard; only the user decides, through review_standard_proposal (or a form the server shows).";
 
 /// The server instructions, plus a sentence when the project ships content
@@ -61,6 +63,8 @@ pub struct PersonaServer {
     trust_told: std::sync::Arc<[std::sync::atomic::AtomicBool; 2]>,
     /// The resources this session subscribed to (resources/subscribe).
     subscriptions: resources::Subscriptions,
+    /// The personas whose instructions this session was sent.
+    instructions_told: instructions::Told,
 }
 
 /// How long a tool call that sent progress notifications waits before its
@@ -126,7 +130,12 @@ pub async fn shutdown_signal() -> &'static str {
 
 impl PersonaServer {
     pub fn new(app: App) -> Self {
-        Self { app, trust_told: Default::default(), subscriptions: Default::default() }
+        Self {
+            app,
+            trust_told: Default::default(),
+            subscriptions: Default::default(),
+            instructions_told: Default::default(),
+        }
     }
 
     /// Adds the untrusted-content sentence to the first search_standards
@@ -143,6 +152,16 @@ impl PersonaServer {
         }
         if let Some(obj) = value.as_object_mut() {
             obj.insert("untrusted_project_content".into(), serde_json::Value::String(notice));
+        }
+    }
+
+    /// Adds the persona's instructions to a check_persona_job answer
+    /// carrying a delegated brief: once per session and persona in full,
+    /// always as the resource to read them at.
+    fn tell_instructions(&self, tool: &str, value: &mut serde_json::Value) {
+        if tool == "check_persona_job" {
+            let registry = self.app.registry();
+            instructions::add(value, &self.instructions_told, |id| registry.get(id).map(|p| p.prompt.clone()));
         }
     }
 
@@ -228,7 +247,7 @@ impl ServerHandler for PersonaServer {
         request: GetTaskParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<GetTaskResult, McpError> {
-        Ok(GetTaskResult::new(tasks::get(&self.app, &request.task_id).await?))
+        Ok(GetTaskResult::new(tasks::get(&self.app, &request.task_id, &self.instructions_told).await?))
     }
 
     async fn update_task(
@@ -403,6 +422,7 @@ impl ServerHandler for PersonaServer {
         let result = match answer {
             Ok(mut value) => {
                 self.tell_trust(&request.name, &mut value);
+                self.tell_instructions(&request.name, &mut value);
                 let text = match request.name.as_ref() {
                     // Quoted passages as fenced data, not as JSON strings.
                     "search_standards" => quoted::search_text(&value),

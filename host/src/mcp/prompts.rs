@@ -119,7 +119,9 @@ fn instructions(id: &str, title: &str, task: &str, context: Option<&str>) -> Str
          3. Present the review to me: its findings in order of severity, each with its location and fix, \
          and the standards it cites (by path, e.g. `.agent-os/standards/...` or `universal/...`). \
          If the result is labelled 'delegated brief', no language model is configured on the server: \
-         finish the review yourself from the brief and cite the same standards. \
+         finish the review yourself from the brief, in the persona's role as its `persona_instructions` \
+         (sent with the session's first brief of each persona; `persona_instructions_uri` to re-read) describe it, \
+         and cite the same standards. \
          If the job failed, tell me why and what to do.\n\n\
          Task:\n{}",
         fenced("task", task)

@@ -1,7 +1,8 @@
 //! MCP resources: every standard the index reads
 //! (`agent-os://standards/{path}`, `path` being the key search results
-//! cite), every finished review (`agent-os://jobs/{id}`) and every standard
-//! proposal (`agent-os://proposals/{id}`), all as markdown.
+//! cite), every finished review (`agent-os://jobs/{id}`), every standard
+//! proposal (`agent-os://proposals/{id}`) and each persona's instructions
+//! (`agent-os://personas/{id}/instructions`), all as markdown.
 //!
 //! Standards are read the way the index reads them: only from its sources,
 //! never through a symbolic link, at most [`crate::rag::sources::MAX_FILE_BYTES`]
@@ -87,6 +88,12 @@ pub fn templates() -> Vec<ResourceTemplate> {
         ResourceTemplate::new(format!("{JOBS}{{id}}"), "review")
             .with_title("Persona review")
             .with_description("A finished persona job: its task and the review, by the job_id invoke_* returned.")
+            .with_mime_type(MARKDOWN),
+        ResourceTemplate::new(format!("{}{{id}}/instructions", super::instructions::PERSONAS), "persona-instructions")
+            .with_title("Persona instructions")
+            .with_description(
+                "A persona's whole prompt (role, checklists, severity guide, output format): what an agent finishing its delegated brief follows.",
+            )
             .with_mime_type(MARKDOWN),
         ResourceTemplate::new(format!("{PROPOSALS}{{id}}"), "proposal")
             .with_title("Standard proposal")
@@ -286,6 +293,13 @@ pub async fn list(app: &App) -> Result<Vec<Resource>, McpError> {
         .list(ListFilter { status: Some(Status::Complete), persona: None, limit: MAX_LISTED })
         .await
         .map_err(jobs_error)?;
+    out.extend(app.registry().all().iter().map(|p| {
+        Resource::new(super::instructions::uri(&p.manifest.id), format!("{} instructions", p.manifest.id))
+            .with_title(format!("{} persona instructions", persona_name(app, &p.manifest.id)))
+            .with_description("The persona's prompt, for an agent finishing its delegated brief")
+            .with_mime_type(MARKDOWN)
+            .with_size(p.prompt.len() as u64)
+    }));
     out.extend(jobs.iter().map(|j| job_resource(app, j)));
     let (proposals, _) =
         app.standards.list(None, MAX_LISTED).await.map_err(|e| McpError::internal_error(e.to_string(), None))?;
@@ -312,6 +326,15 @@ pub async fn read(app: &App, uri: &str) -> Result<ResourceContents, McpError> {
             ));
         }
         job_text(app, &job)
+    } else if uri.starts_with(super::instructions::PERSONAS) {
+        let id = super::instructions::id_of(uri).ok_or_else(bad)?;
+        let p = app.registry().get(id).ok_or_else(|| {
+            McpError::resource_not_found(
+                format!("no persona '{}'; available: {}", escape_short(id, 40), app.registry().ids().join(", ")),
+                None,
+            )
+        })?;
+        super::instructions::resource_text(&p)
     } else if let Some(rest) = uri.strip_prefix(PROPOSALS) {
         let id = decode(rest).ok_or_else(bad)?;
         let p = app.standards.get(&id).await.map_err(|e| match e {

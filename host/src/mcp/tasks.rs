@@ -12,9 +12,11 @@ use rmcp::ErrorData as McpError;
 use rmcp::model::{CallToolResult, ContentBlock, CreateTaskResult, DetailedTask, Task, TaskPayload, TaskStatus};
 use serde_json::{Value, json};
 
+use super::instructions::Told;
 use super::tools::job_view;
 use crate::app::App;
 use crate::jobs::{Job, JobsError, Status};
+use crate::personas::Registry;
 use crate::time::iso8601;
 
 /// How often a client should poll `tasks/get`: reviews take seconds to minutes.
@@ -67,8 +69,11 @@ pub async fn created(app: &App, job_id: &str) -> Result<CreateTaskResult, McpErr
 /// have returned had it waited. It keeps the fields of `invoke_*`'s answer
 /// (its output schema) with the job's final status, and adds the review as
 /// `check_persona_job` shows it (`result`, `error`, `partial_result`, …).
-fn final_result(job: &Job) -> CallToolResult {
+fn final_result(job: &Job, instructions: Option<(&Told, &Registry)>) -> CallToolResult {
     let mut value = job_view(job);
+    if let Some((told, registry)) = instructions {
+        super::instructions::add(&mut value, told, |id| registry.get(id).map(|p| p.prompt.clone()));
+    }
     if let Some(obj) = value.as_object_mut() {
         obj.insert("priority".into(), json!(job.priority.as_str()));
         obj.insert("estimated_duration_seconds".into(), json!(job.duration_seconds.unwrap_or(0.0).ceil() as u64));
@@ -76,7 +81,11 @@ fn final_result(job: &Job) -> CallToolResult {
         obj.insert("message".into(), json!(format!("Job {} {}.", job.id, job.status)));
     }
     let text = match (&job.status, &job.result, &job.error) {
-        (Status::Complete, Some(review), _) => review.clone(),
+        (Status::Complete, Some(review), _) => match value["persona_instructions"].as_str() {
+            // The text is the review itself: the instructions follow it, once.
+            Some(how) => format!("{review}\n\n## Persona instructions (sent once per session)\n\n{how}\n"),
+            None => review.clone(),
+        },
         (Status::Failed, _, Some(error)) => error.clone(),
         _ => serde_json::to_string_pretty(&value).unwrap_or_default(),
     };
@@ -90,12 +99,12 @@ fn final_result(job: &Job) -> CallToolResult {
 }
 
 /// `tasks/get`: the job's state; once it completed, its final result.
-pub async fn get(app: &App, task_id: &str) -> Result<DetailedTask, McpError> {
+pub async fn get(app: &App, task_id: &str, told: &Told) -> Result<DetailedTask, McpError> {
     let job = app.jobs.get(task_id.trim()).await.map_err(|e| error(e, task_id))?;
     let task = task_of(&job);
     let payload = match task.status {
         TaskStatus::Completed => {
-            let Value::Object(result) = serde_json::to_value(final_result(&job))
+            let Value::Object(result) = serde_json::to_value(final_result(&job, Some((told, &app.registry()))))
                 .map_err(|e| McpError::internal_error(format!("task result: {e}"), None))?
             else {
                 return Err(McpError::internal_error("task result is not an object", None));
@@ -181,7 +190,7 @@ mod tests {
 
     #[test]
     fn the_final_result_keeps_invoke_s_fields_and_carries_the_review() {
-        let done = serde_json::to_value(final_result(&job(Status::Complete))).unwrap();
+        let done = serde_json::to_value(final_result(&job(Status::Complete), None)).unwrap();
         assert_eq!(done["isError"], false);
         assert_eq!(done["content"][0]["text"], "the review");
         let sc = &done["structuredContent"];
@@ -192,9 +201,27 @@ mod tests {
         }
         assert_eq!((sc["status"].as_str(), sc["result"].as_str()), (Some("complete"), Some("the review")));
 
-        let failed = serde_json::to_value(final_result(&job(Status::Failed))).unwrap();
+        let failed = serde_json::to_value(final_result(&job(Status::Failed), None)).unwrap();
         assert_eq!(failed["isError"], true);
         assert_eq!(failed["content"][0]["text"], "timed out after 4 s");
         assert_eq!(failed["structuredContent"]["status"], "failed");
+    }
+
+    #[test]
+    fn a_task_s_first_delegated_brief_carries_the_persona_instructions_once() {
+        let mut done = job(Status::Complete);
+        done.result = Some("# Security Engineer review — delegated brief\n\nFindings.".into());
+        let (told, registry) = (Told::default(), Registry::builtin());
+        let first = serde_json::to_value(final_result(&done, Some((&told, &registry)))).unwrap();
+        let text = first["content"][0]["text"].as_str().unwrap();
+        assert!(text.starts_with("# Security Engineer review — delegated brief\n\nFindings."), "{text}");
+        assert!(
+            text.contains("## Persona instructions (sent once per session)") && text.contains("Severity guide:"),
+            "{text}"
+        );
+        assert!(first["structuredContent"]["persona_instructions"].is_string(), "{first}");
+        let again = serde_json::to_value(final_result(&done, Some((&told, &registry)))).unwrap();
+        assert!(!again["content"][0]["text"].as_str().unwrap().contains("Persona instructions"), "{again}");
+        assert_eq!(again["structuredContent"]["persona_instructions_uri"], "agent-os://personas/security/instructions");
     }
 }

@@ -394,6 +394,13 @@ pub struct Finished {
     duration_seconds: Option<f64>,
     tool_calls_made: i64,
     tokens_used: Tokens,
+    /// With a delegated brief: the persona's instructions for finishing it
+    /// (role, severity guide, output format), sent once per session and persona.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    persona_instructions: Option<String>,
+    /// With a delegated brief: the resource holding the persona's whole prompt.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    persona_instructions_uri: Option<String>,
 }
 
 #[derive(Serialize, JsonSchema)]
@@ -573,6 +580,9 @@ pub fn job_view(job: &Job) -> Value {
             duration_seconds: job.duration_seconds,
             tool_calls_made: job.tool_calls_made,
             tokens_used: Tokens { input: job.tokens_input.unwrap_or(0), output: job.tokens_output.unwrap_or(0) },
+            // Added per session by `mcp::instructions`.
+            persona_instructions: None,
+            persona_instructions_uri: None,
         }),
         Status::Failed => JobView::Failed(FailedJob {
             job_id,

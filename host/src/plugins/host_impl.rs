@@ -31,13 +31,33 @@ pub struct SearchHit {
     pub score: f32,
 }
 
+/// What one search gave a persona.
+#[derive(Debug, Clone, Default)]
+pub struct PersonaSearch {
+    pub hits: Vec<SearchHit>,
+    /// The index was still being built: a standard may be missing.
+    pub incomplete: bool,
+}
+
 /// The standards index, as the sandbox sees it.
 pub trait StandardsSearch: Send + Sync {
     fn search<'a>(
         &'a self,
         query: &'a str,
         limit: u32,
-    ) -> Pin<Box<dyn Future<Output = Result<Vec<SearchHit>, String>> + Send + 'a>>;
+    ) -> Pin<Box<dyn Future<Output = Result<PersonaSearch, String>> + Send + 'a>>;
+}
+
+/// Added to a finished review that searched the standards while the index
+/// was still being built and found some: the persona cannot tell, since
+/// its search only returns passages.
+pub const INDEX_INCOMPLETE_NOTE: &str = "**Note:** the standards index was still being built when this review \
+searched it, so a standard may be missing from the ones quoted; run the review again once search_standards no \
+longer says the index is building.";
+
+/// `review` with [`INDEX_INCOMPLETE_NOTE`] after it when `incomplete`.
+pub fn with_index_note(review: String, incomplete: bool) -> String {
+    if incomplete { format!("{}\n\n{INDEX_INCOMPLETE_NOTE}\n", review.trim_end()) } else { review }
 }
 
 /// What the host functions reach: the project and the services configured.
@@ -100,10 +120,14 @@ impl host::Host for HostState {
         let Some(search) = self.job.services.search.clone() else {
             return Ok(Err(types::Error::Unavailable("the standards index is not built on this server".into())));
         };
-        let hits = search.search(&query, limit.clamp(1, MAX_SEARCH_LIMIT)).await;
-        Ok(hits
-            .map(|hits| {
-                hits.into_iter()
+        let answer = search.search(&query, limit.clamp(1, MAX_SEARCH_LIMIT)).await;
+        if let Ok(a) = &answer {
+            self.job.index_incomplete |= a.incomplete;
+        }
+        Ok(answer
+            .map(|a| {
+                a.hits
+                    .into_iter()
                     .map(|h| types::Hit { path: h.path, heading: h.heading, text: h.text, score: h.score })
                     .collect()
             })

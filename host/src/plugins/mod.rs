@@ -24,7 +24,7 @@ use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 pub use cache::{CompileCache, default_dir as components_dir};
-pub use host_impl::{HostServices, SearchHit, StandardsSearch};
+pub use host_impl::{HostServices, INDEX_INCOMPLETE_NOTE, PersonaSearch, SearchHit, StandardsSearch, with_index_note};
 
 use crate::jobs::{Job, JobControl, Outcome};
 use crate::personas::PersonaDef;
@@ -154,6 +154,8 @@ pub(crate) struct JobCtl {
     pub services: Arc<HostServices>,
     /// Progress messages so far, kept as the partial result of a stopped job.
     pub trail: Vec<String>,
+    /// A standards search found passages while the index was still being built.
+    pub index_incomplete: bool,
 }
 
 impl WasiView for HostState {
@@ -260,7 +262,13 @@ impl Runtime {
             limits: Limiter::new((limits.memory_mb as usize).saturating_mul(1 << 20)),
             stdout,
             stderr: stderr.clone(),
-            job: JobCtl { persona: def.clone(), control: control.clone(), services, trail: Vec::new() },
+            job: JobCtl {
+                persona: def.clone(),
+                control: control.clone(),
+                services,
+                trail: Vec::new(),
+                index_incomplete: false,
+            },
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limits);
@@ -306,6 +314,7 @@ impl Runtime {
             };
             let res = world.call_review(&mut store, &req).await;
             let trail = std::mem::take(&mut store.data_mut().job.trail);
+            let incomplete = store.data().job.index_incomplete;
             let stderr = capture_of(&mut store);
             let memory_mb = def.manifest.limits.memory_mb;
             let out_of_memory = store.data().limits.memory_denied;
@@ -315,7 +324,7 @@ impl Runtime {
                 Ok(Ok(text)) if text.len() > MAX_RESULT_BYTES => {
                     Err(format!("the persona returned {} bytes; the limit is {} bytes", text.len(), MAX_RESULT_BYTES))
                 }
-                Ok(Ok(text)) => Ok(text),
+                Ok(Ok(text)) => Ok(host_impl::with_index_note(text, incomplete)),
                 Ok(Err(reason)) if out_of_memory => {
                     Err(format!("the persona ran out of memory (limit {memory_mb} MB) and gave up: {reason}"))
                 }

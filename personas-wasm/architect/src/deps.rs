@@ -246,8 +246,10 @@ fn findings(g: &Graph) -> Vec<Finding> {
             .iter()
             .map(|m| format!("`{m}` in {}", g.files.get(m).map_or("(not in the material)", |f| f.as_str())))
             .collect();
+        // The architect's severity guide: "high means a costly-to-reverse
+        // problem such as a breaking API, a dependency cycle or leaked internals".
         let finding = Finding::new(
-            Severity::Medium,
+            Severity::High,
             format!("Dependency cycle: {}", cycle.join(" → ")),
             format!(
                 "These modules import each other ({}), so none can change, be tested or be split out alone; move the \
@@ -784,6 +786,7 @@ mod tests {
         assert!(table.starts_with("4 modules, 5 internal imports."), "{table}");
         assert!(table.contains("| `orders` | src/orders.rs | `billing`, `crate`, `util` | 2 | 3 |"), "{table}");
         assert_eq!(f[0].title, "Dependency cycle: billing → orders → billing");
+        assert_eq!(f[0].severity, Severity::High, "the architect's guide makes a dependency cycle high");
         assert!(f[0].detail.contains("`billing` in src/billing.rs, `orders` in src/orders.rs"), "{}", f[0].detail);
         assert_eq!(f.len(), 1);
     }

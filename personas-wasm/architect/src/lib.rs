@@ -29,7 +29,8 @@ impl Persona for P {
             }
             let (table, mut findings) = deps::analyse(&material.files);
             findings.extend(state::analyse(&material.files));
-            let analysis = Analysis::of(material, findings);
+            let analysis =
+                Analysis::of(material, findings).checks(["import graph and cycles", "fan-out", "global mutable state"]);
             match table {
                 Some(table) => analysis.section("Module dependencies", table),
                 None => analysis,

@@ -23,7 +23,7 @@ impl Persona for P {
             let read = |path: &str| host::read_file(path).ok();
             let material = context::material(ctx, read);
             let (findings, notes) = schema::analyse_with_notes(&material.files, read);
-            let mut analysis = Analysis::of(material, findings);
+            let mut analysis = Analysis::of(material, findings).checks(["migration rules", "schema and SQL in code"]);
             analysis.notes.extend(notes);
             analysis
         })

@@ -141,7 +141,7 @@ rules![
     (
         "rename-column",
         "compatibility",
-        Medium,
+        High,
         "Column rename breaks deployed readers",
         "code still deployed keeps using the old name and fails until it is replaced",
         "add the new column, write to both, backfill, move readers, then drop the old one"
@@ -149,7 +149,7 @@ rules![
     (
         "rename-table",
         "compatibility",
-        Medium,
+        High,
         "Table rename breaks deployed readers",
         "code still deployed keeps using the old table name and fails until it is replaced",
         "create the new table, write to both, backfill, move readers, then drop the old one (or leave a view)"
@@ -365,7 +365,7 @@ rules![
     (
         "rename-enum-value",
         "compatibility",
-        Medium,
+        High,
         "Enum value rename breaks deployed code",
         "code still deployed keeps writing and matching the old value",
         "add the new value, write it, backfill from the old one, then stop using the old one"
@@ -373,7 +373,7 @@ rules![
     (
         "rename-schema",
         "compatibility",
-        Medium,
+        High,
         "Schema rename breaks deployed readers",
         "every query still naming the old schema fails",
         "create the new schema, move objects over while writing to both, then drop the old one"
@@ -2413,6 +2413,20 @@ mod tests {
         for r in RULES {
             assert!(!r.why.is_empty() && !r.fix.is_empty() && !r.title.is_empty(), "{}", r.id);
             assert_eq!(RULES.iter().filter(|o| o.id == r.id).count(), 1, "{}", r.id);
+        }
+    }
+
+    #[test]
+    fn severities_follow_the_data_personas_guide() {
+        // personas/data/prompt.md: "high means an outage-causing lock or a
+        // migration that breaks running code": a rename breaks the code still deployed.
+        let rule = |id: &str| RULES.iter().find(|r| r.id == id).unwrap_or_else(|| panic!("no rule {id}"));
+        for id in ["rename-column", "rename-table", "rename-enum-value", "rename-schema", "drop-column", "drop-table"] {
+            assert!(rule(id).severity >= Severity::High, "{id}");
+        }
+        // "critical means data loss or corruption".
+        for id in ["drop-database", "drop-schema"] {
+            assert_eq!(rule(id).severity, Severity::Critical, "{id}");
         }
     }
 }

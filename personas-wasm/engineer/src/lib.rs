@@ -19,7 +19,7 @@ impl Persona for P {
         flow::run(&req, &plan, |ctx| {
             let material = context::material(ctx, |path| host::read_file(path).ok());
             let findings = robustness::analyse(&material.files);
-            Analysis::of(material, findings)
+            Analysis::of(material, findings).checks(["panic paths", "slices and underflow", "discarded errors"])
         })
     }
 }

@@ -19,7 +19,7 @@ impl Persona for P {
             let read = |path: &str| host::read_file(path).ok();
             let material = context::material(ctx, read);
             let findings = coverage::analyse(&material.files, read);
-            Analysis::of(material, findings)
+            Analysis::of(material, findings).checks(["tests per source file", "test smells"])
         })
     }
 }

@@ -41,7 +41,7 @@ impl Persona for Security {
                     !line.is_empty() && !covered.iter().any(|t| t.contains(line))
                 }));
                 findings.extend(risky::scan(&material.files));
-                Analysis::of(material, findings)
+                Analysis::of(material, findings).checks(["secret scan", "risky calls"])
             },
             secrets::redact_text,
         )

@@ -20,7 +20,7 @@ impl Persona for P {
         flow::run(&req, &plan, |ctx| {
             let material = context::material(ctx, |path| host::read_file(path).ok());
             let findings = readiness::analyse(&material.files);
-            Analysis::of(material, findings)
+            Analysis::of(material, findings).checks(["client timeouts", "health endpoint", "debug mode", "logging"])
         })
     }
 }
