@@ -43,6 +43,8 @@ pub mod context;
 pub mod flow;
 pub mod host;
 pub mod paths;
+#[cfg(feature = "python")]
+pub mod python;
 pub mod quote;
 pub mod testing;
 

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use agent_os_persona_sdk::brief::{Finding, Severity};
 use agent_os_persona_sdk::context::{Language, SourceFile};
+use agent_os_persona_sdk::python;
 
 /// A module that depends on more internal modules than this is reported.
 pub const MAX_FAN_OUT: usize = 7;
@@ -520,97 +521,75 @@ fn python(files: &[SourceFile], g: &mut Graph) {
         };
         // Package names anywhere in the material's paths (`backend/app/x.py` → `app`).
         let inner: BTreeSet<&str> = known.iter().flat_map(|m| m.split('.')).collect();
-        let text = code(f);
-        let mut lines = text.lines().enumerate();
+        // The parser reads the imports as Python does (a multi-line or
+        // backslash-continued import, a string that only looks like one);
+        // a file it cannot parse is read line by line.
+        let imports = match python::parse(&f.text) {
+            Some(module) => python::imports(&module),
+            None => python_imports_by_lines(f),
+        };
         // (module, line index, inside a function: runs only when called).
         let mut targets: Vec<(String, usize, bool)> = Vec::new();
         let mut lost: Vec<String> = Vec::new();
-        let mut def_indent: Option<usize> = None;
-        while let Some((index, line)) = lines.next() {
-            let indent = line.len() - line.trim_start().len();
-            if line.trim().is_empty() {
+        for imp in imports {
+            let (index, lazy) = (imp.line, imp.deferred);
+            if imp.names.is_empty() {
+                // `import a.b`
+                let name = imp.module.as_str();
+                let first = name.split('.').next().unwrap_or("");
+                if tops.contains(first) {
+                    targets.push((resolve(name).unwrap_or_else(|| name.to_string()), index, lazy));
+                } else if inner.contains(first) {
+                    match resolve(name) {
+                        Some(r) => targets.push((r, index, lazy)),
+                        None => lost.push(name.to_string()),
+                    }
+                }
                 continue;
             }
-            if def_indent.is_some_and(|d| indent <= d) {
-                def_indent = None;
-            }
-            let lazy = def_indent.is_some();
-            let trimmed = line.trim_start();
-            if !lazy && (trimmed.starts_with("def ") || trimmed.starts_with("async def ")) {
-                def_indent = Some(indent);
-            }
-            let mut t = line.trim().to_string();
-            if t.starts_with("from ") && t.contains("import (") && !t.contains(')') {
-                for (_, more) in lines.by_ref() {
-                    t.push(' ');
-                    t.push_str(more.trim());
-                    if more.contains(')') {
-                        break;
-                    }
+            let src = imp.source();
+            let dots = imp.level as usize;
+            let base = if dots > 0 {
+                let keep = package.len().saturating_sub(dots - 1);
+                let mut b: Vec<&str> = package[..keep].to_vec();
+                if !imp.module.is_empty() {
+                    b.push(&imp.module);
                 }
-            }
-            if let Some(rest) = t.strip_prefix("import ") {
-                for part in rest.split(',') {
-                    let name = part.split_whitespace().next().unwrap_or("");
-                    let first = name.split('.').next().unwrap_or("");
-                    if tops.contains(first) {
-                        targets.push((resolve(name).unwrap_or_else(|| name.to_string()), index, lazy));
-                    } else if inner.contains(first) {
-                        match resolve(name) {
-                            Some(r) => targets.push((r, index, lazy)),
-                            None => lost.push(name.to_string()),
-                        }
-                    }
-                }
-            } else if let Some(rest) = t.strip_prefix("from ") {
-                let Some((src, names)) = rest.split_once(" import ") else { continue };
-                let src = src.trim();
-                let dots = src.chars().take_while(|c| *c == '.').count();
-                let base = if dots > 0 {
-                    let keep = package.len().saturating_sub(dots - 1);
-                    let mut b: Vec<&str> = package[..keep].to_vec();
-                    let tail = &src[dots..];
-                    if !tail.is_empty() {
-                        b.push(tail);
-                    }
-                    b.join(".")
-                } else {
-                    let first = src.split('.').next().unwrap_or("");
-                    if !tops.contains(first) {
-                        // Under a project root: resolve by the path's end, or say it could not be.
-                        if inner.contains(first) {
-                            match resolve(src) {
-                                Some(r) => {
-                                    for name in names.trim_matches(['(', ')', ' ']).split(',') {
-                                        let name = name.split_whitespace().next().unwrap_or("");
-                                        let full = format!("{src}.{name}");
-                                        targets.push((
-                                            resolve(&full).filter(|f| f.len() > r.len()).unwrap_or(r.clone()),
-                                            index,
-                                            lazy,
-                                        ));
-                                    }
+                b.join(".")
+            } else {
+                let first = src.split('.').next().unwrap_or("");
+                if !tops.contains(first) {
+                    // Under a project root: resolve by the path's end, or say it could not be.
+                    if inner.contains(first) {
+                        match resolve(&src) {
+                            Some(r) => {
+                                for name in &imp.names {
+                                    let full = format!("{src}.{name}");
+                                    targets.push((
+                                        resolve(&full).filter(|f| f.len() > r.len()).unwrap_or(r.clone()),
+                                        index,
+                                        lazy,
+                                    ));
                                 }
-                                None => lost.push(src.to_string()),
                             }
+                            None => lost.push(src.clone()),
                         }
-                        continue;
                     }
-                    src.to_string()
-                };
-                for name in names.trim_matches(['(', ')', ' ']).split(',') {
-                    let name = name.split_whitespace().next().unwrap_or("");
-                    if name.is_empty() || name == "*" {
-                        continue;
-                    }
-                    let full = if base.is_empty() { name.to_string() } else { format!("{base}.{name}") };
-                    if let Some(r) = resolve(&full) {
-                        targets.push((r, index, lazy));
-                    } else if !base.is_empty() {
-                        targets.push((base.clone(), index, lazy));
-                    } else {
-                        lost.push(format!("{src} import {name}"));
-                    }
+                    continue;
+                }
+                src.clone()
+            };
+            for name in &imp.names {
+                if name.is_empty() || name == "*" {
+                    continue;
+                }
+                let full = if base.is_empty() { name.to_string() } else { format!("{base}.{name}") };
+                if let Some(r) = resolve(&full) {
+                    targets.push((r, index, lazy));
+                } else if !base.is_empty() {
+                    targets.push((base.clone(), index, lazy));
+                } else {
+                    lost.push(format!("{src} import {name}"));
                 }
             }
         }
@@ -625,6 +604,71 @@ fn python(files: &[SourceFile], g: &mut Graph) {
             g.add_unresolved(m, &l);
         }
     }
+}
+
+/// The imports of a Python file that does not parse, read line by line: a
+/// `from x import (` list is followed to its `)`, and an import indented
+/// under a `def` is deferred.
+fn python_imports_by_lines(f: &SourceFile) -> Vec<python::Import> {
+    let text = code(f);
+    let mut lines = text.lines().enumerate();
+    let mut out = Vec::new();
+    let mut def_indent: Option<usize> = None;
+    while let Some((index, line)) = lines.next() {
+        let indent = line.len() - line.trim_start().len();
+        if line.trim().is_empty() {
+            continue;
+        }
+        if def_indent.is_some_and(|d| indent <= d) {
+            def_indent = None;
+        }
+        let deferred = def_indent.is_some();
+        let trimmed = line.trim_start();
+        if !deferred && (trimmed.starts_with("def ") || trimmed.starts_with("async def ")) {
+            def_indent = Some(indent);
+        }
+        let mut t = line.trim().to_string();
+        if t.starts_with("from ") && t.contains("import (") && !t.contains(')') {
+            for (_, more) in lines.by_ref() {
+                t.push(' ');
+                t.push_str(more.trim());
+                if more.contains(')') {
+                    break;
+                }
+            }
+        }
+        if let Some(rest) = t.strip_prefix("import ") {
+            for part in rest.split(',') {
+                let name = part.split_whitespace().next().unwrap_or("");
+                if !name.is_empty() {
+                    out.push(python::Import {
+                        module: name.to_string(),
+                        level: 0,
+                        names: Vec::new(),
+                        line: index,
+                        deferred,
+                    });
+                }
+            }
+        } else if let Some(rest) = t.strip_prefix("from ") {
+            let Some((src, names)) = rest.split_once(" import ") else { continue };
+            let src = src.trim();
+            let dots = src.chars().take_while(|c| *c == '.').count();
+            let names: Vec<String> = names
+                .trim_matches(['(', ')', ' '])
+                .split(',')
+                .map(|n| n.split_whitespace().next().unwrap_or("").to_string())
+                .collect();
+            out.push(python::Import {
+                module: src[dots..].to_string(),
+                level: dots as u32,
+                names,
+                line: index,
+                deferred,
+            });
+        }
+    }
+    out
 }
 
 // ---- JavaScript / TypeScript ----
@@ -932,6 +976,30 @@ mod tests {
         assert!(summary(&g).contains("`src/ui`, `src/util`; unresolved: `@/lib/y`"), "{}", summary(&g));
         let g = graph(&files[..2]);
         assert_eq!(g.cycles(), [vec!["src/ui".to_string(), "src/ui/button".into(), "src/ui".into()]]);
+    }
+
+    #[test]
+    fn python_is_read_with_a_parser_where_lines_mislead() {
+        let files = [
+            file("shop/__init__.py", ""),
+            // A continued import, a docstring that shows an import, a type-only import.
+            file(
+                "shop/orders.py",
+                "\"\"\"Orders.\n\nUsage:\n    from shop.billing import pay\n\"\"\"\nfrom typing import TYPE_CHECKING\nfrom shop.util import \\\n    money, tax\nif TYPE_CHECKING:\n    from shop.billing import Invoice\n",
+            ),
+            file("shop/billing.py", "from shop.orders import Order\n"),
+            file("shop/util.py", "X = 1\n"),
+        ];
+        let g = graph(&files);
+        assert_eq!(deps(&g, "shop.orders"), ["shop.billing", "shop.util"]);
+        assert_eq!(g.line_of("shop.orders", "shop.util"), Some(7));
+        // The import under TYPE_CHECKING never runs: billing → orders is no cycle.
+        assert!(g.cycles().is_empty(), "{:?}", g.cycles());
+        // The line reading took the docstring's example for an import at line 4.
+        let broken = file("shop/orders.py", "from shop.billing import pay\ndef f(:\n");
+        let g = graph(&[files[0].clone(), broken, files[2].clone(), files[3].clone()]);
+        assert_eq!(deps(&g, "shop.orders"), ["shop.billing"], "a file with a syntax error is read line by line");
+        assert_eq!(g.cycles().len(), 1);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! standards.
 
 mod hashing;
+mod python;
 mod risky;
 mod secrets;
 mod sql;

@@ -89,6 +89,32 @@ fn calls(hay: &str, needle: &str) -> Vec<usize> {
 pub fn timeouts(files: &[SourceFile]) -> Vec<Finding> {
     let mut out = Vec::new();
     for f in files {
+        // Python that parses is judged on its syntax tree (crate::python);
+        // the line checks still read it for the other languages' calls.
+        match crate::python::timeouts(f) {
+            Some(hits) => {
+                for (index, severity, title, detail) in hits {
+                    out.push(Finding::new(severity, in_file(title, f), detail).at_line(f.line_number(index)));
+                }
+                timeouts_in(f, false, &mut out);
+            }
+            None => timeouts_in(f, true, &mut out),
+        }
+    }
+    out
+}
+
+/// The line checks alone for one file, Python included.
+#[cfg(test)]
+pub fn timeouts_by_lines(f: &SourceFile) -> Vec<Finding> {
+    let mut out = Vec::new();
+    timeouts_in(f, true, &mut out);
+    out
+}
+
+/// The line checks for one file; `python` says whether to read Python calls line by line.
+fn timeouts_in(f: &SourceFile, python: bool, out: &mut Vec<Finding>) {
+    {
         let (lines, idx) = code(f);
         let lang = f.language;
         let any = lang == Language::Unknown;
@@ -163,7 +189,7 @@ pub fn timeouts(files: &[SourceFile]) -> Vec<Finding> {
                     }
                 }
             }
-            if lang == Language::Python || any {
+            if (lang == Language::Python && python) || any {
                 // `s = requests.Session()` then `s.get(url)`: a session has no default timeout either.
                 for var in &sessions {
                     for verb in ["get", "post", "put", "patch", "delete", "head", "request"] {
@@ -310,7 +336,6 @@ pub fn timeouts(files: &[SourceFile]) -> Vec<Finding> {
             }
         }
     }
-    out
 }
 
 /// Methods that register a route whatever their receiver.
