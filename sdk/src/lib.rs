@@ -42,6 +42,8 @@ pub mod brief;
 pub mod context;
 pub mod flow;
 pub mod host;
+#[cfg(feature = "javascript")]
+pub mod javascript;
 pub mod paths;
 #[cfg(feature = "python")]
 pub mod python;

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use agent_os_persona_sdk::brief::{Finding, Severity};
 use agent_os_persona_sdk::context::{Language, SourceFile};
-use agent_os_persona_sdk::python;
+use agent_os_persona_sdk::{javascript, python};
 
 /// A module that depends on more internal modules than this is reported.
 pub const MAX_FAN_OUT: usize = 7;
@@ -695,21 +695,25 @@ fn js(files: &[SourceFile], g: &mut Graph) {
         let path = f.path.as_deref().unwrap_or("");
         g.files.insert(m.clone(), path.to_string());
         let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
-        let text = code(f);
-        // (specifier, line, loaded only when called).
+        // (specifier, line, loaded only when called). The parser reads
+        // imports and re-exports over several lines and leaves strings and
+        // comments alone; a file it cannot parse is read line by line.
+        let arena = javascript::Allocator::default();
+        let found: Vec<(String, usize, bool)> = match javascript::parse(&arena, &f.text, Some(path)) {
+            Some(program) => javascript::imports(&program, &javascript::Lines::new(&f.text))
+                .into_iter()
+                .map(|i| (i.spec, f.line_number(i.line), i.deferred))
+                .collect(),
+            None => js_imports_by_lines(f),
+        };
         let mut specs: Vec<(String, usize, bool)> = Vec::new();
         let mut lost: Vec<String> = Vec::new();
-        for key in ["from ", "import ", "require(", "import("] {
-            for (i, _) in text.match_indices(key) {
-                let rest = text[i + key.len()..].trim_start();
-                let Some(q) = rest.chars().next().filter(|c| matches!(c, '\'' | '"' | '`')) else { continue };
-                let spec: String = rest[1..].chars().take_while(|c| *c != q).collect();
-                if spec == "." || spec == ".." || spec.starts_with("./") || spec.starts_with("../") {
-                    specs.push((spec, line_at(f, &text, i), key == "import("));
-                } else if spec.starts_with("@/") || spec.starts_with("~/") || spec.starts_with('#') {
-                    // A path alias from tsconfig/package.json: internal, but not resolvable here.
-                    lost.push(spec);
-                }
+        for (spec, line, lazy) in found {
+            if spec == "." || spec == ".." || spec.starts_with("./") || spec.starts_with("../") {
+                specs.push((spec, line, lazy));
+            } else if spec.starts_with("@/") || spec.starts_with("~/") || spec.starts_with('#') {
+                // A path alias from tsconfig/package.json: internal, but not resolvable here.
+                lost.push(spec);
             }
         }
         // `./x`, `./x.js` (for `x.ts`), `./dir` and `.` (for `dir/index.ts`) all name a module.
@@ -738,6 +742,22 @@ fn js(files: &[SourceFile], g: &mut Graph) {
             g.add_unresolved(m, &l);
         }
     }
+}
+
+/// The import specifiers of a JS/TS file that does not parse, read from its
+/// text: (specifier, line, loaded only when called).
+fn js_imports_by_lines(f: &SourceFile) -> Vec<(String, usize, bool)> {
+    let text = code(f);
+    let mut out = Vec::new();
+    for key in ["from ", "import ", "require(", "import("] {
+        for (i, _) in text.match_indices(key) {
+            let rest = text[i + key.len()..].trim_start();
+            let Some(q) = rest.chars().next().filter(|c| matches!(c, '\'' | '"' | '`')) else { continue };
+            let spec: String = rest[1..].chars().take_while(|c| *c != q).collect();
+            out.push((spec, line_at(f, &text, i), key == "import("));
+        }
+    }
+    out
 }
 
 // ---- Go ----
@@ -1000,6 +1020,29 @@ mod tests {
         let g = graph(&[files[0].clone(), broken, files[2].clone(), files[3].clone()]);
         assert_eq!(deps(&g, "shop.orders"), ["shop.billing"], "a file with a syntax error is read line by line");
         assert_eq!(g.cycles().len(), 1);
+    }
+
+    #[test]
+    fn js_is_read_with_a_parser_where_lines_mislead() {
+        let files = [
+            file("src/index.ts", "export * from './client';\nexport type { Options } from './options';\n"),
+            file(
+                "src/client.ts",
+                "import {\n  A,\n  B,\n} from '.';\nconst help = \"import { X } from './options'\";\n// import { Y } from './options';\n",
+            ),
+            file("src/options.ts", "import { Client } from './client';\nexport interface Options { c: Client }\n"),
+        ];
+        let g = graph(&files);
+        assert_eq!(deps(&g, "src/client"), ["src"]);
+        assert_eq!(g.line_of("src/client", "src"), Some(1));
+        // `export type` is erased at run time: index → options closes no cycle with options → client → index.
+        let cycles: Vec<String> = g.cycles().iter().map(|c| c.join(" ")).collect();
+        assert_eq!(cycles, ["src src/client src"]);
+        // The same client with a syntax error is read line by line: the string's import counts again.
+        let broken =
+            file("src/client.ts", "import { A } from '.';\nconst help = \"import { X } from './options'\";\nif (\n");
+        let g = graph(&[files[0].clone(), broken, files[2].clone()]);
+        assert_eq!(deps(&g, "src/client"), ["src", "src/options"]);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! standards.
 
 mod hashing;
+mod javascript;
 mod python;
 mod risky;
 mod secrets;

@@ -389,6 +389,26 @@ mod tests {
     }
 
     #[test]
+    fn a_named_unicode_escape_is_left_to_the_line_checks() {
+        // The component carries no Unicode name tables (no-unicode-names): `\N{..}` does not parse.
+        let text = "BULLET = \"\\N{BULLET}\"\ncur.execute(\"SELECT * FROM t WHERE a = '%s'\" % a)\n";
+        assert!(read(&file("a.py", text)).is_none());
+        let found = crate::risky::scan(&[file("a.py", text)]);
+        assert!(found.iter().any(|f| f.title.starts_with("SQL built from strings") && f.line == Some(2)), "{found:?}");
+    }
+
+    #[test]
+    fn the_review_cases_parse_and_are_found() {
+        let dao = "../../bench/analyses/reviews/cases/security-dvpwa/sqli/dao/";
+        let student = std::fs::read_to_string(format!("{dao}student.py")).expect("the case file");
+        let sql: Vec<usize> = read(&file("student.py", &student)).expect("parses").sql.iter().map(|i| i + 1).collect();
+        assert_eq!(sql, [42]);
+        let user = std::fs::read_to_string(format!("{dao}user.py")).expect("the case file");
+        let hashes = read(&file("user.py", &user)).expect("parses").hashes;
+        assert_eq!(hashes.iter().map(|(l, v)| (l + 1, v.1)).collect::<Vec<_>>(), [(41, "Weak password hashing")]);
+    }
+
+    #[test]
     fn other_languages_and_broken_python_are_left_to_the_line_checks() {
         assert!(read(&file("a.js", "const q = `SELECT ${x}`;")).is_none());
         assert!(read(&file("a.py", "def f(:\n    cur.execute(\"SELECT * FROM t WHERE a = '%s'\" % a)\n")).is_none());

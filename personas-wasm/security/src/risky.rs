@@ -146,8 +146,8 @@ pub fn scan(files: &[SourceFile]) -> Vec<Finding> {
     let mut out = Vec::new();
     for f in files {
         let texts: Vec<&str> = f.text.lines().collect();
-        // Python that parses is judged on its syntax tree; anything else line by line.
-        let py = crate::python::read(f);
+        // Python and JS/TS that parse are judged on their syntax tree; anything else line by line.
+        let py = crate::python::read(f).or_else(|| crate::javascript::read(f));
         let built = match &py {
             Some(p) => p.sql.clone(),
             None => crate::sql::built_sql_lines(&texts),

@@ -89,17 +89,15 @@ fn calls(hay: &str, needle: &str) -> Vec<usize> {
 pub fn timeouts(files: &[SourceFile]) -> Vec<Finding> {
     let mut out = Vec::new();
     for f in files {
-        // Python that parses is judged on its syntax tree (crate::python);
-        // the line checks still read it for the other languages' calls.
-        match crate::python::timeouts(f) {
-            Some(hits) => {
-                for (index, severity, title, detail) in hits {
-                    out.push(Finding::new(severity, in_file(title, f), detail).at_line(f.line_number(index)));
-                }
-                timeouts_in(f, false, &mut out);
-            }
-            None => timeouts_in(f, true, &mut out),
+        // Python and JS/TS that parse are judged on their syntax tree
+        // (crate::python, crate::javascript); the line checks still read
+        // them for the other languages' calls.
+        let py = crate::python::timeouts(f);
+        let js = if py.is_none() { crate::javascript::timeouts(f) } else { None };
+        for (index, severity, title, detail) in py.iter().chain(js.iter()).flatten() {
+            out.push(Finding::new(*severity, in_file(title, f), detail.clone()).at_line(f.line_number(*index)));
         }
+        timeouts_in(f, py.is_none(), js.is_none(), &mut out);
     }
     out
 }
@@ -108,12 +106,13 @@ pub fn timeouts(files: &[SourceFile]) -> Vec<Finding> {
 #[cfg(test)]
 pub fn timeouts_by_lines(f: &SourceFile) -> Vec<Finding> {
     let mut out = Vec::new();
-    timeouts_in(f, true, &mut out);
+    timeouts_in(f, true, true, &mut out);
     out
 }
 
-/// The line checks for one file; `python` says whether to read Python calls line by line.
-fn timeouts_in(f: &SourceFile, python: bool, out: &mut Vec<Finding>) {
+/// The line checks for one file; `python` and `js` say whether to read
+/// Python and JS/TS calls line by line.
+fn timeouts_in(f: &SourceFile, python: bool, js: bool, out: &mut Vec<Finding>) {
     {
         let (lines, idx) = code(f);
         let lang = f.language;
@@ -285,7 +284,7 @@ fn timeouts_in(f: &SourceFile, python: bool, out: &mut Vec<Finding>) {
                     );
                 }
             }
-            if matches!(lang, Language::JavaScript | Language::TypeScript) || any {
+            if (matches!(lang, Language::JavaScript | Language::TypeScript) && js) || any {
                 for col in calls(t, "fetch(") {
                     let before = t[..col].trim_end();
                     if before.ends_with("function") || before.ends_with("async") {
