@@ -23,6 +23,8 @@ fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
 /// What a hash call on line `i` amounts to: severity, title and advice.
 pub fn judge(lines: &[&str], i: usize) -> Option<(Severity, &'static str, &'static str)> {
     static C: OnceLock<Regex> = OnceLock::new();
+    static P: OnceLock<Regex> = OnceLock::new();
+    static K: OnceLock<Regex> = OnceLock::new();
     let line = lines.get(i)?;
     let call = re(&C, CALL).find(line)?;
     let algo = call.as_str().to_ascii_lowercase();
@@ -30,9 +32,10 @@ pub fn judge(lines: &[&str], i: usize) -> Option<(Severity, &'static str, &'stat
     // A password on the line, or on the two lines before it for MD5/SHA-1
     // (`pw = request.form["password"]` then `hashlib.md5(pw)`).
     let window = if weak { i.saturating_sub(2)..=i } else { i..=i };
-    let password = lines[window.clone()].iter().any(|l| says_password(l));
+    let password = lines[window.clone()].iter().any(|l| re(&P, PASSWORD).is_match(l));
     let salted = lines[i.saturating_sub(2)..=i].iter().any(|l| l.to_ascii_lowercase().contains("salt"));
-    verdict(weak, password, salted, says_checksum(line))
+
+    verdict(weak, password, salted, re(&K, CHECKSUM).is_match(line))
 }
 
 /// Whether `text` names a password.
