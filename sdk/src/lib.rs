@@ -42,7 +42,11 @@ pub mod brief;
 pub mod context;
 pub mod flow;
 pub mod host;
+#[cfg(feature = "javascript")]
+pub mod javascript;
 pub mod paths;
+#[cfg(feature = "python")]
+pub mod python;
 pub mod quote;
 pub mod testing;
 

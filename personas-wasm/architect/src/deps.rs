@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use agent_os_persona_sdk::brief::{Finding, Severity};
 use agent_os_persona_sdk::context::{Language, SourceFile};
+use agent_os_persona_sdk::{javascript, python};
 
 /// A module that depends on more internal modules than this is reported.
 pub const MAX_FAN_OUT: usize = 7;
@@ -522,97 +523,75 @@ fn python(files: &[SourceFile], g: &mut Graph) {
         };
         // Package names anywhere in the material's paths (`backend/app/x.py` → `app`).
         let inner: BTreeSet<&str> = known.iter().flat_map(|m| m.split('.')).collect();
-        let text = code(f);
-        let mut lines = text.lines().enumerate();
+        // The parser reads the imports as Python does (a multi-line or
+        // backslash-continued import, a string that only looks like one);
+        // a file it cannot parse is read line by line.
+        let imports = match python::parse(&f.text) {
+            Some(module) => python::imports(&module),
+            None => python_imports_by_lines(f),
+        };
         // (module, line index, inside a function: runs only when called).
         let mut targets: Vec<(String, usize, bool)> = Vec::new();
         let mut lost: Vec<String> = Vec::new();
-        let mut def_indent: Option<usize> = None;
-        while let Some((index, line)) = lines.next() {
-            let indent = line.len() - line.trim_start().len();
-            if line.trim().is_empty() {
+        for imp in imports {
+            let (index, lazy) = (imp.line, imp.deferred);
+            if imp.names.is_empty() {
+                // `import a.b`
+                let name = imp.module.as_str();
+                let first = name.split('.').next().unwrap_or("");
+                if tops.contains(first) {
+                    targets.push((resolve(name).unwrap_or_else(|| name.to_string()), index, lazy));
+                } else if inner.contains(first) {
+                    match resolve(name) {
+                        Some(r) => targets.push((r, index, lazy)),
+                        None => lost.push(name.to_string()),
+                    }
+                }
                 continue;
             }
-            if def_indent.is_some_and(|d| indent <= d) {
-                def_indent = None;
-            }
-            let lazy = def_indent.is_some();
-            let trimmed = line.trim_start();
-            if !lazy && (trimmed.starts_with("def ") || trimmed.starts_with("async def ")) {
-                def_indent = Some(indent);
-            }
-            let mut t = line.trim().to_string();
-            if t.starts_with("from ") && t.contains("import (") && !t.contains(')') {
-                for (_, more) in lines.by_ref() {
-                    t.push(' ');
-                    t.push_str(more.trim());
-                    if more.contains(')') {
-                        break;
-                    }
+            let src = imp.source();
+            let dots = imp.level as usize;
+            let base = if dots > 0 {
+                let keep = package.len().saturating_sub(dots - 1);
+                let mut b: Vec<&str> = package[..keep].to_vec();
+                if !imp.module.is_empty() {
+                    b.push(&imp.module);
                 }
-            }
-            if let Some(rest) = t.strip_prefix("import ") {
-                for part in rest.split(',') {
-                    let name = part.split_whitespace().next().unwrap_or("");
-                    let first = name.split('.').next().unwrap_or("");
-                    if tops.contains(first) {
-                        targets.push((resolve(name).unwrap_or_else(|| name.to_string()), index, lazy));
-                    } else if inner.contains(first) {
-                        match resolve(name) {
-                            Some(r) => targets.push((r, index, lazy)),
-                            None => lost.push(name.to_string()),
-                        }
-                    }
-                }
-            } else if let Some(rest) = t.strip_prefix("from ") {
-                let Some((src, names)) = rest.split_once(" import ") else { continue };
-                let src = src.trim();
-                let dots = src.chars().take_while(|c| *c == '.').count();
-                let base = if dots > 0 {
-                    let keep = package.len().saturating_sub(dots - 1);
-                    let mut b: Vec<&str> = package[..keep].to_vec();
-                    let tail = &src[dots..];
-                    if !tail.is_empty() {
-                        b.push(tail);
-                    }
-                    b.join(".")
-                } else {
-                    let first = src.split('.').next().unwrap_or("");
-                    if !tops.contains(first) {
-                        // Under a project root: resolve by the path's end, or say it could not be.
-                        if inner.contains(first) {
-                            match resolve(src) {
-                                Some(r) => {
-                                    for name in names.trim_matches(['(', ')', ' ']).split(',') {
-                                        let name = name.split_whitespace().next().unwrap_or("");
-                                        let full = format!("{src}.{name}");
-                                        targets.push((
-                                            resolve(&full).filter(|f| f.len() > r.len()).unwrap_or(r.clone()),
-                                            index,
-                                            lazy,
-                                        ));
-                                    }
+                b.join(".")
+            } else {
+                let first = src.split('.').next().unwrap_or("");
+                if !tops.contains(first) {
+                    // Under a project root: resolve by the path's end, or say it could not be.
+                    if inner.contains(first) {
+                        match resolve(&src) {
+                            Some(r) => {
+                                for name in &imp.names {
+                                    let full = format!("{src}.{name}");
+                                    targets.push((
+                                        resolve(&full).filter(|f| f.len() > r.len()).unwrap_or(r.clone()),
+                                        index,
+                                        lazy,
+                                    ));
                                 }
-                                None => lost.push(src.to_string()),
                             }
+                            None => lost.push(src.clone()),
                         }
-                        continue;
                     }
-                    src.to_string()
-                };
-                for name in names.trim_matches(['(', ')', ' ']).split(',') {
-                    let name = name.split_whitespace().next().unwrap_or("");
-                    if name.is_empty() || name == "*" {
-                        continue;
-                    }
-                    let full = if base.is_empty() { name.to_string() } else { format!("{base}.{name}") };
-                    if let Some(r) = resolve(&full) {
-                        targets.push((r, index, lazy));
-                    } else if !base.is_empty() {
-                        targets.push((base.clone(), index, lazy));
-                    } else {
-                        lost.push(format!("{src} import {name}"));
-                    }
+                    continue;
+                }
+                src.clone()
+            };
+            for name in &imp.names {
+                if name.is_empty() || name == "*" {
+                    continue;
+                }
+                let full = if base.is_empty() { name.to_string() } else { format!("{base}.{name}") };
+                if let Some(r) = resolve(&full) {
+                    targets.push((r, index, lazy));
+                } else if !base.is_empty() {
+                    targets.push((base.clone(), index, lazy));
+                } else {
+                    lost.push(format!("{src} import {name}"));
                 }
             }
         }
@@ -627,6 +606,71 @@ fn python(files: &[SourceFile], g: &mut Graph) {
             g.add_unresolved(m, &l);
         }
     }
+}
+
+/// The imports of a Python file that does not parse, read line by line: a
+/// `from x import (` list is followed to its `)`, and an import indented
+/// under a `def` is deferred.
+fn python_imports_by_lines(f: &SourceFile) -> Vec<python::Import> {
+    let text = code(f);
+    let mut lines = text.lines().enumerate();
+    let mut out = Vec::new();
+    let mut def_indent: Option<usize> = None;
+    while let Some((index, line)) = lines.next() {
+        let indent = line.len() - line.trim_start().len();
+        if line.trim().is_empty() {
+            continue;
+        }
+        if def_indent.is_some_and(|d| indent <= d) {
+            def_indent = None;
+        }
+        let deferred = def_indent.is_some();
+        let trimmed = line.trim_start();
+        if !deferred && (trimmed.starts_with("def ") || trimmed.starts_with("async def ")) {
+            def_indent = Some(indent);
+        }
+        let mut t = line.trim().to_string();
+        if t.starts_with("from ") && t.contains("import (") && !t.contains(')') {
+            for (_, more) in lines.by_ref() {
+                t.push(' ');
+                t.push_str(more.trim());
+                if more.contains(')') {
+                    break;
+                }
+            }
+        }
+        if let Some(rest) = t.strip_prefix("import ") {
+            for part in rest.split(',') {
+                let name = part.split_whitespace().next().unwrap_or("");
+                if !name.is_empty() {
+                    out.push(python::Import {
+                        module: name.to_string(),
+                        level: 0,
+                        names: Vec::new(),
+                        line: index,
+                        deferred,
+                    });
+                }
+            }
+        } else if let Some(rest) = t.strip_prefix("from ") {
+            let Some((src, names)) = rest.split_once(" import ") else { continue };
+            let src = src.trim();
+            let dots = src.chars().take_while(|c| *c == '.').count();
+            let names: Vec<String> = names
+                .trim_matches(['(', ')', ' '])
+                .split(',')
+                .map(|n| n.split_whitespace().next().unwrap_or("").to_string())
+                .collect();
+            out.push(python::Import {
+                module: src[dots..].to_string(),
+                level: dots as u32,
+                names,
+                line: index,
+                deferred,
+            });
+        }
+    }
+    out
 }
 
 // ---- JavaScript / TypeScript ----
@@ -653,21 +697,25 @@ fn js(files: &[SourceFile], g: &mut Graph) {
         let path = f.path.as_deref().unwrap_or("");
         g.files.insert(m.clone(), path.to_string());
         let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
-        let text = code(f);
-        // (specifier, line, loaded only when called).
+        // (specifier, line, loaded only when called). The parser reads
+        // imports and re-exports over several lines and leaves strings and
+        // comments alone; a file it cannot parse is read line by line.
+        let arena = javascript::Allocator::default();
+        let found: Vec<(String, usize, bool)> = match javascript::parse(&arena, &f.text, Some(path)) {
+            Some(program) => javascript::imports(&program, &javascript::Lines::new(&f.text))
+                .into_iter()
+                .map(|i| (i.spec, f.line_number(i.line), i.deferred))
+                .collect(),
+            None => js_imports_by_lines(f),
+        };
         let mut specs: Vec<(String, usize, bool)> = Vec::new();
         let mut lost: Vec<String> = Vec::new();
-        for key in ["from ", "import ", "require(", "import("] {
-            for (i, _) in text.match_indices(key) {
-                let rest = text[i + key.len()..].trim_start();
-                let Some(q) = rest.chars().next().filter(|c| matches!(c, '\'' | '"' | '`')) else { continue };
-                let spec: String = rest[1..].chars().take_while(|c| *c != q).collect();
-                if spec == "." || spec == ".." || spec.starts_with("./") || spec.starts_with("../") {
-                    specs.push((spec, line_at(f, &text, i), key == "import("));
-                } else if spec.starts_with("@/") || spec.starts_with("~/") || spec.starts_with('#') {
-                    // A path alias from tsconfig/package.json: internal, but not resolvable here.
-                    lost.push(spec);
-                }
+        for (spec, line, lazy) in found {
+            if spec == "." || spec == ".." || spec.starts_with("./") || spec.starts_with("../") {
+                specs.push((spec, line, lazy));
+            } else if spec.starts_with("@/") || spec.starts_with("~/") || spec.starts_with('#') {
+                // A path alias from tsconfig/package.json: internal, but not resolvable here.
+                lost.push(spec);
             }
         }
         // `./x`, `./x.js` (for `x.ts`), `./dir` and `.` (for `dir/index.ts`) all name a module.
@@ -696,6 +744,22 @@ fn js(files: &[SourceFile], g: &mut Graph) {
             g.add_unresolved(m, &l);
         }
     }
+}
+
+/// The import specifiers of a JS/TS file that does not parse, read from its
+/// text: (specifier, line, loaded only when called).
+fn js_imports_by_lines(f: &SourceFile) -> Vec<(String, usize, bool)> {
+    let text = code(f);
+    let mut out = Vec::new();
+    for key in ["from ", "import ", "require(", "import("] {
+        for (i, _) in text.match_indices(key) {
+            let rest = text[i + key.len()..].trim_start();
+            let Some(q) = rest.chars().next().filter(|c| matches!(c, '\'' | '"' | '`')) else { continue };
+            let spec: String = rest[1..].chars().take_while(|c| *c != q).collect();
+            out.push((spec, line_at(f, &text, i), key == "import("));
+        }
+    }
+    out
 }
 
 // ---- Go ----
@@ -935,6 +999,53 @@ mod tests {
         assert!(summary(&g).contains("`src/ui`, `src/util`; unresolved: `@/lib/y`"), "{}", summary(&g));
         let g = graph(&files[..2]);
         assert_eq!(g.cycles(), [vec!["src/ui".to_string(), "src/ui/button".into(), "src/ui".into()]]);
+    }
+
+    #[test]
+    fn python_is_read_with_a_parser_where_lines_mislead() {
+        let files = [
+            file("shop/__init__.py", ""),
+            // A continued import, a docstring that shows an import, a type-only import.
+            file(
+                "shop/orders.py",
+                "\"\"\"Orders.\n\nUsage:\n    from shop.billing import pay\n\"\"\"\nfrom typing import TYPE_CHECKING\nfrom shop.util import \\\n    money, tax\nif TYPE_CHECKING:\n    from shop.billing import Invoice\n",
+            ),
+            file("shop/billing.py", "from shop.orders import Order\n"),
+            file("shop/util.py", "X = 1\n"),
+        ];
+        let g = graph(&files);
+        assert_eq!(deps(&g, "shop.orders"), ["shop.billing", "shop.util"]);
+        assert_eq!(g.line_of("shop.orders", "shop.util"), Some(7));
+        // The import under TYPE_CHECKING never runs: billing → orders is no cycle.
+        assert!(g.cycles().is_empty(), "{:?}", g.cycles());
+        // The line reading took the docstring's example for an import at line 4.
+        let broken = file("shop/orders.py", "from shop.billing import pay\ndef f(:\n");
+        let g = graph(&[files[0].clone(), broken, files[2].clone(), files[3].clone()]);
+        assert_eq!(deps(&g, "shop.orders"), ["shop.billing"], "a file with a syntax error is read line by line");
+        assert_eq!(g.cycles().len(), 1);
+    }
+
+    #[test]
+    fn js_is_read_with_a_parser_where_lines_mislead() {
+        let files = [
+            file("src/index.ts", "export * from './client';\nexport type { Options } from './options';\n"),
+            file(
+                "src/client.ts",
+                "import {\n  A,\n  B,\n} from '.';\nconst help = \"import { X } from './options'\";\n// import { Y } from './options';\n",
+            ),
+            file("src/options.ts", "import { Client } from './client';\nexport interface Options { c: Client }\n"),
+        ];
+        let g = graph(&files);
+        assert_eq!(deps(&g, "src/client"), ["src"]);
+        assert_eq!(g.line_of("src/client", "src"), Some(1));
+        // `export type` is erased at run time: index → options closes no cycle with options → client → index.
+        let cycles: Vec<String> = g.cycles().iter().map(|c| c.join(" ")).collect();
+        assert_eq!(cycles, ["src src/client src"]);
+        // The same client with a syntax error is read line by line: the string's import counts again.
+        let broken =
+            file("src/client.ts", "import { A } from '.';\nconst help = \"import { X } from './options'\";\nif (\n");
+        let g = graph(&[files[0].clone(), broken, files[2].clone()]);
+        assert_eq!(deps(&g, "src/client"), ["src", "src/options"]);
     }
 
     #[test]

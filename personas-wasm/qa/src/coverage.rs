@@ -3,6 +3,7 @@
 
 use agent_os_persona_sdk::brief::{Finding, Severity};
 use agent_os_persona_sdk::context::{Language, Origin, SourceFile, is_test_path};
+use agent_os_persona_sdk::python;
 
 /// Every finding of the QA persona's own analysis. `read` returns a project
 /// file's text, or `None` when it does not exist.
@@ -69,6 +70,22 @@ fn imported_by_tests(files: &[SourceFile]) -> Vec<String> {
     let mut out = Vec::new();
     for f in files.iter().filter(|f| f.is_test()) {
         let dir = f.path.as_deref().and_then(|p| p.rsplit_once('/')).map_or("", |(d, _)| d);
+        // Python read with the parser: a `from app import (` list over
+        // several lines names every module in it.
+        if f.language == Language::Python
+            && let Some(module) = python::parse(&f.text)
+        {
+            for imp in python::imports(&module) {
+                let src = imp.source();
+                if imp.names.is_empty() {
+                    out.push(src);
+                    continue;
+                }
+                out.extend(imp.names.iter().map(|n| format!("{src}.{n}")));
+                out.push(src);
+            }
+            continue;
+        }
         for line in f.text.lines() {
             let t = line.trim();
             match f.language {
@@ -493,6 +510,22 @@ mod import_tests {
         let found = untested(&files, |_| None);
         let at: Vec<String> = found.iter().filter_map(|f| f.location()).collect();
         assert_eq!(at, ["app/translate.py:4", "web/src/other.ts:2"]);
+    }
+
+    #[test]
+    fn a_python_import_list_over_several_lines_names_each_module() {
+        let test = "from app import (\n    models,\n    translate,\n)\n\ndef test_x():\n    assert models\n";
+        let files = [
+            file("tests/test_app.py", test),
+            file("app/models.py", "def a():\n    pass\n"),
+            file("app/translate.py", "def b():\n    pass\n"),
+        ];
+        assert_eq!(untested(&files, |_| None), []);
+        // Read line by line (a syntax error further down), the list's second line is lost.
+        let broken = file("tests/test_app.py", &format!("{test}def (\n"));
+        let found = untested(&[broken, files[1].clone(), files[2].clone()], |_| None);
+        let at: Vec<String> = found.iter().filter_map(|f| f.location()).collect();
+        assert_eq!(at, ["app/models.py:1", "app/translate.py:1"]);
     }
 
     #[test]

@@ -70,6 +70,30 @@ pub fn judge(lines: &[&str], i: usize) -> Option<(Severity, &'static str, &'stat
     let window = if weak { i.saturating_sub(2)..=i } else { i..=i };
     let password = lines[window.clone()].iter().any(|l| re(&P, PASSWORD).is_match(l));
     let salted = lines[i.saturating_sub(2)..=i].iter().any(|l| l.to_ascii_lowercase().contains("salt"));
+
+    verdict(weak, password, salted, re(&K, CHECKSUM).is_match(line))
+}
+
+/// Whether `text` names a password.
+pub fn says_password(text: &str) -> bool {
+    static P: OnceLock<Regex> = OnceLock::new();
+    re(&P, PASSWORD).is_match(text)
+}
+
+/// Whether `text` says the hash is a checksum of data.
+pub fn says_checksum(text: &str) -> bool {
+    static K: OnceLock<Regex> = OnceLock::new();
+    re(&K, CHECKSUM).is_match(text)
+}
+
+/// What a hash amounts to: `weak` (MD5, SHA-1) or not, of a password or
+/// not, salted or not, and said to be a checksum or not.
+pub fn verdict(
+    weak: bool,
+    password: bool,
+    salted: bool,
+    checksum: bool,
+) -> Option<(Severity, &'static str, &'static str)> {
     if password && weak {
         return Some((
             Severity::High,
@@ -93,7 +117,7 @@ pub fn judge(lines: &[&str], i: usize) -> Option<(Severity, &'static str, &'stat
             "A salted SHA-2 is still billions of guesses a second on a GPU; use Argon2id, bcrypt or scrypt",
         ));
     }
-    if weak && !re(&K, CHECKSUM).is_match(line) {
+    if weak && !checksum {
         return Some((
             Severity::Low,
             "Weak hash",

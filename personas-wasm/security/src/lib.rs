@@ -4,6 +4,8 @@
 //! standards.
 
 mod hashing;
+mod javascript;
+mod python;
 mod risky;
 mod secrets;
 mod sql;

@@ -181,7 +181,12 @@ pub fn scan(files: &[SourceFile]) -> Vec<Finding> {
     let mut out = Vec::new();
     for f in files {
         let texts: Vec<&str> = f.text.lines().collect();
-        let built = crate::sql::built_sql_lines(&texts);
+        // Python and JS/TS that parse are judged on their syntax tree; anything else line by line.
+        let py = crate::python::read(f).or_else(|| crate::javascript::read(f));
+        let built = match &py {
+            Some(p) => p.sql.clone(),
+            None => crate::sql::built_sql_lines(&texts),
+        };
         let ssrf = ssrf_lines(f);
         for line in f.lines() {
             if line.in_test || line.comment {
@@ -189,7 +194,10 @@ pub fn scan(files: &[SourceFile]) -> Vec<Finding> {
             }
             let matched = first_match(line.text, &line.text.to_ascii_lowercase());
             // SQL outranks every rule after the first four high ones.
-            let hashed = crate::hashing::judge(&texts, line.index);
+            let hashed = match &py {
+                Some(p) => p.hashes.get(&line.index).copied(),
+                None => crate::hashing::judge(&texts, line.index),
+            };
             let rule = match matched {
                 Some(r) if r.severity == Severity::High => Some(*r),
                 _ if built.contains(&line.index) => Some(SQL),

@@ -69,7 +69,7 @@ fn literals(line: &str) -> Vec<Lit<'_>> {
 }
 
 /// True when `s` reads as a SQL statement or a clause of one.
-fn is_sql(s: &str, upper_only: bool) -> bool {
+pub(crate) fn is_sql(s: &str, upper_only: bool) -> bool {
     let words: Vec<&str> = s.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '*')).collect();
     let words: Vec<&str> = words.into_iter().filter(|w| !w.is_empty()).collect();
     let kw = |w: &str, k: &str| if upper_only { w == k } else { w.eq_ignore_ascii_case(k) };
@@ -85,13 +85,13 @@ fn is_sql(s: &str, upper_only: bool) -> bool {
 }
 
 /// A clause that continues a statement (`" WHERE id = " + x`).
-fn is_clause(s: &str) -> bool {
+pub(crate) fn is_clause(s: &str) -> bool {
     let t = s.trim_start();
     ["WHERE ", "AND ", "OR ", "VALUES", "ORDER BY ", "LIMIT ", "SET "].iter().any(|k| t.starts_with(k))
 }
 
 /// Names that usually hold SQL text.
-fn query_like(name: &str) -> bool {
+pub(crate) fn query_like(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
     n == "q" || ["query", "sql", "stmt", "statement"].iter().any(|k| n.contains(k))
 }
@@ -130,7 +130,7 @@ fn executes(before: &str) -> bool {
 }
 
 /// Placeholders a `%` / `Sprintf` formatting fills in.
-fn has_printf(s: &str) -> bool {
+pub(crate) fn has_printf(s: &str) -> bool {
     let b = s.as_bytes();
     b.windows(2).any(|w| w[0] == b'%' && matches!(w[1], b's' | b'd' | b'v' | b'r' | b'q' | b'f' | b'('))
 }

@@ -2,6 +2,8 @@
 //! without a health check and print-style logging in the given material,
 //! then reviews with the project's operations standards.
 
+mod javascript;
+mod python;
 mod readiness;
 
 use agent_os_persona_sdk::flow::{self, Analysis, Plan};

@@ -89,6 +89,31 @@ fn calls(hay: &str, needle: &str) -> Vec<usize> {
 pub fn timeouts(files: &[SourceFile]) -> Vec<Finding> {
     let mut out = Vec::new();
     for f in files {
+        // Python and JS/TS that parse are judged on their syntax tree
+        // (crate::python, crate::javascript); the line checks still read
+        // them for the other languages' calls.
+        let py = crate::python::timeouts(f);
+        let js = if py.is_none() { crate::javascript::timeouts(f) } else { None };
+        for (index, severity, title, detail) in py.iter().chain(js.iter()).flatten() {
+            out.push(Finding::new(*severity, in_file(title, f), detail.clone()).at_line(f.line_number(*index)));
+        }
+        timeouts_in(f, py.is_none(), js.is_none(), &mut out);
+    }
+    out
+}
+
+/// The line checks alone for one file, Python included.
+#[cfg(test)]
+pub fn timeouts_by_lines(f: &SourceFile) -> Vec<Finding> {
+    let mut out = Vec::new();
+    timeouts_in(f, true, true, &mut out);
+    out
+}
+
+/// The line checks for one file; `python` and `js` say whether to read
+/// Python and JS/TS calls line by line.
+fn timeouts_in(f: &SourceFile, python: bool, js: bool, out: &mut Vec<Finding>) {
+    {
         let (lines, idx) = code(f);
         let lang = f.language;
         let any = lang == Language::Unknown;
@@ -163,7 +188,7 @@ pub fn timeouts(files: &[SourceFile]) -> Vec<Finding> {
                     }
                 }
             }
-            if lang == Language::Python || any {
+            if (lang == Language::Python && python) || any {
                 // `s = requests.Session()` then `s.get(url)`: a session has no default timeout either.
                 for var in &sessions {
                     for verb in ["get", "post", "put", "patch", "delete", "head", "request"] {
@@ -259,7 +284,7 @@ pub fn timeouts(files: &[SourceFile]) -> Vec<Finding> {
                     );
                 }
             }
-            if matches!(lang, Language::JavaScript | Language::TypeScript) || any {
+            if (matches!(lang, Language::JavaScript | Language::TypeScript) && js) || any {
                 for col in calls(t, "fetch(") {
                     let before = t[..col].trim_end();
                     if before.ends_with("function") || before.ends_with("async") {
@@ -310,7 +335,6 @@ pub fn timeouts(files: &[SourceFile]) -> Vec<Finding> {
             }
         }
     }
-    out
 }
 
 /// Methods that register a route whatever their receiver.
