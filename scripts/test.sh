@@ -18,6 +18,10 @@ cargo hakari verify
 # The persona components' own unit tests run natively.
 cargo test --manifest-path personas-wasm/Cargo.toml --workspace --quiet \
     --target-dir "${CARGO_TARGET_DIR:-target}/guests-native"
+# The SDK's parser modules (features `python`, `javascript`) are built only
+# into components; their own tests run natively beside the guests'.
+cargo test --manifest-path sdk/Cargo.toml --features python,javascript --quiet \
+    --target-dir "${CARGO_TARGET_DIR:-target}/guests-native"
 if cargo nextest --version >/dev/null 2>&1; then
     cargo nextest run --workspace --no-fail-fast "$@"
 else
