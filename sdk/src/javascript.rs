@@ -48,7 +48,7 @@ impl Lines {
 /// The path's extension picks TypeScript, JSX or CommonJS; a `.js` file is
 /// tried as a module (JSX allowed), then as a script.
 pub fn parse<'a>(arena: &'a Allocator, text: &'a str, path: Option<&str>) -> Option<Program<'a>> {
-    if text.len() > MAX_LEN || too_deep(text) {
+    if text.len() > MAX_LEN || crate::nesting::brackets_deeper_than(text, MAX_NESTING) {
         return None;
     }
     let ext = path.and_then(|p| p.rsplit_once('.')).map_or("js", |(_, e)| e);
@@ -66,25 +66,6 @@ pub fn parse<'a>(arena: &'a Allocator, text: &'a str, path: Option<&str>) -> Opt
         }
     }
     None
-}
-
-/// Whether brackets nest deeper than [`MAX_NESTING`] (strings and comments
-/// are not told apart: a false alarm only sends the file to the line checks).
-fn too_deep(text: &str) -> bool {
-    let mut depth = 0usize;
-    for b in text.bytes() {
-        match b {
-            b'(' | b'[' | b'{' => {
-                depth += 1;
-                if depth > MAX_NESTING {
-                    return true;
-                }
-            }
-            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    false
 }
 
 /// One imported module specifier, as written.

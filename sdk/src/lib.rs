@@ -44,6 +44,8 @@ pub mod flow;
 pub mod host;
 #[cfg(feature = "javascript")]
 pub mod javascript;
+#[cfg(any(feature = "python", feature = "javascript"))]
+mod nesting;
 pub mod paths;
 #[cfg(feature = "python")]
 pub mod python;

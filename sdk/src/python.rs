@@ -38,21 +38,9 @@ pub fn parse(text: &str) -> Option<Module> {
 
 /// Whether brackets or indentation nest deeper than [`MAX_NESTING`].
 fn too_deep(text: &str) -> bool {
-    let mut depth = 0usize;
-    for b in text.bytes() {
-        match b {
-            b'(' | b'[' | b'{' => {
-                depth += 1;
-                if depth > MAX_NESTING {
-                    return true;
-                }
-            }
-            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
     // Each indented block is a level too: 4 * MAX_NESTING columns of indentation.
-    text.lines().any(|l| l.len() - l.trim_start_matches([' ', '\t']).len() > 4 * MAX_NESTING)
+    crate::nesting::brackets_deeper_than(text, MAX_NESTING)
+        || text.lines().any(|l| l.len() - l.trim_start_matches([' ', '\t']).len() > 4 * MAX_NESTING)
 }
 
 impl Module {
