@@ -239,11 +239,17 @@ fn main() -> Result<()> {
         bail!("project root {} is not a directory; pass --project DIR", root.display());
     }
     let project = Project::new(root);
-    // A persona's component runs on a runtime thread until its next epoch
-    // tick; threads beyond the cores keep the MCP requests (invoke_*'s job
-    // id, search) answered while the job workers run components.
+    // This runtime answers requests; persona jobs and bulk embedding run on
+    // the background runtime (background.rs). Threads beyond the cores keep
+    // answers coming while one waits on a lock or a file, and each asks the
+    // scheduler for a short time slice so it takes a core from a job worker
+    // as soon as an answer is ready.
     let threads = std::thread::available_parallelism().map_or(4, |n| n.get()).max(4);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(threads).enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .on_thread_start(agent_os::background::request_thread_start)
+        .enable_all()
+        .build()?;
     let out = rt.block_on(run(
         project,
         cli.command.unwrap_or(Command::Serve {

@@ -29,6 +29,7 @@ mod sandbox;
 mod search;
 mod skeleton;
 mod slash_prompts;
+mod stdio;
 mod tool_contract;
 mod trust;
 mod version;

@@ -21,6 +21,9 @@ use tokio::sync::Notify;
 
 /// How often an idle worker looks for jobs queued by another process.
 const IDLE_POLL: Duration = Duration::from_millis(500);
+/// How often a server copies the job log back into the database (see
+/// [`store::Store::take_over_checkpoints`]).
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 /// A job interrupted by this many restarts is failed instead of re-queued.
 pub const MAX_ATTEMPTS: i64 = 2;
 /// How often a server looks whether a job it runs was cancelled by another
@@ -54,9 +57,24 @@ pub struct JobControl {
     cancelled: Arc<AtomicBool>,
     store: Arc<Store>,
     started: Instant,
+    /// The runtime the workers were started on. A job runs on the
+    /// lower-priority background runtime, but its writes to the store go
+    /// through here: a thread that holds the store's one connection must
+    /// not be one the scheduler puts behind the others, or the `invoke_*`
+    /// waiting for that connection waits with it.
+    writes: tokio::runtime::Handle,
 }
 
 impl JobControl {
+    async fn write<T: Send + 'static>(&self, f: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static) {
+        let store = self.store.clone();
+        match self.writes.spawn_blocking(move || f(&store)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!(job = %self.id, "could not record progress: {e}"),
+            Err(e) => tracing::warn!(job = %self.id, "could not record progress: {e}"),
+        }
+    }
+
     pub fn is_cancelled(&self) -> bool {
         self.cancelled.load(Ordering::Relaxed)
     }
@@ -69,24 +87,18 @@ impl JobControl {
         let elapsed = self.started.elapsed().as_secs_f64();
         let eta = (progress.percent > 0 && progress.percent < 100)
             .then(|| (elapsed * f64::from(100 - progress.percent) / f64::from(progress.percent)).ceil() as i64);
-        let store = self.store.clone();
         let id = self.id.clone();
-        let res = tokio::task::spawn_blocking(move || store.update_progress(&id, &progress, eta)).await;
-        if let Ok(Err(e)) = res {
-            tracing::warn!(job = %self.id, "could not record progress: {e}");
-        }
+        self.write(move |store| store.update_progress(&id, &progress, eta)).await;
     }
 
     pub async fn tool_call(&self) {
-        let store = self.store.clone();
         let id = self.id.clone();
-        let _ = tokio::task::spawn_blocking(move || store.add_tool_call(&id)).await;
+        self.write(move |store| store.add_tool_call(&id)).await;
     }
 
     pub async fn tokens(&self, input: i64, output: i64) {
-        let store = self.store.clone();
         let id = self.id.clone();
-        let _ = tokio::task::spawn_blocking(move || store.add_tokens(&id, input, output)).await;
+        self.write(move |store| store.add_tokens(&id, input, output)).await;
     }
 }
 
@@ -265,9 +277,11 @@ impl Jobs {
         blocking(move || store.integrity_check()).await
     }
 
-    /// Starts `count` workers that run jobs until the process ends, and the
-    /// watch over the jobs they run.
+    /// Starts `count` workers that run jobs until the process ends, the
+    /// watch over the jobs they run, and the log's checkpoints (see
+    /// [`store::Store::take_over_checkpoints`]).
     pub fn start_workers(&self, count: usize, runner: Arc<dyn Runner>) {
+        self.start_checkpoints();
         for n in 0..count.max(1) {
             let jobs = self.clone();
             let runner = runner.clone();
@@ -275,6 +289,31 @@ impl Jobs {
         }
         let jobs = self.clone();
         tokio::spawn(async move { jobs.watch().await });
+    }
+
+    /// A thread that copies the job log back every [`CHECKPOINT_EVERY`] for
+    /// as long as this store is open; commits no longer do it themselves.
+    fn start_checkpoints(&self) {
+        let store = Arc::downgrade(&self.store);
+        let spawned = std::thread::Builder::new().name("agent-os-jobs-log".into()).spawn(move || {
+            let checkpointer = match store.upgrade().map(|s| s.take_over_checkpoints()) {
+                Some(Ok(c)) => c,
+                Some(Err(e)) => return tracing::warn!("job log checkpoints stay with SQLite: {e}"),
+                None => return,
+            };
+            loop {
+                std::thread::sleep(CHECKPOINT_EVERY);
+                if let Err(e) = checkpointer.run() {
+                    tracing::debug!("job log checkpoint skipped: {e}");
+                }
+                if store.strong_count() == 0 {
+                    return;
+                }
+            }
+        });
+        if let Err(e) = spawned {
+            tracing::warn!("no job log thread ({e}); checkpoints stay with SQLite");
+        }
     }
 
     /// Every [`WATCH_EVERY`]: stops the jobs running here whose record says
@@ -369,6 +408,7 @@ impl Jobs {
             cancelled: flag,
             store: self.store.clone(),
             started: Instant::now(),
+            writes: tokio::runtime::Handle::current(),
         };
         let id = job.id.clone();
         tracing::info!(job = %id, persona = %job.persona, "job started");

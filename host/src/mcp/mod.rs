@@ -9,6 +9,7 @@ mod prompts;
 mod quoted;
 mod resources;
 mod standards_tools;
+mod stdio;
 mod tasks;
 mod tools;
 
@@ -169,7 +170,9 @@ impl PersonaServer {
     /// disconnects, then gives running jobs up to [`DRAIN_ON_CLOSE`] to finish.
     pub async fn serve_stdio(self) -> anyhow::Result<()> {
         let jobs = self.app.jobs.clone();
-        let running = self.serve(rmcp::transport::stdio()).await?;
+        let (reader, writer, mode) = stdio::streams();
+        tracing::info!(?mode, "serving MCP on stdin/stdout");
+        let running = self.serve((reader, writer)).await?;
         tokio::select! {
             quit = running.waiting() => {
                 quit?;

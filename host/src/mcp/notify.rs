@@ -21,6 +21,30 @@ use crate::app::{App, IndexCell};
 
 /// How often the forwarding loop looks whether its client has gone.
 const PEER_CHECK: Duration = Duration::from_secs(2);
+/// At most one resources/list_changed per this for finished jobs and
+/// proposals: a burst of them is one notification, not one each (every
+/// notification wakes the client, and many re-list).
+const RESOURCES_EVERY: Duration = Duration::from_millis(250);
+
+/// Spaces notifications of one kind at least `every` apart.
+struct Pace {
+    every: Duration,
+    last: Option<tokio::time::Instant>,
+}
+
+impl Pace {
+    fn new(every: Duration) -> Self {
+        Self { every, last: None }
+    }
+
+    /// Waits until `every` has passed since the previous notification.
+    async fn wait(&mut self) {
+        if let Some(last) = self.last {
+            tokio::time::sleep_until(last + self.every).await;
+        }
+        self.last = Some(tokio::time::Instant::now());
+    }
+}
 
 /// Where change notifications go.
 pub enum Target {
@@ -134,6 +158,7 @@ impl Watch {
 pub async fn run(app: &App, watch: Watch, subs: Subscriptions, target: Target) {
     let Watch { mut personas, mut standards, mut completed, mut proposals } = watch;
     let project = app.project.clone();
+    let mut pace = Pace::new(RESOURCES_EVERY);
     let mut check = tokio::time::interval(PEER_CHECK);
     check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -159,11 +184,22 @@ pub async fn run(app: &App, watch: Watch, subs: Subscriptions, target: Target) {
                 sent
             }
             changed = completed.changed() => match changed {
-                Ok(()) => target.resources().await,
+                Ok(()) => {
+                    pace.wait().await;
+                    // What finished while waiting is in this one notification.
+                    completed.mark_unchanged();
+                    proposals.mark_unchanged();
+                    target.resources().await
+                }
                 Err(_) => break,
             },
             changed = proposals.changed() => match changed {
-                Ok(()) => target.resources().await,
+                Ok(()) => {
+                    pace.wait().await;
+                    completed.mark_unchanged();
+                    proposals.mark_unchanged();
+                    target.resources().await
+                }
                 Err(_) => break,
             },
             _ = check.tick() => {
@@ -177,5 +213,25 @@ pub async fn run(app: &App, watch: Watch, subs: Subscriptions, target: Target) {
             tracing::debug!("client gone, no more list-changed notifications: {e}");
             break;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn notifications_of_a_kind_are_spaced_out() {
+        let every = Duration::from_millis(300);
+        let mut pace = Pace::new(every);
+        let start = tokio::time::Instant::now();
+        pace.wait().await;
+        assert!(start.elapsed() < every, "the first goes at once");
+        pace.wait().await;
+        assert!(start.elapsed() >= every, "the next waits out the pace");
+        tokio::time::sleep(every).await;
+        let later = tokio::time::Instant::now();
+        pace.wait().await;
+        assert!(later.elapsed() < every, "after a quiet spell it goes at once");
     }
 }
