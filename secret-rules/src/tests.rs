@@ -132,7 +132,10 @@ fn every_pattern_builds() {
 
 /// Every sample of the public benchmark (bench/analyses/secrets), as scanned.
 fn bench_samples() -> Vec<String> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../bench/analyses/secrets");
+    // Where the test runs, not where it was compiled (a target folder
+    // shared by two checkouts reuses the binary).
+    let crate_dir = std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
+    let dir = std::path::Path::new(&crate_dir).join("../bench/analyses/secrets");
     let mut paths: Vec<_> = std::fs::read_dir(dir)
         .expect("the secrets benchmark")
         .filter_map(|e| e.ok().map(|e| e.path()))

@@ -18,8 +18,6 @@ use serde_json::Value;
 
 use crate::support::{BIN, project};
 
-pub(crate) const REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
-
 /// The project standard the searches must find, and a query only it answers.
 const STANDARD_PATH: &str = ".agent-os/standards/operations/release-freeze.md";
 const STANDARD_MD: &str = "---\ndomain: operations\ntags: [releases]\n---\n# Release freeze\n\n\
@@ -233,7 +231,7 @@ impl HttpServer {
 
 fn python_client(world: &World, c: &Clients) -> tokio::process::Command {
     let mut cmd = world.command(&c.python);
-    cmd.arg(Path::new(REPO).join("tests/clients/mcp_client.py"))
+    cmd.arg(crate::support::repo().join("tests/clients/mcp_client.py"))
         .args(["--search-query", QUERY, "--expect-path", STANDARD_PATH, "--timeout"])
         .arg(SEARCH_LIMIT.as_secs().to_string());
     cmd
@@ -310,7 +308,7 @@ async fn http_without_the_token_is_401() {
     let world = World::new();
     let server = HttpServer::start(&world, Some(TOKEN)).await;
     let mut cmd = world.command(&c.python);
-    cmd.arg(Path::new(REPO).join("tests/clients/mcp_client.py")).args(["unauthorized", &server.url]);
+    cmd.arg(crate::support::repo().join("tests/clients/mcp_client.py")).args(["unauthorized", &server.url]);
     let out = world.run(cmd, "python unauthorized check").await;
     // The Inspector without the token must fail too, not list anything.
     let mut insp = world.command(&c.inspector);

@@ -120,8 +120,7 @@ async fn architect_review_is_written_by_an_openai_compatible_model() -> Result<(
     let msgs = r.body["messages"].as_array().context("messages")?;
     assert_eq!(msgs[0]["role"], "system");
     let system = msgs[0]["content"].as_str().unwrap();
-    let prompt =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../personas/architect/prompt.md"))?;
+    let prompt = std::fs::read_to_string(crate::support::repo().join("personas/architect/prompt.md"))?;
     assert!(system.starts_with(prompt.trim()), "the system message starts with the persona prompt: {system}");
     assert!(!system.contains(QUEUES_PATH), "no quoted standard in the system message: {system}");
     assert_eq!(msgs[1]["role"], "user");

@@ -169,7 +169,7 @@ async fn a_scaffolded_persona_builds_installs_into_a_running_server_and_answers(
     let config = tempfile::tempdir()?;
     let work = tempfile::tempdir()?;
     let crate_dir = work.path().join("hello");
-    let sdk = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sdk").canonicalize()?;
+    let sdk = crate::support::repo().join("sdk").canonicalize()?;
     let crate_arg = crate_dir.to_str().unwrap();
 
     // 1. Scaffold.

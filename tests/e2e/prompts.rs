@@ -1,8 +1,6 @@
 //! Every core persona prompt fits the spec's budget of 1,500 tokens,
 //! counted with the all-MiniLM-L6-v2 WordPiece tokenizer the search uses.
 
-use std::path::Path;
-
 use agent_os::rag::ModelPaths;
 
 const BUDGET: usize = 1_500;
@@ -22,7 +20,7 @@ fn core_persona_prompts_fit_in_1500_tokens() {
     tokenizer.with_truncation(None).expect("disabling truncation");
     tokenizer.with_padding(None);
 
-    let personas = Path::new(env!("CARGO_MANIFEST_DIR")).join("../personas");
+    let personas = crate::support::repo().join("personas");
     let mut counted = Vec::new();
     for entry in std::fs::read_dir(&personas).expect("personas/") {
         let prompt = entry.unwrap().path().join("prompt.md");

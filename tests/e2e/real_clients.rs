@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::clients::{HttpServer, REPO, World, clients_dir, describe};
+use crate::clients::{HttpServer, World, clients_dir, describe};
 use crate::support::BIN;
 
 /// A bearer token long enough for `serve --http`.
@@ -80,14 +80,14 @@ fn sdk_command(world: &World, sdk: Sdk, generation: Generation) -> tokio::proces
             let (pkg, flag) = if matches!(sdk, Sdk::TsV1) { ("sdk", "v1") } else { ("client", "v2") };
             installed(&[modules.join(pkg).join("package.json")], &format!("the TypeScript SDK {flag}"));
             let mut c = world.command(Path::new("node"));
-            c.arg(Path::new(REPO).join("tests/clients/ts_client.mjs")).args(["--sdk", flag]);
+            c.arg(crate::support::repo().join("tests/clients/ts_client.mjs")).args(["--sdk", flag]);
             c
         }
         Sdk::Python => {
             let python = dir.join("venv-mcp2/bin/python");
             installed(std::slice::from_ref(&python), "the Python MCP SDK 2.x (venv-mcp2)");
             let mut c = world.command(&python);
-            c.arg(Path::new(REPO).join("tests/clients/mcp2_client.py"));
+            c.arg(crate::support::repo().join("tests/clients/mcp2_client.py"));
             c
         }
     };

@@ -196,7 +196,7 @@ async fn a_persona_goes_through_a_registry_publish_install_update_and_sync() -> 
     let work = tempfile::tempdir()?;
     let crate_dir = work.path().join("hello");
     let crate_arg = crate_dir.to_str().unwrap();
-    let sdk = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sdk").canonicalize()?;
+    let sdk = crate::support::repo().join("sdk").canonicalize()?;
 
     // 1. Scaffold and build, as an author does (the build dir is the plugins test's, warm).
     me.ok(dir.path(), &["persona", "new", "hello", "--dir", crate_arg, "--sdk-path", sdk.to_str().unwrap()], &[])

@@ -12,6 +12,15 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_agent-os");
+
+/// The repository these tests run from. Read when the test runs (cargo and
+/// nextest set CARGO_MANIFEST_DIR for it), not when it was compiled: two
+/// checkouts that share a target folder reuse each other's test binaries,
+/// and a compiled-in path would name the other checkout.
+pub fn repo() -> std::path::PathBuf {
+    let host = std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
+    std::path::Path::new(&host).join("..")
+}
 /// How long a standard written into a built index may take to become
 /// searchable before a test calls it lost (the watcher needs well under a second).
 pub const SETTLE: Duration = Duration::from_secs(60);

@@ -95,13 +95,6 @@ impl PersonaFiles {
             Some(b) => String::from_utf8_lossy(b).into_owned(),
             None => format!("# {}\n\n{}", self.manifest.name, self.manifest.description),
         };
-        Ok(PersonaDef {
-            manifest: self.manifest,
-            prompt,
-            component: Arc::from(self.component),
-            sha256: actual,
-            builtin: false,
-            installed: None,
-        })
+        Ok(PersonaDef::new(self.manifest, prompt, Arc::from(self.component), actual, false))
     }
 }

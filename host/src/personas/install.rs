@@ -198,14 +198,13 @@ pub async fn trial(candidate: &Candidate, runtime: &Arc<Runtime>, project: &Proj
     let mut manifest = candidate.manifest.clone();
     manifest.limits.timeout_s = manifest.limits.timeout_s.min(TRIAL_TIMEOUT_S);
     manifest.capabilities = Default::default();
-    let def = Arc::new(PersonaDef {
+    let def = Arc::new(PersonaDef::new(
         manifest,
-        prompt: String::new(),
-        component: Arc::from(candidate.wasm.clone()),
-        sha256: candidate.sha256.clone(),
-        builtin: false,
-        installed: None,
-    });
+        String::new(),
+        Arc::from(candidate.wasm.clone()),
+        candidate.sha256.clone(),
+        false,
+    ));
     let services = Arc::new(HostServices::offline(project.clone()));
     let outer = Duration::from_secs(TRIAL_TIMEOUT_S + 5);
     let id = candidate.manifest.id.clone();

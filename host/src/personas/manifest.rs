@@ -61,6 +61,17 @@ pub struct Capabilities {
     pub read_files: Vec<String>,
 }
 
+impl Capabilities {
+    /// The read-files globs as one matcher (built once per loaded persona).
+    pub fn read_set(&self) -> Result<globset::GlobSet, String> {
+        let mut builder = globset::GlobSetBuilder::new();
+        for g in &self.read_files {
+            builder.add(globset::Glob::new(g).map_err(|e| format!("glob '{g}': {e}"))?);
+        }
+        builder.build().map_err(|e| e.to_string())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Limits {
@@ -183,6 +194,7 @@ impl Manifest {
         for g in &self.capabilities.read_files {
             check_glob(g).map_err(|why| bad(format!("read-files glob {g:?} {why}")))?;
         }
+        self.capabilities.read_set().map_err(|why| bad(format!("read-files globs: {why}")))?;
         if self.limits.memory_mb == 0 || self.limits.memory_mb > MAX_MEMORY_MB {
             return Err(bad(format!("limits.memory-mb must be 1..={MAX_MEMORY_MB}")));
         }

@@ -74,6 +74,20 @@ pub struct PersonaDef {
     pub builtin: bool,
     /// Where an installed persona was loaded from, and its scope.
     pub installed: Option<(Scope, PathBuf)>,
+    /// The manifest's read-files globs, matched by `read_project_file`.
+    pub readable: globset::GlobSet,
+}
+
+impl PersonaDef {
+    pub fn new(manifest: Manifest, prompt: String, component: Arc<[u8]>, sha256: String, builtin: bool) -> Self {
+        // Manifest::parse refuses globs that do not build; one that reaches
+        // here unchecked grants nothing rather than everything.
+        let readable = manifest.capabilities.read_set().unwrap_or_else(|e| {
+            tracing::warn!(persona = %manifest.id, "read-files globs grant nothing: {e}");
+            globset::GlobSet::empty()
+        });
+        Self { manifest, prompt, component, sha256, builtin, installed: None, readable }
+    }
 }
 
 /// Where an installed persona lives.
@@ -132,14 +146,7 @@ impl Registry {
                 .expect("built-in manifests are checked by the test suite");
             personas.insert(
                 id.to_string(),
-                Arc::new(PersonaDef {
-                    manifest,
-                    prompt: prompt.to_string(),
-                    component: Arc::from(*wasm),
-                    sha256: sha256_hex(wasm),
-                    builtin: true,
-                    installed: None,
-                }),
+                Arc::new(PersonaDef::new(manifest, prompt.to_string(), Arc::from(*wasm), sha256_hex(wasm), true)),
             );
         }
         Self { personas, ..Self::default() }
@@ -288,6 +295,22 @@ pub fn load_installed(folder: &Path) -> Result<PersonaDef, PersonaError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The read-files globs are compiled with the persona, and a grant
+    /// that did not go through the manifest check grants nothing.
+    #[test]
+    fn a_persona_carries_its_read_files_matcher() {
+        let registry = Registry::builtin();
+        let qa = registry.get("qa").unwrap();
+        assert!(qa.readable.is_match("src/lib.rs") && qa.readable.is_match("tests/a/b.py"));
+        let mut manifest = qa.manifest.clone();
+        manifest.capabilities.read_files = vec!["src/**".into()];
+        let narrow = PersonaDef::new(manifest.clone(), String::new(), qa.component.clone(), qa.sha256.clone(), false);
+        assert!(narrow.readable.is_match("src/a.rs") && !narrow.readable.is_match("secrets/.env"));
+        manifest.capabilities.read_files = vec!["src/[".into()];
+        let broken = PersonaDef::new(manifest, String::new(), qa.component.clone(), qa.sha256.clone(), false);
+        assert!(!broken.readable.is_match("src/[") && !broken.readable.is_match("src/a.rs"));
+    }
 
     #[test]
     fn builtins_are_the_six_core_personas() {

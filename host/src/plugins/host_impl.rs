@@ -230,7 +230,8 @@ impl host::Host for HostState {
             return Ok(Err(denied("read-files", &manifest.id)));
         }
         count(self.job.control.clone()).await;
-        Ok(read_project_file(&self.job.services.project, &manifest.capabilities.read_files, &path))
+        let persona = &self.job.persona;
+        Ok(read_project_file(&self.job.services.project, &persona.readable, &manifest.capabilities.read_files, &path))
     }
 }
 
@@ -269,15 +270,20 @@ async fn propose(job: &super::JobCtl, domain: String, topic: String, content: St
 }
 
 /// Reads `rel` if it stays inside the project (after resolving symlinks),
-/// matches one of `globs`, is not host-private, and is small text.
+/// matches `readable` (the persona's `globs`, named in the refusal), is not
+/// host-private, and is small text.
 ///
 /// The file is opened once, by its resolved path, without following a link
 /// in its last part and without blocking (a FIFO or device is refused on
 /// the opened handle); the opened file's own path is then checked again
 /// (Linux: `/proc/self/fd`), so a folder swapped for a link between the
 /// check and the open is caught, and at most [`MAX_READ_BYTES`] are read.
-pub fn read_project_file(project: &Project, globs: &[String], rel: &str) -> Result<String, types::Error> {
-    let set = read_globs(globs)?;
+pub fn read_project_file(
+    project: &Project,
+    readable: &globset::GlobSet,
+    globs: &[String],
+    rel: &str,
+) -> Result<String, types::Error> {
     let real = project.resolve_existing(rel).map_err(|e| match e {
         crate::project::PathError::Io { .. } => types::Error::NotFound(e.to_string()),
         other => types::Error::AccessDenied(other.to_string()),
@@ -286,7 +292,7 @@ pub fn read_project_file(project: &Project, globs: &[String], rel: &str) -> Resu
     if inside.starts_with(".agent-os/.cache") || inside.starts_with(".git") {
         return Err(types::Error::AccessDenied(format!("'{rel}' is private to the host")));
     }
-    if !set.is_match(&inside) {
+    if !readable.is_match(&inside) {
         return Err(types::Error::AccessDenied(format!(
             "'{rel}' is outside the persona's read-files globs ({})",
             globs.join(", ")
@@ -321,32 +327,6 @@ pub fn read_project_file(project: &Project, globs: &[String], rel: &str) -> Resu
 /// A persona's read-files globs, compiled once per glob list rather than on
 /// every read: building a set compiles regular expressions, which cost more
 /// than the read itself when an analysis looks for a handful of files.
-fn read_globs(globs: &[String]) -> Result<Arc<globset::GlobSet>, types::Error> {
-    type Sets = std::sync::Mutex<std::collections::HashMap<Vec<String>, Arc<globset::GlobSet>>>;
-    static SETS: std::sync::OnceLock<Sets> = std::sync::OnceLock::new();
-    let sets = SETS.get_or_init(Sets::default);
-    if let Some(set) = sets.lock().unwrap_or_else(|p| p.into_inner()).get(globs) {
-        return Ok(set.clone());
-    }
-    let mut builder = globset::GlobSetBuilder::new();
-    for g in globs {
-        match globset::Glob::new(g) {
-            Ok(glob) => {
-                builder.add(glob);
-            }
-            Err(e) => return Err(types::Error::InvalidInput(format!("bad read-files glob '{g}': {e}"))),
-        }
-    }
-    let set = Arc::new(builder.build().map_err(|e| types::Error::InvalidInput(format!("bad read-files globs: {e}")))?);
-    let mut sets = sets.lock().unwrap_or_else(|p| p.into_inner());
-    // One entry per installed persona's list; bounded all the same.
-    if sets.len() >= 64 {
-        sets.clear();
-    }
-    sets.insert(globs.to_vec(), set.clone());
-    Ok(set)
-}
-
 /// Whether the opened `file` is the file at `expected` (a path with no links).
 #[cfg(target_os = "linux")]
 fn opened_at(file: &std::fs::File, expected: &std::path::Path) -> bool {

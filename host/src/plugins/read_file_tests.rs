@@ -29,7 +29,8 @@ fn fixture() -> (tempfile::TempDir, Project) {
 
 fn read(project: &Project, globs: &[&str], rel: &str) -> Result<String, Error> {
     let globs: Vec<String> = globs.iter().map(|g| g.to_string()).collect();
-    read_project_file(project, &globs, rel)
+    let caps = crate::personas::manifest::Capabilities { read_files: globs.clone(), ..Default::default() };
+    read_project_file(project, &caps.read_set().unwrap(), &globs, rel)
 }
 
 fn denied(r: Result<String, Error>) -> String {

@@ -91,7 +91,8 @@ struct Tally {
 #[test]
 #[ignore = "the public migration benchmark; run bench/analyses/migrations/run.sh"]
 fn migrations_benchmark() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/analyses/migrations/cases");
+    let dir = Path::new(&std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()))
+        .join("../../bench/analyses/migrations/cases");
     let mut files: Vec<_> = std::fs::read_dir(&dir).expect("cases folder").flatten().map(|e| e.path()).collect();
     files.sort();
     let mut cases = Vec::new();
