@@ -219,7 +219,10 @@ pub struct Index {
     vectors: Option<Arc<vectors::VectorCache>>,
     /// Why there is no embedder, when there is none.
     no_model: Option<String>,
-    cache: Mutex<HashMap<CacheKey, (Instant, Vec<Hit>)>>,
+    /// Answers by query, with when and at which [`Index::generation`] they
+    /// were ranked: one ranked before a change is never given after it,
+    /// even when it was stored after the change cleared the cache.
+    cache: Mutex<HashMap<CacheKey, (Instant, u64, Vec<Hit>)>>,
     /// Embeddings of recent queries. A vector depends only on the text and
     /// the model, which is fixed for the life of the index, so a change to
     /// the table leaves them valid.
@@ -616,8 +619,9 @@ impl Index {
         let key: CacheKey = (mode, text.clone(), q.limit, q.domain.clone(), q.all_passages);
         if q.use_cache {
             let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some((at, hits)) = cache.get(&key)
+            if let Some((at, ranked_at, hits)) = cache.get(&key)
                 && at.elapsed() < CACHE_TTL
+                && *ranked_at == self.generation()
             {
                 return Ok(Answer { hits: hits.clone(), mode, note, cached: true, took_ms: ms(started.elapsed()) });
             }
@@ -638,14 +642,15 @@ impl Index {
         };
         if q.use_cache && generation == self.generation() {
             let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-            cache.retain(|_, (at, _)| at.elapsed() < CACHE_TTL);
+            let now = self.generation();
+            cache.retain(|_, (at, ranked_at, _)| at.elapsed() < CACHE_TTL && *ranked_at == now);
             while cache.len() >= CACHE_ENTRIES {
-                let Some(oldest) = cache.iter().min_by_key(|(_, (at, _))| *at).map(|(k, _)| k.clone()) else {
+                let Some(oldest) = cache.iter().min_by_key(|(_, (at, _, _))| *at).map(|(k, _)| k.clone()) else {
                     break;
                 };
                 cache.remove(&oldest);
             }
-            cache.insert(key, (Instant::now(), hits.clone()));
+            cache.insert(key, (Instant::now(), generation, hits.clone()));
         }
         Ok(Answer { hits, mode, note, cached: false, took_ms: ms(started.elapsed()) })
     }
@@ -770,6 +775,28 @@ mod tests {
         assert!(q.validate().is_err());
         q.limit = 5;
         assert!(q.validate().is_ok());
+    }
+
+    /// An answer stored after a change cleared the cache (it was ranked
+    /// before the change and finished after the clear) is not given again.
+    #[tokio::test]
+    async fn an_answer_from_before_a_change_is_never_given_after_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let docs = dir.path().join("docs");
+        std::fs::create_dir_all(&docs).unwrap();
+        std::fs::write(docs.join("errors.md"), "# Errors\n\nAlways wrap errors with context.\n").unwrap();
+        let sources = vec![Source::Dir { root: docs, prefix: String::new(), confine: None }];
+        let no_model = Err(EmbedError::MissingRuntime("none".into()));
+        let index = Index::open(&dir.path().join("index"), sources, no_model).await.unwrap();
+        index.sync().await.unwrap();
+        let mut q = Query::new("errors context");
+        q.mode = Mode::FullText;
+        assert!(!index.search(&q).await.unwrap().cached);
+        assert!(index.search(&q).await.unwrap().cached);
+        // The change lands (its clear ran before this answer was stored).
+        index.generation.fetch_add(1, Ordering::SeqCst);
+        assert!(!index.search(&q).await.unwrap().cached, "an answer from before the change was given");
+        assert!(index.search(&q).await.unwrap().cached, "the new answer is cached");
     }
 
     #[tokio::test]
