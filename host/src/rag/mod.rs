@@ -777,10 +777,8 @@ mod tests {
         assert!(q.validate().is_ok());
     }
 
-    /// An answer stored after a change cleared the cache (it was ranked
-    /// before the change and finished after the clear) is not given again.
-    #[tokio::test]
-    async fn an_answer_from_before_a_change_is_never_given_after_it() {
+    /// A synced full-text index (no model) of one file about errors.
+    async fn errors_index() -> (tempfile::TempDir, Index) {
         let dir = tempfile::tempdir().unwrap();
         let docs = dir.path().join("docs");
         std::fs::create_dir_all(&docs).unwrap();
@@ -789,6 +787,14 @@ mod tests {
         let no_model = Err(EmbedError::MissingRuntime("none".into()));
         let index = Index::open(&dir.path().join("index"), sources, no_model).await.unwrap();
         index.sync().await.unwrap();
+        (dir, index)
+    }
+
+    /// An answer stored after a change cleared the cache (it was ranked
+    /// before the change and finished after the clear) is not given again.
+    #[tokio::test]
+    async fn an_answer_from_before_a_change_is_never_given_after_it() {
+        let (_dir, index) = errors_index().await;
         let mut q = Query::new("errors context");
         q.mode = Mode::FullText;
         assert!(!index.search(&q).await.unwrap().cached);
@@ -801,14 +807,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_query_cache_is_bounded() {
-        let dir = tempfile::tempdir().unwrap();
-        let docs = dir.path().join("docs");
-        std::fs::create_dir_all(&docs).unwrap();
-        std::fs::write(docs.join("errors.md"), "# Errors\n\nAlways wrap errors with context.\n").unwrap();
-        let sources = vec![Source::Dir { root: docs, prefix: String::new(), confine: None }];
-        let no_model = Err(EmbedError::MissingRuntime("none".into()));
-        let index = Index::open(&dir.path().join("index"), sources, no_model).await.unwrap();
-        index.sync().await.unwrap();
+        let (_dir, index) = errors_index().await;
         for i in 0..CACHE_ENTRIES + 40 {
             let mut q = Query::new(format!("errors context {i}"));
             q.mode = Mode::FullText;
