@@ -22,6 +22,9 @@ cargo test --manifest-path personas-wasm/Cargo.toml --workspace --quiet \
 # into components; their own tests run natively beside the guests'.
 cargo test --manifest-path sdk/Cargo.toml --features python,javascript --quiet \
     --target-dir "${CARGO_TARGET_DIR:-target}/guests-native"
+# The benchmarks are not run here, but they must keep compiling (dev
+# profile, the tests' feature set: only their own binaries are linked).
+cargo build --workspace --benches --quiet
 if cargo nextest --version >/dev/null 2>&1; then
     cargo nextest run --workspace --no-fail-fast "$@"
 else

@@ -36,23 +36,16 @@ async fn main() {
         Ok(path) => {
             let bytes = std::fs::read(&path).unwrap();
             println!("component: {path}");
-            PersonaDef {
-                manifest: builtin.manifest.clone(),
-                prompt: builtin.prompt.clone(),
-                sha256: format!("bench-{}", bytes.len()),
-                component: bytes.into(),
-                builtin: false,
-                installed: None,
-            }
+            let sha256 = format!("bench-{}", bytes.len());
+            PersonaDef::new(builtin.manifest.clone(), builtin.prompt.clone(), bytes.into(), sha256, false)
         }
-        Err(_) => PersonaDef {
-            manifest: builtin.manifest.clone(),
-            prompt: builtin.prompt.clone(),
-            sha256: builtin.sha256.clone(),
-            component: builtin.component.clone(),
-            builtin: true,
-            installed: None,
-        },
+        Err(_) => PersonaDef::new(
+            builtin.manifest.clone(),
+            builtin.prompt.clone(),
+            builtin.component.clone(),
+            builtin.sha256.clone(),
+            true,
+        ),
     };
     println!("data component: {} bytes", def.component.len());
     let def = Arc::new(def);

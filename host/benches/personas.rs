@@ -76,23 +76,16 @@ async fn main() {
         let def = match &other {
             Some(d) => {
                 let bytes = std::fs::read(format!("{d}/agent_os_persona_{id}.wasm")).unwrap();
-                PersonaDef {
-                    manifest: builtin.manifest.clone(),
-                    prompt: builtin.prompt.clone(),
-                    sha256: format!("bench-{id}-{}", bytes.len()),
-                    component: bytes.into(),
-                    builtin: false,
-                    installed: None,
-                }
+                let sha256 = format!("bench-{id}-{}", bytes.len());
+                PersonaDef::new(builtin.manifest.clone(), builtin.prompt.clone(), bytes.into(), sha256, false)
             }
-            None => PersonaDef {
-                manifest: builtin.manifest.clone(),
-                prompt: builtin.prompt.clone(),
-                sha256: builtin.sha256.clone(),
-                component: builtin.component.clone(),
-                builtin: true,
-                installed: None,
-            },
+            None => PersonaDef::new(
+                builtin.manifest.clone(),
+                builtin.prompt.clone(),
+                builtin.component.clone(),
+                builtin.sha256.clone(),
+                true,
+            ),
         };
         let def = Arc::new(def);
         let mut compile = Vec::new();
