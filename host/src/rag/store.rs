@@ -222,6 +222,15 @@ impl ChunkStore {
 
     const COLUMNS: [&'static str; 5] = ["id", "path", "domain", "section", "text"];
 
+    /// The passage columns and the ranker's own (`_score`, `_distance`),
+    /// named so Lance does not add it itself and log a deprecation warning
+    /// to the server's stderr on every search.
+    fn ranked_columns(score: &'static str) -> Vec<&'static str> {
+        let mut columns = Self::COLUMNS.to_vec();
+        columns.push(score);
+        columns
+    }
+
     /// Every row that has a vector, with the passage columns (for
     /// [`super::mirror::Mirror`]).
     pub async fn vectors(&self) -> Result<Vec<RecordBatch>, StoreError> {
@@ -253,7 +262,7 @@ impl ChunkStore {
             .map_err(|e| self.err(e))?
             .distance_type(DistanceType::Cosine)
             .limit(limit)
-            .select(Select::columns(&Self::COLUMNS));
+            .select(Select::columns(&Self::ranked_columns("_distance")));
         let base = "vector IS NOT NULL".to_string();
         q = q.only_if(match filter {
             Some(f) => format!("{base} AND {f}"),
@@ -276,7 +285,7 @@ impl ChunkStore {
             .query()
             .full_text_search(FullTextSearchQuery::new(text.to_string()))
             .limit(limit)
-            .select(Select::columns(&Self::COLUMNS));
+            .select(Select::columns(&Self::ranked_columns("_score")));
         if let Some(f) = filter {
             q = q.only_if(f);
         }
@@ -319,5 +328,44 @@ mod tests {
         store.delete_paths(&["a.md".to_string()]).await.unwrap();
         let flaky = store.text_search("flaky", 10, None).await.unwrap();
         assert_eq!(flaky.iter().map(|p| p.path.as_str()).collect::<Vec<_>>(), ["c.md"]);
+    }
+
+    /// Both rankers name their score column, so Lance neither warns (on
+    /// every search, into the server's log) nor will drop it later.
+    #[tokio::test]
+    async fn searches_name_their_score_column_and_lance_does_not_warn() {
+        use std::sync::{Arc, Mutex};
+        let logged = Arc::new(Mutex::new(Vec::<u8>::new()));
+        let sink = logged.clone();
+        // Global (Lance logs from its own threads, through `log`); nextest
+        // runs each test in a process of its own.
+        let _ = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::WARN)
+            .with_ansi(false)
+            .with_writer(move || SharedBuf(sink.clone()))
+            .try_init();
+        let dir = tempfile::tempdir().unwrap();
+        let store = ChunkStore::open(dir.path()).await.unwrap();
+        let mut with_vector = row("a.md", "flaky tests hide regressions");
+        with_vector.vector = Some(vec![1.0; super::super::embed::DIM]);
+        store.add(vec![with_vector]).await.unwrap();
+        store.rebuild_fts().await.unwrap();
+        assert_eq!(store.text_search("flaky", 5, None).await.unwrap().len(), 1);
+        assert_eq!(store.vector_search(&[1.0; super::super::embed::DIM], 5, None).await.unwrap().len(), 1);
+        let text = String::from_utf8_lossy(&logged.lock().unwrap()).into_owned();
+        let warned: Vec<&str> = text.lines().filter(|l| l.contains("WARN") && l.contains("lance")).collect();
+        assert!(warned.is_empty(), "{warned:#?}");
+    }
+
+    struct SharedBuf(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for SharedBuf {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
     }
 }
