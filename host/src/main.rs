@@ -303,7 +303,8 @@ async fn run(project: Project, command: Command) -> Result<()> {
     }
     match command {
         Command::Serve { workers, retention_days, http, .. } => {
-            if !(retention_days > 0.0) {
+            // NaN is refused too: it is not greater than zero.
+            if retention_days.is_nan() || retention_days <= 0.0 {
                 bail!("--retention-days must be more than 0, got {retention_days}");
             }
             if http.is_none() {
@@ -465,7 +466,7 @@ fn index_progress() -> agent_os::rag::ProgressFn {
     } else {
         let last = std::sync::Mutex::new(usize::MAX);
         std::sync::Arc::new(move |done, total| {
-            let quarter = if total == 0 { 4 } else { done * 4 / total };
+            let quarter = (done * 4).checked_div(total).unwrap_or(4);
             let mut l = last.lock().unwrap_or_else(|p| p.into_inner());
             if *l != quarter {
                 *l = quarter;
@@ -608,10 +609,7 @@ async fn standards_list(app: &App, json: bool) -> Result<()> {
         return Ok(());
     }
     let w = list.iter().map(|s| escape(&s.path).chars().count()).max().unwrap_or(4).max(4);
-    println!(
-        "{:<w$}  {:<14} {:>7}  {:<20}  {}",
-        "path", "domain", "queries", "last queried", "created by / approved by"
-    );
+    println!("{:<w$}  {:<14} {:>7}  {:<20}  created by / approved by", "path", "domain", "queries", "last queried");
     for s in &list {
         let last = s.last_queried.map(agent_os::time::iso8601).unwrap_or_else(|| "never".into());
         let who = match (&s.created_by, &s.approved_by) {

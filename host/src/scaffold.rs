@@ -78,7 +78,7 @@ fn type_name(id: &str) -> String {
 
 /// "my-persona" → "My Persona Reviewer".
 fn display_name(id: &str) -> String {
-    let words: Vec<String> = id.split(['-', '_']).filter(|p| !p.is_empty()).map(|p| type_name(p)).collect();
+    let words: Vec<String> = id.split(['-', '_']).filter(|p| !p.is_empty()).map(type_name).collect();
     format!("{} Reviewer", words.join(" "))
 }
 

@@ -497,8 +497,9 @@ impl Remote {
         }
         let actual = digest_of(&data);
         if actual != d.digest {
-            if failure.is_some() && (data.len() as u64) < d.size {
-                let e = failure.unwrap();
+            if let Some(e) = &failure
+                && (data.len() as u64) < d.size
+            {
                 return Err(RegistryError::Unreachable { registry: self.registry.clone(), detail: chain(&e) });
             }
             return Err(RegistryError::DigestMismatch {

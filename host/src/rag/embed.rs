@@ -145,7 +145,7 @@ impl Embedder {
     /// Unit-length vectors for `texts`.
     pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
         let mut model = self.model.lock().unwrap_or_else(|p| p.into_inner());
-        let out = model.embed(texts.to_vec(), Some(32)).map_err(|e| EmbedError::Embed(format!("{e:#}")))?;
+        let out = model.embed(texts, Some(32)).map_err(|e| EmbedError::Embed(format!("{e:#}")))?;
         Ok(out.into_iter().map(normalise).collect())
     }
 }

@@ -208,6 +208,8 @@ pub struct Staleness {
 }
 
 type CacheKey = (Mode, String, usize, Option<String>, bool);
+/// A cached answer: when it was stored, the generation it was ranked at, its hits.
+type Cached = (Instant, u64, Vec<Hit>);
 
 /// A standards index over a set of sources.
 pub struct Index {
@@ -222,7 +224,7 @@ pub struct Index {
     /// Answers by query, with when and at which [`Index::generation`] they
     /// were ranked: one ranked before a change is never given after it,
     /// even when it was stored after the change cleared the cache.
-    cache: Mutex<HashMap<CacheKey, (Instant, u64, Vec<Hit>)>>,
+    cache: Mutex<HashMap<CacheKey, Cached>>,
     /// Embeddings of recent queries. A vector depends only on the text and
     /// the model, which is fixed for the life of the index, so a change to
     /// the table leaves them valid.

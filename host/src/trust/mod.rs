@@ -118,6 +118,9 @@ pub struct Store {
     user: bool,
 }
 
+/// A trusted root and its record, or why the record could not be read.
+pub type Listed = (PathBuf, Result<Record, String>);
+
 impl Store {
     /// `dirs::dir(Data)/trust`; fails when no data folder can be found.
     pub fn user() -> Result<Self, TrustError> {
@@ -206,7 +209,7 @@ impl Store {
     }
 
     /// Every record, by root; unreadable ones as their error.
-    pub fn list(&self) -> Result<Vec<(PathBuf, Result<Record, String>)>, TrustError> {
+    pub fn list(&self) -> Result<Vec<Listed>, TrustError> {
         let entries = match std::fs::read_dir(&self.dir) {
             Ok(e) => e,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
