@@ -205,10 +205,7 @@ mod tests {
         read(&file(path, text)).expect("parses").sql.into_iter().map(|i| i + 1).collect()
     }
 
-    fn by_lines(text: &str) -> Vec<usize> {
-        let lines: Vec<&str> = text.lines().collect();
-        crate::sql::built_sql_lines(&lines).into_iter().map(|i| i + 1).collect()
-    }
+    use crate::sql::built_sql_line_numbers as by_lines;
 
     #[test]
     fn the_line_checks_cases_agree() {

@@ -313,11 +313,8 @@ mod tests {
         read(&file("a.py", text)).expect("parses").hashes.into_iter().map(|(i, (_, t, _))| (i + 1, t)).collect()
     }
 
-    /// The line checks' answer for the same text, to show where they differ.
-    fn by_lines(text: &str) -> Vec<usize> {
-        let lines: Vec<&str> = text.lines().collect();
-        crate::sql::built_sql_lines(&lines).into_iter().map(|i| i + 1).collect()
-    }
+    // The line checks' answer for the same text, to show where they differ.
+    use crate::sql::built_sql_line_numbers as by_lines;
 
     #[test]
     fn the_line_checks_cases_agree() {

@@ -251,14 +251,18 @@ pub fn built_sql_lines(lines: &[&str]) -> Vec<usize> {
     out
 }
 
+/// The 1-based lines of `text` the line checks find SQL built in (for the
+/// tests here and the parsers' tests, which compare against them).
+#[cfg(test)]
+pub(crate) fn built_sql_line_numbers(text: &str) -> Vec<usize> {
+    let lines: Vec<&str> = text.lines().collect();
+    built_sql_lines(&lines).into_iter().map(|i| i + 1).collect()
+}
+
 #[cfg(test)]
 mod tests {
+    use super::built_sql_line_numbers as hits;
     use super::*;
-
-    fn hits(text: &str) -> Vec<usize> {
-        let lines: Vec<&str> = text.lines().collect();
-        built_sql_lines(&lines).into_iter().map(|i| i + 1).collect()
-    }
 
     #[test]
     fn values_spliced_into_sql_are_found() {
