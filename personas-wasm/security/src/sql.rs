@@ -262,7 +262,6 @@ pub(crate) fn built_sql_line_numbers(text: &str) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::built_sql_line_numbers as hits;
-    use super::*;
 
     #[test]
     fn values_spliced_into_sql_are_found() {
