@@ -1,6 +1,7 @@
 //! JavaScript and TypeScript read with a parser (feature `javascript`): the
 //! oxc parser, pure Rust, so it runs inside the component. An analysis
-//! parses a file into an arena with [`parse`] and walks the tree with
+//! parses a file into an arena with [`parse`] (or has [`read_file`] do it
+//! for a project file) and walks the tree with
 //! [`visit::Visit`]; [`imports`] lists a module's imports, re-exports and
 //! `require`s.
 //!
@@ -66,6 +67,19 @@ pub fn parse<'a>(arena: &'a Allocator, text: &'a str, path: Option<&str>) -> Opt
         }
     }
     None
+}
+
+/// Runs `read` on the syntax tree of a JS/TS source file and the lines it
+/// is cut into. `None` when the file is not JavaScript or TypeScript or does
+/// not parse: the caller's line checks take it.
+pub fn read_file<T>(f: &crate::context::SourceFile, read: impl FnOnce(&Program<'_>, &Lines) -> T) -> Option<T> {
+    use crate::context::Language;
+    if !matches!(f.language, Language::JavaScript | Language::TypeScript) {
+        return None;
+    }
+    let arena = Allocator::default();
+    let program = parse(&arena, &f.text, f.path.as_deref())?;
+    Some(read(&program, &Lines::new(&f.text)))
 }
 
 /// One imported module specifier, as written.

@@ -7,8 +7,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use agent_os_persona_sdk::context::{Language, SourceFile};
-use agent_os_persona_sdk::javascript::{self, Allocator, GetSpan, Lines, Span, ast, visit};
+use agent_os_persona_sdk::context::SourceFile;
+use agent_os_persona_sdk::javascript::{self, GetSpan, Lines, Span, ast, visit};
 use ast::{Argument, BinaryOperator, Expression};
 use visit::Visit;
 
@@ -17,22 +17,18 @@ use crate::sql::{is_clause, is_sql, query_like};
 
 /// What the parser found in one JS/TS file, or `None` when it is not JS/TS or does not parse.
 pub fn read(f: &SourceFile) -> Option<Facts> {
-    if !matches!(f.language, Language::JavaScript | Language::TypeScript) {
-        return None;
-    }
-    let arena = Allocator::default();
-    let program = javascript::parse(&arena, &f.text, f.path.as_deref())?;
-    let lines = Lines::new(&f.text);
-    let mut v = V {
-        lines: &lines,
-        sql_vars: BTreeSet::new(),
-        tagged: BTreeSet::new(),
-        executed: None,
-        named: None,
-        sql: BTreeSet::new(),
-    };
-    v.visit_program(&program);
-    Some(Facts { sql: v.sql.into_iter().collect(), hashes: BTreeMap::new() })
+    javascript::read_file(f, |program, lines| {
+        let mut v = V {
+            lines,
+            sql_vars: BTreeSet::new(),
+            tagged: BTreeSet::new(),
+            executed: None,
+            named: None,
+            sql: BTreeSet::new(),
+        };
+        v.visit_program(program);
+        Facts { sql: v.sql.into_iter().collect(), hashes: BTreeMap::new() }
+    })
 }
 
 /// Methods that run SQL text given as their first argument.

@@ -8,8 +8,8 @@
 use std::collections::BTreeSet;
 
 use agent_os_persona_sdk::brief::Severity;
-use agent_os_persona_sdk::context::{Language, SourceFile};
-use agent_os_persona_sdk::javascript::{self, Allocator, Lines, ast, visit};
+use agent_os_persona_sdk::context::SourceFile;
+use agent_os_persona_sdk::javascript::{self, Lines, ast, visit};
 use ast::{Argument, Expression};
 use visit::Visit;
 
@@ -17,23 +17,19 @@ use crate::python::Hit;
 
 /// The missing timeouts of a JS/TS file, or `None` when it is not JS/TS or does not parse.
 pub fn timeouts(f: &SourceFile) -> Option<Vec<Hit>> {
-    if !matches!(f.language, Language::JavaScript | Language::TypeScript) {
-        return None;
-    }
-    let arena = Allocator::default();
-    let program = javascript::parse(&arena, &f.text, f.path.as_deref())?;
-    let lines = Lines::new(&f.text);
-    let mut v = V {
-        lines: &lines,
-        axios: BTreeSet::from(["axios".to_string()]),
-        needle: BTreeSet::from(["needle".to_string()]),
-        axios_default: f.text.contains("defaults.timeout"),
-        out: Vec::new(),
-    };
-    // Local names first: `const http = require('axios')` may come after a use in a function.
-    v.names(&program);
-    v.visit_program(&program);
-    Some(v.out)
+    javascript::read_file(f, |program, lines| {
+        let mut v = V {
+            lines,
+            axios: BTreeSet::from(["axios".to_string()]),
+            needle: BTreeSet::from(["needle".to_string()]),
+            axios_default: f.text.contains("defaults.timeout"),
+            out: Vec::new(),
+        };
+        // Local names first: `const http = require('axios')` may come after a use in a function.
+        v.names(program);
+        v.visit_program(program);
+        v.out
+    })
 }
 
 const VERBS: &[&str] = &["get", "post", "put", "patch", "delete", "head", "options", "request"];
