@@ -79,12 +79,13 @@ where
 #[cfg(target_os = "linux")]
 fn lower_priority() {
     let Some(&target) = TARGET.get() else { return };
-    // A thread started by a request thread may have inherited its short
-    // time slice; background work takes the default.
-    let _ = sched::set_slice(current_niceness().max(target), 0);
-    if current_niceness() >= target {
+    let nice = current_niceness();
+    // One call sets the niceness and the default time slice (a thread
+    // started by a request thread may have inherited its short one).
+    if sched::set_slice(nice.max(target), 0).is_ok() || nice >= target {
         return;
     }
+    // Without sched_setattr, the niceness alone.
     // SAFETY: gettid and setpriority only read their arguments.
     let rc = unsafe { libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, target) };
     if rc != 0 {
