@@ -183,19 +183,16 @@ pub async fn run(app: &App, watch: Watch, subs: Subscriptions, target: Target) {
                 }
                 sent
             }
-            changed = completed.changed() => match changed {
-                Ok(()) => {
-                    pace.wait().await;
-                    // What finished while waiting is in this one notification.
-                    completed.mark_unchanged();
-                    proposals.mark_unchanged();
-                    target.resources().await
+            // A finished review or a proposal stored or reviewed: one paced notification.
+            changed = async {
+                tokio::select! {
+                    c = completed.changed() => c,
+                    c = proposals.changed() => c,
                 }
-                Err(_) => break,
-            },
-            changed = proposals.changed() => match changed {
+            } => match changed {
                 Ok(()) => {
                     pace.wait().await;
+                    // What changed while waiting is in this one notification.
                     completed.mark_unchanged();
                     proposals.mark_unchanged();
                     target.resources().await
