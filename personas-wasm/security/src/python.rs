@@ -318,14 +318,7 @@ mod tests {
 
     #[test]
     fn the_line_checks_cases_agree() {
-        for text in [
-            "cur.execute(\"SELECT * FROM users WHERE name = '%s'\" % name)",
-            "cursor.execute(\"SELECT * FROM users WHERE id = %d\" % (uid,))",
-            "query = \"SELECT * FROM users WHERE name = '%s' AND pw = '%s'\" % (u, p)",
-            "sql = f\"SELECT id FROM accounts WHERE email = '{email}'\"",
-            "cur.execute(\"DELETE FROM t WHERE id = \" + str(i))",
-            "sql = \"select * from items where owner = '\" + owner + \"'\"",
-            "db.execute(\"UPDATE users SET name = '{}' WHERE id = {}\".format(n, i))",
+        let more = [
             "query += \" WHERE name = '%s'\" % name",
             "q = (\"INSERT INTO people (name) \"\n     \"VALUES ('%(name)s')\" % {'name': name})\n",
             "def f(c, name):\n    query = \"\"\"\n        SELECT *\n        FROM users\n        WHERE name = '%s'\n    \"\"\" % name\n    c.execute(query)\n",
@@ -340,7 +333,8 @@ mod tests {
             "q = \"\"\"\nSELECT * FROM users\nWHERE name = %s\n\"\"\"\ncur.execute(q, (name,))",
             "doc = \"\"\"Select the rows from the table: {name}\n\"\"\".format(name=n)",
             "q = (\"INSERT INTO people (name) \"\n     \"VALUES (%(name)s)\")\ncur.execute(q, {'name': n})",
-        ] {
+        ];
+        for text in crate::sql::PYTHON_SQL_BUILT.iter().chain(&more) {
             assert_eq!(sql(text), by_lines(text), "{text}");
         }
     }

@@ -251,6 +251,19 @@ pub fn built_sql_lines(lines: &[&str]) -> Vec<usize> {
     out
 }
 
+/// Python lines that build SQL from values, one statement each: the line
+/// checks' cases, which the Python parser must judge the same way.
+#[cfg(test)]
+pub(crate) const PYTHON_SQL_BUILT: [&str; 7] = [
+    "cur.execute(\"SELECT * FROM users WHERE name = '%s'\" % name)",
+    "cursor.execute(\"SELECT * FROM users WHERE id = %d\" % (uid,))",
+    "query = \"SELECT * FROM users WHERE name = '%s' AND pw = '%s'\" % (u, p)",
+    "sql = f\"SELECT id FROM accounts WHERE email = '{email}'\"",
+    "cur.execute(\"DELETE FROM t WHERE id = \" + str(i))",
+    "sql = \"select * from items where owner = '\" + owner + \"'\"",
+    "db.execute(\"UPDATE users SET name = '{}' WHERE id = {}\".format(n, i))",
+];
+
 /// The 1-based lines of `text` the line checks find SQL built in (for the
 /// tests here and the parsers' tests, which compare against them).
 #[cfg(test)]
@@ -261,18 +274,12 @@ pub(crate) fn built_sql_line_numbers(text: &str) -> Vec<usize> {
 
 #[cfg(test)]
 mod tests {
+    use super::PYTHON_SQL_BUILT;
     use super::built_sql_line_numbers as hits;
 
     #[test]
     fn values_spliced_into_sql_are_found() {
-        let built = [
-            "cur.execute(\"SELECT * FROM users WHERE name = '%s'\" % name)",
-            "cursor.execute(\"SELECT * FROM users WHERE id = %d\" % (uid,))",
-            "query = \"SELECT * FROM users WHERE name = '%s' AND pw = '%s'\" % (u, p)",
-            "sql = f\"SELECT id FROM accounts WHERE email = '{email}'\"",
-            "cur.execute(\"DELETE FROM t WHERE id = \" + str(i))",
-            "sql = \"select * from items where owner = '\" + owner + \"'\"",
-            "db.execute(\"UPDATE users SET name = '{}' WHERE id = {}\".format(n, i))",
+        let others = [
             "const rows = await db.query(`SELECT * FROM orders WHERE id = ${req.params.id}`);",
             "q := fmt.Sprintf(\"SELECT a FROM t WHERE b = '%s'\", b)",
             "let q = format!(\"SELECT * FROM users WHERE name = '{name}'\");",
@@ -280,7 +287,7 @@ mod tests {
             "$result = mysqli_query($conn, \"SELECT * FROM users WHERE id = $id\");",
             "$sql = \"SELECT * FROM users WHERE name = '\" . $_GET['name'] . \"'\";",
         ];
-        for line in built {
+        for line in PYTHON_SQL_BUILT.iter().chain(&others) {
             assert_eq!(hits(line), [1], "{line}");
         }
         // The query is written on one line and formatted where it is run.
