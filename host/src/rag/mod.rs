@@ -532,13 +532,17 @@ impl Index {
         let wrote = !rows.is_empty();
         store.add(rows).await?;
         let rows_changed = wrote || !stale.is_empty();
+        // Published before any change is announced: a search that sees the
+        // new generation must also see the rows (with a count of 0 it answers
+        // empty, and that answer would be cached at the new generation).
+        let total = store.count().await?;
         // With a full-text index in place the new rows are searchable now:
         // full-text search also scans the rows its index does not cover yet,
         // so the rebuild below only makes it faster. (Without one, full-text
         // search fails until it is built.)
         let early = rows_changed && !needs_fts;
         if early {
-            self.chunks.store(store.count().await?, Ordering::SeqCst);
+            self.chunks.store(total, Ordering::SeqCst);
             self.changed();
             // Read the new rows into memory now rather than in the next search.
             if let Err(e) = self.mirror(&store).await {
@@ -547,13 +551,13 @@ impl Index {
         }
         if rows_changed || needs_fts {
             store.rebuild_fts().await?;
+            self.chunks.store(total, Ordering::SeqCst);
             if early {
                 self.answers_changed();
             } else {
                 self.changed();
             }
         }
-        let total = store.count().await?;
         self.chunks.store(total, Ordering::SeqCst);
         self.synced_once.store(true, Ordering::SeqCst);
         report.chunks_total = total;
