@@ -208,15 +208,22 @@ impl Jobs {
     /// Queues a job and says how long one of its persona is expected to
     /// take (see [`Jobs::estimate`]), in one trip to the database: what
     /// `invoke_*` answers with.
+    /// Done on the calling thread when that cannot wait on anything
+    /// (see [`Store::insert_estimated_now`]), on a blocking thread otherwise.
     pub async fn submit_estimated(&self, job: NewJob) -> Result<(Job, u64), JobsError> {
-        let store = self.store.clone();
         let id = uuid::Uuid::new_v4().to_string();
-        let (job, mean) = blocking(move || {
-            let job = store.insert(&id, &job)?;
-            let mean = store.mean_duration(&job.persona).ok().flatten();
-            Ok((job, mean))
-        })
-        .await?;
+        let (job, mean) = match self.store.insert_estimated_now(&id, &job) {
+            Some(done) => done?,
+            None => {
+                let store = self.store.clone();
+                blocking(move || {
+                    let job = store.insert(&id, &job)?;
+                    let mean = store.mean_duration(&job.persona).ok().flatten();
+                    Ok((job, mean))
+                })
+                .await?
+            }
+        };
         self.wake.notify_one();
         Ok((job, seconds_expected(mean)))
     }
@@ -487,5 +494,25 @@ mod tests {
         assert_eq!(jobs.estimate("qa").await, 5);
         assert_ne!(second.id, first.id);
         assert_eq!(jobs.submit_estimated(job("sre")).await.unwrap().1, 30, "another persona has no history");
+    }
+
+    /// While another process writes, `invoke_*` waits for it on a blocking
+    /// thread instead of failing or answering without a job.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_job_submitted_while_another_process_writes_waits_for_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let jobs = Jobs::open(&dir.path().join("jobs.db")).unwrap();
+        let other = rusqlite::Connection::open(jobs.db_path()).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let writer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            other.execute_batch("COMMIT").unwrap();
+        });
+        let t = Instant::now();
+        let (queued, estimate) = jobs.submit_estimated(job("qa")).await.unwrap();
+        assert!(t.elapsed() >= Duration::from_millis(250), "did not wait for the other writer: {:?}", t.elapsed());
+        writer.join().unwrap();
+        assert_eq!(estimate, 30);
+        assert_eq!(jobs.get(&queued.id).await.unwrap().status, Status::Pending);
     }
 }
