@@ -241,8 +241,9 @@ fn main() -> Result<()> {
     let project = Project::new(root);
     // This runtime answers requests; persona jobs and bulk embedding run on
     // the background runtime (background.rs), and blocking work (SQLite,
-    // embedding a query) on its blocking threads, so one worker thread per
-    // core is enough: more only spread each request's hand-offs over more
+    // embedding a query) on its blocking threads (`invoke_*` queues its job
+    // on the request thread itself when nothing holds the job store:
+    // `Store::insert_estimated_now`), so one worker thread per core is enough: more only spread each request's hand-offs over more
     // threads to wake (release bench, 2,000 invoke_* beside the workers on
     // two cores: p99 median 2.3 ms with 2 threads, 2.8 ms with 4). Each
     // asks the scheduler for a short time slice so it takes a core from a
