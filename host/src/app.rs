@@ -3,6 +3,7 @@
 
 use std::pin::Pin;
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use crate::jobs::{Job, JobControl, Jobs, JobsError, Outcome, Retention, Runner};
 use crate::personas::{PersonaError, Registry};
@@ -95,7 +96,15 @@ pub struct IndexCell {
     /// Bumped whenever the opened index changes (the standards watcher's
     /// syncs); MCP sessions subscribe to tell clients the resources changed.
     changes: Arc<tokio::sync::watch::Sender<u64>>,
+    /// Set when this process starts keeping the index current (a server):
+    /// a sync is coming, so a search can wait for the first.
+    kept_current: Arc<std::sync::atomic::AtomicBool>,
 }
+
+/// How long a search made while a server's first sync runs waits for it
+/// (a new project, or the bundled standards embedded on a first run)
+/// before it answers from what is indexed so far, saying so.
+const FIRST_SYNC_WAIT: Duration = Duration::from_secs(10);
 
 impl IndexCell {
     pub fn new(project: Project) -> Self {
@@ -103,7 +112,20 @@ impl IndexCell {
             project,
             cell: Arc::new(tokio::sync::OnceCell::new()),
             changes: Arc::new(tokio::sync::watch::channel(0).0),
+            kept_current: Default::default(),
         }
+    }
+
+    /// The index for a search: when this process keeps it current and its
+    /// first sync is still running, after that sync (at most
+    /// [`FIRST_SYNC_WAIT`]), so a search made as the server starts is not
+    /// answered from an index that holds only part of the standards, or none.
+    pub async fn for_search(&self) -> Result<Arc<Index>, SearchError> {
+        let index = self.get().await?;
+        if self.kept_current.load(std::sync::atomic::Ordering::SeqCst) {
+            index.first_sync(FIRST_SYNC_WAIT).await;
+        }
+        Ok(index)
     }
 
     /// Follows changes to the indexed standards (before and after the index opens).
@@ -148,7 +170,7 @@ impl StandardsSearch for IndexCell {
         limit: u32,
     ) -> Pin<Box<dyn Future<Output = Result<PersonaSearch, String>> + Send + 'a>> {
         Box::pin(async move {
-            let index = self.get().await.map_err(|e| e.to_string())?;
+            let index = self.for_search().await.map_err(|e| e.to_string())?;
             let mut q = Query::new(query);
             q.limit = (limit as usize).clamp(1, rag::MAX_LIMIT);
             let answer = index.search(&q).await.map_err(|e| e.to_string())?;
@@ -244,6 +266,7 @@ impl App {
             tracing::warn!("installed personas are not watched; restart the server after installing one: {e}");
         }
         if settings.index_standards {
+            self.index.kept_current.store(true, std::sync::atomic::Ordering::SeqCst);
             let cell = self.index.clone();
             crate::background::spawn(async move { keep_index_current(cell).await });
         }

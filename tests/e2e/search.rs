@@ -97,6 +97,23 @@ async fn project_and_universal_standards_are_found_with_citations() -> Result<()
     s.stop().await
 }
 
+/// The first search of a server that has just started on a new project,
+/// sent right after the handshake (as an agent does with its first
+/// question), waits for the first index build instead of answering from an
+/// index that holds none of the standards yet.
+#[tokio::test]
+async fn a_search_made_as_the_server_starts_sees_every_standard() -> Result<()> {
+    let dir = project();
+    write(dir.path(), "security/secrets.md", SECRETS_MD.as_bytes());
+    let s = Server::start(dir.path()).await?;
+    let v = search(&s, "how often should API keys be rotated").await?;
+    assert!(v["note"].as_str().is_none_or(|n| !n.contains("still being built")), "{v}");
+    assert!(paths(&v).iter().any(|p| p == ".agent-os/standards/security/secrets.md"), "{v}");
+    let v = search(&s, "exponential backoff with jitter for retries").await?;
+    assert!(paths(&v).iter().any(|p| p.starts_with("universal/")), "{v}");
+    s.stop().await
+}
+
 #[tokio::test]
 async fn an_edited_standard_is_searchable_within_30_seconds() -> Result<()> {
     let dir = project();

@@ -731,7 +731,7 @@ async fn search(app: &App, args: SearchArgs) -> Result<Value, ToolError> {
     q.domain = args.domain.map(|d| d.trim().to_string()).filter(|d| !d.is_empty());
     // Refuse bad input before the index is opened.
     q.validate().map_err(|e| ToolError::Invalid(e.to_string()))?;
-    let index = app.index.get().await.map_err(|e| ToolError::Unavailable(e.to_string()))?;
+    let index = app.index.for_search().await.map_err(|e| ToolError::Unavailable(e.to_string()))?;
     let answer = index.search(&q).await.map_err(|e| match e {
         crate::rag::SearchError::EmptyQuery
         | crate::rag::SearchError::QueryTooLong { .. }

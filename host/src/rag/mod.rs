@@ -238,6 +238,9 @@ pub struct Index {
     mirror: Mutex<Option<(u64, Arc<mirror::Mirror>)>>,
     chunks: AtomicUsize,
     synced_once: AtomicBool,
+    /// Whether a sync or rebuild has ended yet, well or not (see
+    /// [`Index::first_sync`]).
+    first_sync: tokio::sync::watch::Sender<bool>,
     progress: Mutex<Option<ProgressFn>>,
     /// Called after every change to the table (see [`Index::on_change`]).
     change_hook: std::sync::OnceLock<ChangeFn>,
@@ -308,6 +311,7 @@ impl Index {
             mirror: Mutex::new(None),
             chunks: AtomicUsize::new(chunks),
             synced_once: AtomicBool::new(false),
+            first_sync: tokio::sync::watch::channel(false).0,
             progress: Mutex::new(None),
             change_hook: std::sync::OnceLock::new(),
         })
@@ -439,20 +443,34 @@ impl Index {
     /// rebuilt from scratch.
     pub async fn sync(&self) -> Result<SyncReport, SearchError> {
         let _w = self.writer.lock().await;
-        if !self.table_present() {
-            return self.rebuild_locked("the index directory is missing").await;
-        }
-        match self.sync_locked().await {
-            Ok(r) => Ok(r),
-            Err(SearchError::Store(e)) => self.rebuild_locked(&e.to_string()).await,
-            Err(e) => Err(e),
-        }
+        let out = if !self.table_present() {
+            self.rebuild_locked("the index directory is missing").await
+        } else {
+            match self.sync_locked().await {
+                Ok(r) => Ok(r),
+                Err(SearchError::Store(e)) => self.rebuild_locked(&e.to_string()).await,
+                Err(e) => Err(e),
+            }
+        };
+        self.first_sync.send_replace(true);
+        out
     }
 
     /// Deletes the table and indexes every source again.
     pub async fn rebuild(&self) -> Result<SyncReport, SearchError> {
         let _w = self.writer.lock().await;
-        self.rebuild_locked("a rebuild was asked for").await
+        let out = self.rebuild_locked("a rebuild was asked for").await;
+        self.first_sync.send_replace(true);
+        out
+    }
+
+    /// Waits, at most `within`, until the first sync or rebuild of this
+    /// index has ended (well or not); says whether one has. For whoever
+    /// knows a sync is coming: a search made while the first one runs
+    /// would see only part of the standards, or none.
+    pub async fn first_sync(&self, within: Duration) -> bool {
+        let mut ended = self.first_sync.subscribe();
+        tokio::time::timeout(within, ended.wait_for(|done| *done)).await.is_ok_and(|r| r.is_ok())
     }
 
     async fn rebuild_locked(&self, why: &str) -> Result<SyncReport, SearchError> {
@@ -809,6 +827,32 @@ mod tests {
         index.generation.fetch_add(1, Ordering::SeqCst);
         assert!(!index.search(&q).await.unwrap().cached, "an answer from before the change was given");
         assert!(index.search(&q).await.unwrap().cached, "the new answer is cached");
+    }
+
+    /// A search can wait for the first sync to end instead of ranking an
+    /// index that holds none of the standards yet.
+    #[tokio::test]
+    async fn a_search_can_wait_for_the_first_sync() {
+        let dir = tempfile::tempdir().unwrap();
+        let docs = dir.path().join("docs");
+        std::fs::create_dir_all(&docs).unwrap();
+        std::fs::write(docs.join("errors.md"), "# Errors\n\nAlways wrap errors with context.\n").unwrap();
+        let sources = vec![Source::Dir { root: docs, prefix: String::new(), confine: None }];
+        let no_model = Err(EmbedError::MissingRuntime("none".into()));
+        let index = Arc::new(Index::open(&dir.path().join("index"), sources, no_model).await.unwrap());
+        assert!(!index.first_sync(Duration::from_millis(50)).await, "no sync has run");
+        let mut q = Query::new("errors context");
+        q.use_cache = false;
+        assert!(index.search(&q).await.unwrap().hits.is_empty());
+        let syncing = index.clone();
+        let sync = tokio::spawn(async move { syncing.sync().await.unwrap() });
+        assert!(index.first_sync(Duration::from_secs(60)).await);
+        let answer = index.search(&q).await.unwrap();
+        assert_eq!(answer.hits.len(), 1, "{answer:?}");
+        assert!(!answer.note.unwrap_or_default().contains(INDEX_BUILDING));
+        sync.await.unwrap();
+        // Ended is ended: later waits return at once.
+        assert!(index.first_sync(Duration::ZERO).await);
     }
 
     #[tokio::test]
