@@ -10,8 +10,9 @@
 #     node_modules/   the TypeScript SDK v1 (@modelcontextprotocol/sdk) and v2
 #                     (@modelcontextprotocol/client), the MCP Inspector (its --cli mode);
 #                     the whole tree pinned by tests/clients/package-lock.json
-#     cli/            Claude Code (`claude`) and Gemini CLI (`gemini`), pinned by
-#                     tests/clients/cli/package-lock.json; cli/node_modules/.bin holds both
+#     cli/            Claude Code (`claude`), Gemini CLI (`gemini`) and Codex CLI (`codex`),
+#                     pinned by tests/clients/cli/package-lock.json; cli/node_modules/.bin
+#                     holds all three
 #
 # Needs python3 (with the venv module) and node (20 or later) + npm, and access
 # to PyPI and the npm registry (or the ones set in pip.conf / .npmrc). Nothing
@@ -37,8 +38,9 @@ MCP2_PY_VERSION=2.3.0        # must match tests/clients/requirements-mcp2.txt
 INSPECTOR_VERSION=2.12.0     # these three must match tests/clients/package.json
 TS_SDK_V1_VERSION=1.32.2
 TS_SDK_V2_VERSION=2.4.0
-CLAUDE_VERSION=2.1.328       # these two must match tests/clients/cli/package.json
+CLAUDE_VERSION=2.1.328       # these three must match tests/clients/cli/package.json
 GEMINI_VERSION=0.61.0
+CODEX_VERSION=0.171.0
 
 DEST="${AGENT_OS_CLIENTS_DIR:-${HOME:?HOME is not set; set AGENT_OS_CLIENTS_DIR}/.cache/agent-os/clients}"
 PY="${PYTHON:-python3}"
@@ -131,9 +133,10 @@ npm_tree "$DEST" tests/clients \
      [ "$(version_of "$DEST/node_modules/@modelcontextprotocol/sdk")" = "$TS_SDK_V1_VERSION" ] &&
      [ "$(version_of "$DEST/node_modules/@modelcontextprotocol/client")" = "$TS_SDK_V2_VERSION" ]'
 CLI="$DEST/cli/node_modules/.bin"
-npm_tree "$DEST/cli" tests/clients/cli "Claude Code $CLAUDE_VERSION and Gemini CLI $GEMINI_VERSION" \
+npm_tree "$DEST/cli" tests/clients/cli "Claude Code $CLAUDE_VERSION, Gemini CLI $GEMINI_VERSION and Codex CLI $CODEX_VERSION" \
     '[ "$(HOME="$SCRATCH_HOME" "$CLI/claude" --version 2>/dev/null)" = "$CLAUDE_VERSION (Claude Code)" ] &&
-     [ "$(HOME="$SCRATCH_HOME" "$CLI/gemini" --version 2>/dev/null)" = "$GEMINI_VERSION" ]'
+     [ "$(HOME="$SCRATCH_HOME" "$CLI/gemini" --version 2>/dev/null)" = "$GEMINI_VERSION" ] &&
+     [ "$(HOME="$SCRATCH_HOME" CODEX_HOME="$SCRATCH_HOME/.codex" "$CLI/codex" --version 2>/dev/null)" = "codex-cli $CODEX_VERSION" ]'
 
 say "clients ready in $(( $(date +%s) - started )) s: $DEST/venv/bin/python, $DEST/venv-mcp2/bin/python,"
-say "  $DEST/node_modules (TypeScript SDK v1 and v2, mcp-inspector), $CLI/claude, $CLI/gemini"
+say "  $DEST/node_modules (TypeScript SDK v1 and v2, mcp-inspector), $CLI/claude, $CLI/gemini, $CLI/codex"

@@ -19,15 +19,15 @@ use serde_json::Value;
 use crate::support::{BIN, project};
 
 /// The project standard the searches must find, and a query only it answers.
-const STANDARD_PATH: &str = ".agent-os/standards/operations/release-freeze.md";
+pub(crate) const STANDARD_PATH: &str = ".agent-os/standards/operations/release-freeze.md";
 const STANDARD_MD: &str = "---\ndomain: operations\ntags: [releases]\n---\n# Release freeze\n\n\
 Nobody deploys to production on Friday afternoons: the release freeze starts at 15:00 UTC on Friday and \
 ends on Monday morning. Hotfixes during the freeze need the on-call lead's approval in the incident channel.\n";
-const QUERY: &str = "can we deploy to production on a Friday afternoon";
+pub(crate) const QUERY: &str = "can we deploy to production on a Friday afternoon";
 
 /// An AWS access key id (the documented format, a made-up value) on line 2.
-const AWS_KEY: &str = "AKIAQ7RX2MBN4KD5TW3P";
-const CONTEXT: &str = "import boto3\nKEY_ID = \"AKIAQ7RX2MBN4KD5TW3P\"\nclient = boto3.client(\"s3\")\n";
+pub(crate) const AWS_KEY: &str = "AKIAQ7RX2MBN4KD5TW3P";
+pub(crate) const CONTEXT: &str = "import boto3\nKEY_ID = \"AKIAQ7RX2MBN4KD5TW3P\"\nclient = boto3.client(\"s3\")\n";
 
 /// The tools every agent-os server lists.
 const CORE_TOOLS: [&str; 9] = [

@@ -52,6 +52,17 @@ impl Reply {
         self
     }
 
+    /// A streamed answer: server-sent events, each `(event name, data)`.
+    pub fn sse(events: &[(&str, Value)]) -> Self {
+        let body: String = events.iter().map(|(name, data)| format!("event: {name}\ndata: {data}\n\n")).collect();
+        Self {
+            status: 200,
+            body,
+            headers: vec![("Content-Type".into(), "text/event-stream".into())],
+            delay: Duration::ZERO,
+        }
+    }
+
     /// An OpenAI chat-completions answer.
     pub fn openai(text: &str, prompt_tokens: u64, completion_tokens: u64) -> Self {
         Self::json(
@@ -173,11 +184,14 @@ async fn serve(mut conn: TcpStream, seen: Arc<Mutex<Vec<Recorded>>>, script: Arc
     let reply = script(n, &rec);
     tokio::time::sleep(reply.delay).await;
     let mut out = format!(
-        "HTTP/1.1 {} {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
+        "HTTP/1.1 {} {}\r\nContent-Length: {}\r\nConnection: close\r\n",
         reply.status,
         reason(reply.status),
         reply.body.len()
     );
+    if !reply.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("content-type")) {
+        out.push_str("Content-Type: application/json\r\n");
+    }
     for (k, v) in &reply.headers {
         out.push_str(&format!("{k}: {v}\r\n"));
     }

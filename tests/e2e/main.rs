@@ -6,6 +6,7 @@ mod support;
 mod analyses;
 mod approvals;
 mod clients;
+mod codex;
 mod durability;
 mod fs_safety;
 mod generations;
