@@ -22,7 +22,9 @@ struct Cli {
     /// Print the version, the persona components built in, and the embedding model and ONNX Runtime found.
     #[arg(short = 'V', long)]
     version: bool,
-    /// Project root (default: $AGENT_OS_PROJECT, else the current directory).
+    /// Project root (default: $AGENT_OS_PROJECT, else the nearest folder at or
+    /// above the current one with a .agent-os folder, within its repository;
+    /// else the current directory. `init` uses the current directory).
     #[arg(long, global = true, env = "AGENT_OS_PROJECT")]
     project: Option<PathBuf>,
     #[command(subcommand)]
@@ -233,7 +235,20 @@ fn main() -> Result<()> {
     }
     let root = match cli.project {
         Some(p) => p,
-        None => std::env::current_dir().context("reading the current directory")?,
+        // `init` sets up the folder it is run in; everything else finds
+        // the project the folder is in.
+        None if matches!(cli.command, Some(Command::Init { .. })) => {
+            std::env::current_dir().context("reading the current directory")?
+        }
+        None => {
+            let cwd = std::env::current_dir().context("reading the current directory")?;
+            let home = std::env::var_os("HOME").map(PathBuf::from);
+            let root = agent_os::project::discover(&cwd, home.as_deref());
+            if root.join(".agent-os").is_dir() && root != cwd.canonicalize().unwrap_or(cwd) {
+                tracing::info!("project root {} (the nearest folder above with .agent-os)", root.display());
+            }
+            root
+        }
     };
     if !root.is_dir() {
         bail!("project root {} is not a directory; pass --project DIR", root.display());

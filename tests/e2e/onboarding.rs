@@ -337,3 +337,60 @@ fn init_client_all_with_one_broken_file_writes_no_client_file() -> Result<()> {
     }
     Ok(())
 }
+
+/// Codex CLI and Gemini CLI start the server in the folder their user runs
+/// them from: in a subfolder of the project, without `--project`, the server
+/// and the CLI still work on the project (the nearest folder above with
+/// `.agent-os`), and `init` still sets up the folder it is run in.
+#[tokio::test]
+async fn run_in_a_subfolder_it_finds_the_project() -> Result<()> {
+    use rmcp::ServiceExt;
+    let dir = project();
+    let root = dir.path().canonicalize()?;
+    std::fs::create_dir_all(root.join(".git"))?;
+    let standard = root.join(".agent-os/standards/operations/deploys.md");
+    std::fs::create_dir_all(standard.parent().unwrap())?;
+    std::fs::write(&standard, "# Deploys\n\nDeploys wait for a green canary in the staging ring before production.\n")?;
+    let deep = root.join("services/api/src");
+    std::fs::create_dir_all(&deep)?;
+    let run_here = |args: &[&str]| {
+        std::process::Command::new(BIN)
+            .current_dir(&deep)
+            .env("AGENT_OS_STATE_DIR", crate::support::STATE_DIR)
+            .env_remove("AGENT_OS_PROJECT")
+            .args(args)
+            .output()
+            .expect("running agent-os")
+    };
+    let out = run_here(&["paths", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(v["project_root"]["path"].as_str(), Some(root.to_str().unwrap()), "{v}");
+
+    let mut child = tokio::process::Command::new(BIN)
+        .current_dir(&deep)
+        .env("AGENT_OS_STATE_DIR", crate::support::STATE_DIR)
+        .env_remove("AGENT_OS_PROJECT")
+        .arg("serve")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()?;
+    let client = ().serve((child.stdout.take().unwrap(), child.stdin.take().unwrap())).await?;
+    let v = crate::support::tool_ok(
+        &client,
+        "search_standards",
+        serde_json::json!({ "query": "canary before production" }),
+    )
+    .await?;
+    let paths: Vec<&str> = v["results"].as_array().into_iter().flatten().filter_map(|h| h["path"].as_str()).collect();
+    assert!(paths.contains(&".agent-os/standards/operations/deploys.md"), "{v}");
+    client.cancel().await?;
+
+    // `init` in the subfolder sets up that folder, as asked.
+    let out = run_here(&["init", "--client", "codex"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(deep.join(".agent-os").is_dir() && deep.join(".codex/config.toml").is_file());
+    Ok(())
+}
