@@ -55,7 +55,7 @@ struct Call {
 }
 
 /// The first JSON object in `text` (Codex puts a line or two before it).
-fn first_object(text: &str) -> Option<Value> {
+pub(crate) fn first_object(text: &str) -> Option<Value> {
     text.match_indices('{').find_map(|(i, _)| {
         serde_json::Deserializer::from_str(&text[i..]).into_iter::<Value>().next()?.ok().filter(Value::is_object)
     })

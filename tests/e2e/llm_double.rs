@@ -196,7 +196,9 @@ async fn serve(mut conn: TcpStream, seen: Arc<Mutex<Vec<Recorded>>>, script: Arc
         out.push_str(&format!("{k}: {v}\r\n"));
     }
     out.push_str("\r\n");
-    out.push_str(&reply.body);
+    if rec.method != "HEAD" {
+        out.push_str(&reply.body);
+    }
     conn.write_all(out.as_bytes()).await?;
     conn.shutdown().await
 }

@@ -5,6 +5,7 @@ mod support;
 
 mod analyses;
 mod approvals;
+mod claude_code;
 mod clients;
 mod codex;
 mod durability;

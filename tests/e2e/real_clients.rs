@@ -226,13 +226,13 @@ async fn python_mcp2_protocol_2026_07_28_over_http() {
 // ---- Claude Code and Gemini CLI: `mcp list` -----------------------------------
 
 #[derive(Clone, Copy, Debug)]
-enum Cli {
+pub(crate) enum Cli {
     Claude,
     Gemini,
 }
 
 impl Cli {
-    fn program(self) -> PathBuf {
+    pub(crate) fn program(self) -> PathBuf {
         let name = match self {
             Cli::Claude => "claude",
             Cli::Gemini => "gemini",
@@ -245,7 +245,7 @@ impl Cli {
     /// What a person's answers to the CLI's first-run questions leave behind,
     /// in the private HOME (and, for Claude Code, the project): the folder is
     /// trusted and, for Claude Code, the project's `.mcp.json` server approved.
-    fn trust(self, world: &World) {
+    pub(crate) fn trust(self, world: &World) {
         let root = world.root().canonicalize().unwrap();
         let home = world.root().join("home");
         match self {
