@@ -10,6 +10,7 @@ mod clients;
 mod codex;
 mod durability;
 mod fs_safety;
+mod gemini_cli;
 mod generations;
 mod hardening;
 mod hostile;
