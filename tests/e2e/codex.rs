@@ -1,31 +1,20 @@
-//! Codex CLI drives agent-os through a whole turn. `agent-os init --client
-//! codex` writes the project's `.codex/config.toml`; `codex exec` (the pinned
-//! Codex CLI from scripts/setup-clients.sh) reads it, as it does in a project
-//! its user trusts, and starts the server. Codex's model is a double on
-//! loopback that speaks OpenAI's Responses API (streamed events) and asks for
-//! agent-os's tools one after another, as an agent does: search_standards for
-//! the project's standard, invoke_security on code holding a key, then
-//! check_persona_job until the review is done. What each tool answered is read
-//! from what Codex sent the model next: the agent's own view of agent-os.
+//! Codex CLI drives agent-os through a whole turn (see agent_turn.rs).
+//! `agent-os init --client codex` writes the project's `.codex/config.toml`;
+//! `codex exec` (the pinned Codex CLI from scripts/setup-clients.sh) reads it,
+//! as it does in a project its user trusts, and starts the server. Codex's
+//! model is a double on loopback that speaks OpenAI's Responses API (streamed
+//! events).
 //!
 //! Without the client this test fails and names the setup command.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::clients::{AWS_KEY, CONTEXT, QUERY, STANDARD_PATH, World, clients_dir, describe};
+use crate::agent_turn::{Call, FINAL, LIMIT, PROMPT, Step, check_turn, next_step};
+use crate::clients::{World, clients_dir, describe};
 use crate::llm_double::{Double, Recorded, Reply};
 use crate::support::BIN;
-
-/// How long the whole `codex exec` turn may take (a debug server embeds the
-/// bundled standards on its first start and compiles the components).
-const LIMIT: Duration = Duration::from_secs(600);
-/// The model's last words, which Codex must print.
-const FINAL: &str = "agent-os answered every call";
-/// At most this many check_persona_job calls before the model gives up.
-const CHECKS: usize = 20;
 /// agent-os variables the server needs in the tests' private world. Codex
 /// starts MCP servers with a short list of variables (HOME, PATH, ...) plus
 /// those a server's `env_vars` names.
@@ -43,22 +32,6 @@ fn codex() -> PathBuf {
     let path = clients_dir().join("cli/node_modules/.bin/codex");
     assert!(path.exists(), "Codex CLI is not installed (missing {}): run scripts/setup-clients.sh", path.display());
     path
-}
-
-/// One tool call the model made and what the tool answered.
-#[derive(Debug)]
-struct Call {
-    name: String,
-    /// The tool's JSON answer, taken from the text Codex gave the model.
-    answer: Value,
-    text: String,
-}
-
-/// The first JSON object in `text` (Codex puts a line or two before it).
-pub(crate) fn first_object(text: &str) -> Option<Value> {
-    text.match_indices('{').find_map(|(i, _)| {
-        serde_json::Deserializer::from_str(&text[i..]).into_iter::<Value>().next()?.ok().filter(Value::is_object)
-    })
 }
 
 /// The text of a `function_call_output` (a string, or a list of text parts).
@@ -83,11 +56,7 @@ fn calls(req: &Recorded) -> Vec<Call> {
                 .map(|o| output_text(&o["output"]))
                 .unwrap_or_default();
             let name = call["name"].as_str().unwrap_or_default();
-            Call {
-                name: name.rsplit("__").next().unwrap_or(name).to_string(),
-                answer: first_object(&text).unwrap_or(Value::Null),
-                text,
-            }
+            Call { name: name.rsplit("__").next().unwrap_or(name).to_string(), text }
         })
         .collect()
 }
@@ -153,31 +122,11 @@ fn respond(n: usize, item: Value) -> Reply {
     ])
 }
 
-/// The double's script: search, review, wait for the review, finish.
+/// The double's script (see agent_turn.rs).
 fn agent(n: usize, req: &Recorded) -> Reply {
-    let calls = calls(req);
-    let checks = calls.iter().filter(|c| c.name == "check_persona_job").count();
-    match calls.last() {
-        None => call_tool(n, req, "search_standards", json!({ "query": QUERY })),
-        Some(c) if c.name == "search_standards" => call_tool(
-            n,
-            req,
-            "invoke_security",
-            json!({ "task": "Review this module for leaked credentials", "context": CONTEXT }),
-        ),
-        Some(c) if c.name == "invoke_security" => match c.answer["job_id"].as_str() {
-            Some(id) => call_tool(n, req, "check_persona_job", json!({ "job_id": id, "wait_seconds": 20 })),
-            None => say("invoke_security gave no job id"),
-        },
-        Some(c)
-            if c.name == "check_persona_job"
-                && matches!(c.answer["status"].as_str(), Some("pending" | "running"))
-                && checks < CHECKS =>
-        {
-            let id = calls.iter().rfind(|c| c.name == "invoke_security").map(|c| c.answer["job_id"].clone());
-            call_tool(n, req, "check_persona_job", json!({ "job_id": id, "wait_seconds": 20 }))
-        }
-        Some(_) => say(FINAL),
+    match next_step(&calls(req)) {
+        Step::Tool(tool, args) => call_tool(n, req, tool, args),
+        Step::Done => say(FINAL),
     }
 }
 
@@ -227,36 +176,9 @@ async fn codex_cli_runs_a_review_through_agent_os_after_init() {
     let double = Double::start(agent).await;
     let home = codex_home(&world, &double);
     let mut cmd = world.command(&program);
-    cmd.current_dir(world.root()).env("CODEX_HOME", &home).args([
-        "exec",
-        "--skip-git-repo-check",
-        "Check this module against our standards and review it for leaked credentials.",
-    ]);
+    cmd.current_dir(world.root()).env("CODEX_HOME", &home).args(["exec", "--skip-git-repo-check", PROMPT]);
     let out = world.run_within(cmd, "codex exec", LIMIT).await;
     let requests = double.requests();
     let last = requests.last().unwrap_or_else(|| panic!("Codex never asked the model: {}", describe(&out)));
-    let calls = calls(last);
-    let trail: Vec<&str> = calls.iter().map(|c| c.name.as_str()).collect();
-    assert!(out.status.success(), "codex exec: {}\ncalls: {trail:?}", describe(&out));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains(FINAL), "Codex did not print the model's last words: {}\ncalls: {trail:?}", describe(&out));
-
-    let answer = |name: &str| {
-        calls
-            .iter()
-            .rfind(|c| c.name == name)
-            .unwrap_or_else(|| panic!("the model never called {name}: {trail:?}\n{}", describe(&out)))
-    };
-    let search = answer("search_standards");
-    let paths: Vec<&str> =
-        search.answer["results"].as_array().into_iter().flatten().filter_map(|h| h["path"].as_str()).collect();
-    assert!(paths.contains(&STANDARD_PATH), "search_standards through Codex: {}", search.text);
-    let invoke = answer("invoke_security");
-    assert!(invoke.answer["job_id"].is_string(), "invoke_security through Codex: {}", invoke.text);
-    let job = &answer("check_persona_job").answer;
-    assert_eq!(job["status"], "complete", "the review through Codex: {job}");
-    let review = job["result"].as_str().unwrap_or_default();
-    assert!(review.contains("AWS access key id") && review.contains("(line 2)"), "the review: {review}");
-    assert!(!review.contains(AWS_KEY), "the review repeats the key unredacted: {review}");
-    println!("codex exec: {} model requests, calls {trail:?}", requests.len());
+    check_turn("codex exec", &calls(last), &out);
 }

@@ -1,13 +1,11 @@
-//! Gemini CLI drives agent-os through a whole turn. `agent-os init --client
-//! gemini` writes the project's `.gemini/settings.json`; `gemini -p` (the
-//! pinned Gemini CLI from scripts/setup-clients.sh, in a private HOME where
-//! the folder is trusted and an API key is the chosen sign-in) starts the
-//! server from it. Gemini's model is a double on loopback that speaks the
-//! Gemini API (`streamGenerateContent` as server-sent events) and asks for
-//! agent-os's tools in turn: search_standards, invoke_security on code holding
-//! a key, check_persona_job until the review is done. Gemini CLI also asks a
-//! small model to rate the prompt's complexity first; the double answers that
-//! too. What each tool answered is read from what Gemini CLI sent the model.
+//! Gemini CLI drives agent-os through a whole turn (see agent_turn.rs).
+//! `agent-os init --client gemini` writes the project's
+//! `.gemini/settings.json`; `gemini -p` (the pinned Gemini CLI from
+//! scripts/setup-clients.sh, in a private HOME where the folder is trusted and
+//! an API key is the chosen sign-in) starts the server from it. Gemini's model
+//! is a double on loopback that speaks the Gemini API (`streamGenerateContent`
+//! as server-sent events); it also answers the small model Gemini CLI asks to
+//! rate the prompt's complexity first.
 //!
 //! Without the client this test fails and names the setup command.
 
@@ -16,31 +14,11 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::clients::{AWS_KEY, CONTEXT, QUERY, STANDARD_PATH, World, describe};
-use crate::codex::first_object;
+use crate::agent_turn::{Call, FINAL, LIMIT, PROMPT, Step, check_turn, next_step};
+use crate::clients::{World, describe};
 use crate::llm_double::{Double, Recorded, Reply};
 use crate::real_clients::Cli;
 use crate::support::BIN;
-
-/// How long the whole `gemini -p` turn may take.
-const LIMIT: Duration = Duration::from_secs(600);
-/// The model's last words, which Gemini CLI must print.
-const FINAL: &str = "agent-os answered every call";
-/// At most this many check_persona_job calls before the model gives up.
-const CHECKS: usize = 20;
-
-/// One tool call the model made and what the tool answered.
-#[derive(Debug)]
-struct Call {
-    name: String,
-    text: String,
-}
-
-impl Call {
-    fn answer(&self) -> Value {
-        first_object(&self.text).unwrap_or(Value::Null)
-    }
-}
 
 /// The calls so far, in order, each with the answer Gemini CLI sent back.
 fn calls(req: &Recorded, prefix: &str) -> Vec<Call> {
@@ -88,11 +66,7 @@ fn streamed(parts: Value) -> Reply {
     }
 }
 
-fn use_tool(name: String, args: Value) -> Reply {
-    streamed(json!([{ "functionCall": { "name": name, "args": args } }]))
-}
-
-/// The double's script.
+/// The double's script (see agent_turn.rs).
 fn agent(_n: usize, req: &Recorded) -> Reply {
     if !req.path.contains(":streamGenerateContent") {
         // The router's complexity rating (JSON in a text part), or anything else.
@@ -102,27 +76,11 @@ fn agent(_n: usize, req: &Recorded) -> Reply {
     let Some(prefix) = prefix(req) else {
         return streamed(json!([{ "text": "agent-os's tools were not offered" }]));
     };
-    let calls = calls(req, &prefix);
-    let tool = |t: &str| format!("{prefix}{t}");
-    let checks = calls.iter().filter(|c| c.name == "check_persona_job").count();
-    let job_id = || calls.iter().rfind(|c| c.name == "invoke_security").map(|c| c.answer()["job_id"].clone());
-    match calls.last() {
-        None => use_tool(tool("search_standards"), json!({ "query": QUERY })),
-        Some(c) if c.name == "search_standards" => use_tool(
-            tool("invoke_security"),
-            json!({ "task": "Review this module for leaked credentials", "context": CONTEXT }),
-        ),
-        Some(c) if c.name == "invoke_security" => {
-            use_tool(tool("check_persona_job"), json!({ "job_id": job_id(), "wait_seconds": 20 }))
+    match next_step(&calls(req, &prefix)) {
+        Step::Tool(tool, args) => {
+            streamed(json!([{ "functionCall": { "name": format!("{prefix}{tool}"), "args": args } }]))
         }
-        Some(c)
-            if c.name == "check_persona_job"
-                && matches!(c.answer()["status"].as_str(), Some("pending" | "running"))
-                && checks < CHECKS =>
-        {
-            use_tool(tool("check_persona_job"), json!({ "job_id": job_id(), "wait_seconds": 20 }))
-        }
-        Some(_) => streamed(json!([{ "text": FINAL }])),
+        Step::Done => streamed(json!([{ "text": FINAL }])),
     }
 }
 
@@ -145,7 +103,7 @@ async fn gemini_cli_runs_a_review_through_agent_os_after_init() {
         .env("GEMINI_API_KEY", "e2e-double-key")
         .env("GOOGLE_GEMINI_BASE_URL", double.url())
         // Every tool call is approved: the model here is the double.
-        .args(["-p", "Check this module against our standards and review it for leaked credentials.", "--yolo"]);
+        .args(["-p", PROMPT, "--yolo"]);
     let out = world.run_within(cmd, "gemini -p", LIMIT).await;
     let requests = double.requests();
     let (last, prefix) = requests
@@ -153,31 +111,5 @@ async fn gemini_cli_runs_a_review_through_agent_os_after_init() {
         .rev()
         .find_map(|r| prefix(r).map(|p| (r, p)))
         .unwrap_or_else(|| panic!("Gemini CLI never offered the model agent-os's tools: {}", describe(&out)));
-    let calls = calls(last, &prefix);
-    let trail: Vec<&str> = calls.iter().map(|c| c.name.as_str()).collect();
-    assert!(out.status.success(), "gemini -p: {}\ncalls: {trail:?}", describe(&out));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        stdout.contains(FINAL),
-        "Gemini CLI did not print the model's last words: {}\ncalls: {trail:?}",
-        describe(&out)
-    );
-
-    let answer = |name: &str| {
-        calls
-            .iter()
-            .rfind(|c| c.name == name)
-            .unwrap_or_else(|| panic!("the model never called {name}: {trail:?}\n{}", describe(&out)))
-    };
-    // search_standards answers the model in text: each passage under its path.
-    let search = answer("search_standards");
-    assert!(search.text.contains(STANDARD_PATH), "search_standards through Gemini CLI: {}", search.text);
-    let invoke = answer("invoke_security");
-    assert!(invoke.answer()["job_id"].is_string(), "invoke_security through Gemini CLI: {}", invoke.text);
-    let job = answer("check_persona_job").answer();
-    assert_eq!(job["status"], "complete", "the review through Gemini CLI: {job}");
-    let review = job["result"].as_str().unwrap_or_default();
-    assert!(review.contains("AWS access key id") && review.contains("(line 2)"), "the review: {review}");
-    assert!(!review.contains(AWS_KEY), "the review repeats the key unredacted: {review}");
-    println!("gemini -p: {} model requests, calls {trail:?}", requests.len());
+    check_turn("gemini -p", &calls(last, &prefix), &out);
 }

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod agent_turn;
 mod analyses;
 mod approvals;
 mod claude_code;

@@ -801,8 +801,8 @@ mod tests {
         assert!(q.validate().is_ok());
     }
 
-    /// A synced full-text index (no model) of one file about errors.
-    async fn errors_index() -> (tempfile::TempDir, Index) {
+    /// A full-text index (no model) of one file about errors, not synced yet.
+    async fn unsynced_errors_index() -> (tempfile::TempDir, Index) {
         let dir = tempfile::tempdir().unwrap();
         let docs = dir.path().join("docs");
         std::fs::create_dir_all(&docs).unwrap();
@@ -810,6 +810,12 @@ mod tests {
         let sources = vec![Source::Dir { root: docs, prefix: String::new(), confine: None }];
         let no_model = Err(EmbedError::MissingRuntime("none".into()));
         let index = Index::open(&dir.path().join("index"), sources, no_model).await.unwrap();
+        (dir, index)
+    }
+
+    /// The same, synced.
+    async fn errors_index() -> (tempfile::TempDir, Index) {
+        let (dir, index) = unsynced_errors_index().await;
         index.sync().await.unwrap();
         (dir, index)
     }
@@ -833,13 +839,8 @@ mod tests {
     /// index that holds none of the standards yet.
     #[tokio::test]
     async fn a_search_can_wait_for_the_first_sync() {
-        let dir = tempfile::tempdir().unwrap();
-        let docs = dir.path().join("docs");
-        std::fs::create_dir_all(&docs).unwrap();
-        std::fs::write(docs.join("errors.md"), "# Errors\n\nAlways wrap errors with context.\n").unwrap();
-        let sources = vec![Source::Dir { root: docs, prefix: String::new(), confine: None }];
-        let no_model = Err(EmbedError::MissingRuntime("none".into()));
-        let index = Arc::new(Index::open(&dir.path().join("index"), sources, no_model).await.unwrap());
+        let (_dir, index) = unsynced_errors_index().await;
+        let index = Arc::new(index);
         assert!(!index.first_sync(Duration::from_millis(50)).await, "no sync has run");
         let mut q = Query::new("errors context");
         q.use_cache = false;
