@@ -267,6 +267,28 @@ async fn memory_stays_flat_over_2000_session_cycles() -> Result<()> {
     Ok(())
 }
 
+/// A closed HTTP session's notification task ends with it, not at its next
+/// look whether the client is gone: 2,000 sessions a minute would otherwise
+/// keep hundreds of them alive at once.
+#[tokio::test]
+async fn a_closed_sessions_notifications_stop_with_it() -> Result<()> {
+    let dir = project();
+    let port = free_port();
+    let env = [("AGENT_OS_HTTP_TOKEN", TOKEN), ("AGENT_OS_LOG", "info,agent_os::mcp::notify=debug")];
+    let _child = http_server(dir.path(), port, &[], &env).await?;
+    let s = Session::open(port, Some(TOKEN)).await?;
+    s.rpc(2, "tools/list", json!({})).await?;
+    const ENDED: &str = "session closed: its change notifications stop";
+    assert!(!log_of(dir.path()).contains(ENDED));
+    s.close().await?;
+    let start = Instant::now();
+    while !log_of(dir.path()).contains(ENDED) {
+        assert!(start.elapsed() < Duration::from_secs(30), "no end of notifications logged:\n{}", log_of(dir.path()));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(())
+}
+
 #[tokio::test]
 async fn foreign_origins_get_403_and_allowed_ones_work() -> Result<()> {
     let dir = project();

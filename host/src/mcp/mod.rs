@@ -66,6 +66,9 @@ pub struct PersonaServer {
     subscriptions: resources::Subscriptions,
     /// The personas whose instructions this session was sent.
     instructions_told: instructions::Told,
+    /// Dropped with the session's last handle: its notification task
+    /// ([`notify::forward_to_peer`]) ends then, not at its next peer check.
+    alive: std::sync::Arc<tokio::sync::watch::Sender<()>>,
 }
 
 /// How long a tool call that sent progress notifications waits before its
@@ -136,6 +139,7 @@ impl PersonaServer {
             trust_told: Default::default(),
             subscriptions: Default::default(),
             instructions_told: Default::default(),
+            alive: std::sync::Arc::new(tokio::sync::watch::channel(()).0),
         }
     }
 
@@ -210,7 +214,7 @@ impl ServerHandler for PersonaServer {
         // while the server runs; tell this client (tools, prompts, resources).
         // 2025 generation only: a 2026-07-28 client sends no `initialized`
         // and listens with subscriptions/listen instead (below).
-        notify::forward_to_peer(&self.app, self.subscriptions.clone(), context.peer);
+        notify::forward_to_peer(&self.app, self.subscriptions.clone(), context.peer, self.alive.subscribe());
     }
 
     /// subscriptions/listen (2026-07-28): the list-changed categories this
@@ -240,7 +244,7 @@ impl ServerHandler for PersonaServer {
         let target = notify::Target::Listen(context.sink().clone());
         tokio::select! {
             () = context.cancelled() => {}
-            () = notify::run(&self.app, watch, subs, target) => {}
+            () = notify::run(&self.app, watch, subs, target, None) => {}
         }
         Ok(())
     }

@@ -117,13 +117,27 @@ fn sent(r: Result<(), SubscriptionSendError>) -> Result<(), Gone> {
 }
 
 /// One task per 2025 MCP session that tells the client what changed, until
-/// the session ends. Changes are rare, so the session's end is noticed by
-/// looking every [`PEER_CHECK`]: otherwise each closed HTTP session would
-/// leave this task, and the peer it holds, behind.
-pub fn forward_to_peer(app: &App, subs: Subscriptions, peer: Peer<RoleServer>) {
+/// the session ends: when `session` reports its handler gone (an HTTP
+/// session closed), or, failing that, when a look every [`PEER_CHECK`] finds
+/// the peer closed. Otherwise each closed HTTP session would leave this task,
+/// and the peer it holds, behind.
+pub fn forward_to_peer(
+    app: &App,
+    subs: Subscriptions,
+    peer: Peer<RoleServer>,
+    session: tokio::sync::watch::Receiver<()>,
+) {
     let watch = Watch::new(app);
     let app = app.clone();
-    tokio::spawn(async move { run(&app, watch, subs, Target::Peer(peer)).await });
+    tokio::spawn(async move { run(&app, watch, subs, Target::Peer(peer), Some(session)).await });
+}
+
+/// Resolves when the sender of `session` is dropped; never without one.
+async fn ended(session: &mut Option<tokio::sync::watch::Receiver<()>>) {
+    match session {
+        Some(rx) => while rx.changed().await.is_ok() {},
+        None => std::future::pending().await,
+    }
 }
 
 /// The change feeds, subscribed to before the client is told it is listening.
@@ -155,7 +169,15 @@ impl Watch {
 /// brought into the index (resources/list_changed, and resources/updated for
 /// each subscribed standard whose text changed), and each review this process
 /// completes or proposal it stores or reviews (resources/list_changed).
-pub async fn run(app: &App, watch: Watch, subs: Subscriptions, target: Target) {
+///
+/// `session`, when given, ends the loop as soon as its sender is dropped.
+pub async fn run(
+    app: &App,
+    watch: Watch,
+    subs: Subscriptions,
+    target: Target,
+    mut session: Option<tokio::sync::watch::Receiver<()>>,
+) {
     let Watch { mut personas, mut standards, mut completed, mut proposals } = watch;
     let project = app.project.clone();
     let mut pace = Pace::new(RESOURCES_EVERY);
@@ -199,6 +221,10 @@ pub async fn run(app: &App, watch: Watch, subs: Subscriptions, target: Target) {
                 }
                 Err(_) => break,
             },
+            () = ended(&mut session) => {
+                tracing::debug!("session closed: its change notifications stop");
+                break;
+            }
             _ = check.tick() => {
                 if target.closed() {
                     break;
@@ -216,6 +242,19 @@ pub async fn run(app: &App, watch: Watch, subs: Subscriptions, target: Target) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_session_ends_when_its_sender_is_dropped() {
+        let (tx, rx) = tokio::sync::watch::channel(());
+        let mut session = Some(rx);
+        let wait = Duration::from_millis(50);
+        assert!(tokio::time::timeout(wait, ended(&mut session)).await.is_err(), "ended while the session lives");
+        tx.send_replace(());
+        assert!(tokio::time::timeout(wait, ended(&mut session)).await.is_err(), "a value sent is not the end");
+        drop(tx);
+        assert!(tokio::time::timeout(wait, ended(&mut session)).await.is_ok());
+        assert!(tokio::time::timeout(wait, ended(&mut None)).await.is_err(), "without a session it never ends");
+    }
 
     #[tokio::test]
     async fn notifications_of_a_kind_are_spaced_out() {
