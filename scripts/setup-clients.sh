@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs the MCP clients written elsewhere that the end-to-end tests in
-# tests/e2e/clients.rs and tests/e2e/real_clients.rs drive agent-os with, over
-# stdio and streamable HTTP:
+# tests/e2e/clients.rs, real_clients.rs, codex.rs, claude_code.rs and
+# gemini_cli.rs drive agent-os with, over stdio and streamable HTTP:
 #
 #   $AGENT_OS_CLIENTS_DIR (default ~/.cache/agent-os/clients)
 #     venv/           Python venv, the official MCP SDK mcp==$MCP_PY_VERSION (v1 client API)
 #     venv-mcp2/      Python venv, mcp==$MCP2_PY_VERSION (v2 client API, both protocol
 #                     generations), every package pinned by tests/clients/requirements-mcp2.txt
+#     venv-fastmcp/   Python venv, FastMCP's client fastmcp==$FASTMCP_VERSION (on mcp 2.x),
+#                     every package pinned by tests/clients/requirements-fastmcp.txt
 #     node_modules/   the TypeScript SDK v1 (@modelcontextprotocol/sdk) and v2
 #                     (@modelcontextprotocol/client), the MCP Inspector (its --cli mode);
 #                     the whole tree pinned by tests/clients/package-lock.json
@@ -34,7 +36,8 @@ die() {
 }
 
 MCP_PY_VERSION=1.30.0        # the newest 1.x: tests/clients/mcp_client.py uses the v1 client API (mcp<2)
-MCP2_PY_VERSION=2.3.0        # must match tests/clients/requirements-mcp2.txt
+MCP2_PY_VERSION=2.3.0        # must match tests/clients/requirements-mcp2.txt and -fastmcp.txt
+FASTMCP_VERSION=4.2.3        # must match tests/clients/requirements-fastmcp.txt
 INSPECTOR_VERSION=2.12.0     # these three must match tests/clients/package.json
 TS_SDK_V1_VERSION=1.32.2
 TS_SDK_V2_VERSION=2.4.0
@@ -61,6 +64,9 @@ pinned tests/clients/cli/package.json @anthropic-ai/claude-code "$CLAUDE_VERSION
 pinned tests/clients/cli/package.json @google/gemini-cli "$GEMINI_VERSION"
 grep -qx "mcp==$MCP2_PY_VERSION" tests/clients/requirements-mcp2.txt \
     || die "tests/clients/requirements-mcp2.txt does not pin mcp==$MCP2_PY_VERSION like this script"
+grep -qx "fastmcp==$FASTMCP_VERSION" tests/clients/requirements-fastmcp.txt \
+    && grep -qx "mcp==$MCP2_PY_VERSION" tests/clients/requirements-fastmcp.txt \
+    || die "tests/clients/requirements-fastmcp.txt does not pin fastmcp==$FASTMCP_VERSION and mcp==$MCP2_PY_VERSION like this script"
 
 mkdir -p "$DEST"
 started=$(date +%s)
@@ -101,6 +107,9 @@ py_install "$DEST/venv" "$MCP_PY_VERSION" \
 py_install "$DEST/venv-mcp2" "$MCP2_PY_VERSION" \
     'from mcp import Client; from mcp.client.streamable_http import streamable_http_client; import httpx2' \
     -r tests/clients/requirements-mcp2.txt
+py_install "$DEST/venv-fastmcp" "$MCP2_PY_VERSION" \
+    "from importlib.metadata import version; assert version('fastmcp') == '$FASTMCP_VERSION'; from fastmcp import Client; from fastmcp.client.transports import StdioTransport, StreamableHttpTransport" \
+    -r tests/clients/requirements-fastmcp.txt
 
 # ---- Node: two npm trees, each pinned whole by its lock file -------------------
 # npm_tree PREFIX SRC-DIR WHAT CHECK: CHECK (shell) passes once SRC-DIR's lock is installed in PREFIX.
@@ -138,5 +147,5 @@ npm_tree "$DEST/cli" tests/clients/cli "Claude Code $CLAUDE_VERSION, Gemini CLI 
      [ "$(HOME="$SCRATCH_HOME" "$CLI/gemini" --version 2>/dev/null)" = "$GEMINI_VERSION" ] &&
      [ "$(HOME="$SCRATCH_HOME" CODEX_HOME="$SCRATCH_HOME/.codex" "$CLI/codex" --version 2>/dev/null)" = "codex-cli $CODEX_VERSION" ]'
 
-say "clients ready in $(( $(date +%s) - started )) s: $DEST/venv/bin/python, $DEST/venv-mcp2/bin/python,"
+say "clients ready in $(( $(date +%s) - started )) s: $DEST/venv/bin/python, $DEST/venv-mcp2/bin/python, $DEST/venv-fastmcp/bin/python,"
 say "  $DEST/node_modules (TypeScript SDK v1 and v2, mcp-inspector), $CLI/claude, $CLI/gemini, $CLI/codex"

@@ -12,6 +12,9 @@
 //!   errors; Python exceptions and SDK log records at WARNING or above).
 //!   Both protocol generations: the 2025 revisions (`initialize`) and
 //!   2026-07-28 (`server/discover`; TypeScript v2 and Python only, v1 has none).
+//! - FastMCP's client (`fastmcp` 4.x) through tests/clients/fastmcp_client.py,
+//!   the same runs plus a search that must find the project's standard: over
+//!   stdio on the 2025 revisions and over HTTP on 2026-07-28.
 //! - Claude Code and Gemini CLI: `claude mcp list` and `gemini mcp list` report
 //!   the server connected after `agent-os init` (stdio) and over HTTP with a
 //!   bearer token read by `serve --token-file`, in a private HOME.
@@ -52,6 +55,8 @@ enum Sdk {
     TsV1,
     TsV2,
     Python,
+    /// FastMCP's client (on the Python SDK 2.x).
+    FastMcp,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -88,6 +93,13 @@ fn sdk_command(world: &World, sdk: Sdk, generation: Generation) -> tokio::proces
             installed(std::slice::from_ref(&python), "the Python MCP SDK 2.x (venv-mcp2)");
             let mut c = world.command(&python);
             c.arg(crate::support::repo().join("tests/clients/mcp2_client.py"));
+            c
+        }
+        Sdk::FastMcp => {
+            let python = dir.join("venv-fastmcp/bin/python");
+            installed(std::slice::from_ref(&python), "FastMCP's client (venv-fastmcp)");
+            let mut c = world.command(&python);
+            c.arg(crate::support::repo().join("tests/clients/fastmcp_client.py"));
             c
         }
     };
@@ -202,6 +214,16 @@ async fn python_mcp2_over_http() {
 }
 
 // ---- the SDKs, protocol 2026-07-28 (server/discover) ------------------------
+
+#[tokio::test]
+async fn fastmcp_over_stdio() {
+    sdk_over_stdio(Sdk::FastMcp, Generation::Initialize).await;
+}
+
+#[tokio::test]
+async fn fastmcp_protocol_2026_07_28_over_http() {
+    sdk_over_http(Sdk::FastMcp, Generation::Discover).await;
+}
 
 #[tokio::test]
 async fn ts_sdk_v2_protocol_2026_07_28_over_stdio() {
