@@ -349,14 +349,45 @@ fn clients(project: &Project) -> Check {
     .map(|(name, _)| name)
     .collect();
     if wired.is_empty() {
-        warn(
+        return warn(
             NAME,
             "no MCP client config in the project names agent-os",
             "run `agent-os init` (--client cursor|claude|vscode|codex|gemini|all)",
-        )
-    } else {
-        ok(NAME, format!("wired for {}", wired.join(", ")))
+        );
     }
+    let detail = format!("wired for {}", wired.join(", "));
+    let codex_home = std::env::var_os("CODEX_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".codex")));
+    match codex_home {
+        Some(home) if wired.contains(&"Codex") && !codex_trusts(project.root(), &home) => warn(
+            NAME,
+            format!(
+                "{detail}; Codex reads .codex/config.toml only in a project you trusted, and has not trusted this one"
+            ),
+            format!(
+                "run `codex` in {} and trust the project (or add [projects.\"{}\"] trust_level = \"trusted\" to {})",
+                project.root().display(),
+                project.root().display(),
+                home.join("config.toml").display()
+            ),
+        ),
+        _ => ok(NAME, detail),
+    }
+}
+
+/// Whether Codex CLI trusts `root` or a folder above it: a `trust_level =
+/// "trusted"` entry under `[projects."<path>"]` in `codex_home`/config.toml.
+fn codex_trusts(root: &Path, codex_home: &Path) -> bool {
+    let Ok(text) = crate::fsx::read_text_bounded(&codex_home.join("config.toml"), crate::init::MAX_READ_BYTES) else {
+        return false;
+    };
+    let Ok(config) = text.parse::<toml::Table>() else { return false };
+    let Some(projects) = config.get("projects").and_then(toml::Value::as_table) else { return false };
+    root.ancestors().any(|dir| {
+        let entry = dir.to_str().and_then(|k| projects.get(k));
+        entry.and_then(|p| p.get("trust_level")).and_then(toml::Value::as_str) == Some("trusted")
+    })
 }
 
 #[cfg(test)]
@@ -371,6 +402,26 @@ mod tests {
         let c = jobs_db(&db);
         assert_eq!(c.level, Level::Fail, "{c:?}");
         assert!(c.fix.unwrap().contains("move"));
+    }
+
+    #[test]
+    fn codex_trust_is_read_from_its_projects_table() {
+        let home = tempfile::tempdir().unwrap();
+        let root = Path::new("/work/repo/service");
+        assert!(!codex_trusts(root, home.path()), "no config");
+        let write = |text: &str| std::fs::write(home.path().join("config.toml"), text).unwrap();
+        write("model = \"o3\"\n");
+        assert!(!codex_trusts(root, home.path()));
+        write("[projects.\"/work/repo/service\"]\ntrust_level = \"untrusted\"\n");
+        assert!(!codex_trusts(root, home.path()));
+        write("[projects.\"/work/repo/service\"]\ntrust_level = \"trusted\"\n");
+        assert!(codex_trusts(root, home.path()));
+        write("[projects.\"/work/repo\"]\ntrust_level = \"trusted\"\n");
+        assert!(codex_trusts(root, home.path()), "a trusted folder above counts");
+        write("[projects.\"/work/repo/service/sub\"]\ntrust_level = \"trusted\"\n");
+        assert!(!codex_trusts(root, home.path()), "a folder below does not");
+        write("not toml [[");
+        assert!(!codex_trusts(root, home.path()));
     }
 
     #[tokio::test]

@@ -174,7 +174,24 @@ async fn codex_cli_runs_a_review_through_agent_os_after_init() {
     pass_test_folders(world.root());
 
     let double = Double::start(agent).await;
+    // doctor says Codex will not read the project's file until the project
+    // is trusted, then that all is well once it is.
+    let doctor = |home: &Path| {
+        let mut c = world.command(Path::new(BIN));
+        c.arg("--project").arg(world.root()).args(["doctor", "--json"]).env("CODEX_HOME", home);
+        c
+    };
+    let clients_check = |out: &std::process::Output| {
+        let checks: Vec<Value> = serde_json::from_slice(&out.stdout).expect("doctor --json prints JSON");
+        checks.into_iter().find(|c| c["name"] == "mcp clients").expect("an mcp clients check")
+    };
+    let empty = world.root().join("home/.codex-empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let before = clients_check(&world.run(doctor(&empty), "agent-os doctor").await);
+    assert_eq!(before["level"], "warn", "{before}");
     let home = codex_home(&world, &double);
+    let after = clients_check(&world.run(doctor(&home), "agent-os doctor").await);
+    assert_eq!(after["level"], "ok", "{after}");
     let mut cmd = world.command(&program);
     cmd.current_dir(world.root()).env("CODEX_HOME", &home).args(["exec", "--skip-git-repo-check", PROMPT]);
     let out = world.run_within(cmd, "codex exec", LIMIT).await;

@@ -182,11 +182,22 @@ fn init_client_all_wires_every_client_in_its_own_file() -> Result<()> {
     assert_eq!(gemini["mcpServers"]["agent-os"]["args"], serde_json::json!(["serve"]));
     assert!(gemini_text.find("theme").unwrap() < gemini_text.find("mcpServers").unwrap(), "key order");
 
-    // doctor sees every one of them.
-    let out = agent_os(root, &["doctor", "--json"]);
+    // doctor sees every one of them, and says Codex has not trusted the
+    // project yet (an empty Codex home).
+    let codex_home = tempfile::tempdir()?;
+    let out = std::process::Command::new(BIN)
+        .env("AGENT_OS_STATE_DIR", crate::support::STATE_DIR)
+        .env("CODEX_HOME", codex_home.path())
+        .arg("--project")
+        .arg(root)
+        .args(["doctor", "--json"])
+        .output()?;
     let checks: Vec<Value> = serde_json::from_slice(&out.stdout)?;
     let clients = checks.iter().find(|c| c["name"] == "mcp clients").expect("an mcp clients check");
-    assert_eq!(clients["detail"], "wired for Cursor, Claude Code, VS Code, Codex, Gemini CLI", "{clients}");
+    let detail = clients["detail"].as_str().unwrap_or_default();
+    assert!(detail.starts_with("wired for Cursor, Claude Code, VS Code, Codex, Gemini CLI;"), "{clients}");
+    assert_eq!(clients["level"], "warn", "{clients}");
+    assert!(clients["fix"].as_str().is_some_and(|f| f.contains("trust_level")), "{clients}");
     Ok(())
 }
 
