@@ -406,7 +406,7 @@ async fn invokes(project: &Path, rows: &mut Rows, client: &'static str) {
         invoke.push(since(t));
         assert!(v["job_id"].is_string());
     }
-    let f = Figure::new(&format!("invoke_qa → job id (MCP stdio round trip, {client})"), invoke);
+    let f = Figure::new(format!("invoke_qa → job id (MCP stdio round trip, {client})"), invoke);
     let target = if client == "one-thread client" { "p99 ≤ 2 ms" } else { "" };
     row(
         rows,

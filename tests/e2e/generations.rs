@@ -24,6 +24,9 @@ use crate::support::{install_guest, project, spawn_server, text_of, tool_ok};
 
 const V2026: &str = "2026-07-28";
 
+/// Progress notifications as heard: (progress, message).
+type Heard = Arc<Mutex<Vec<(f64, Option<String>)>>>;
+
 /// A 2026-07-28 client: its capabilities go in every request's `_meta`.
 /// With `forms`, it shows approval forms and answers them from `script`.
 #[derive(Clone, Default)]
@@ -32,7 +35,7 @@ struct Modern {
     tasks: bool,
     script: Arc<Mutex<Vec<Value>>>,
     shown: Arc<Mutex<Vec<String>>>,
-    progress: Arc<Mutex<Vec<(f64, Option<String>)>>>,
+    progress: Heard,
 }
 
 impl ClientHandler for Modern {

@@ -41,10 +41,10 @@ async fn poll_phases(s: &Server, id: &str, limit: Duration) -> Result<(Value, Ve
         let v = s.ok("check_persona_job", json!({ "job_id": id })).await?;
         match v["status"].as_str().unwrap_or_default() {
             "pending" | "running" => {
-                if let Some(p) = v["progress"]["phase"].as_str() {
-                    if phases.last().map(String::as_str) != Some(p) {
-                        phases.push(p.to_string());
-                    }
+                if let Some(p) = v["progress"]["phase"].as_str()
+                    && phases.last().map(String::as_str) != Some(p)
+                {
+                    phases.push(p.to_string());
                 }
             }
             _ => return Ok((v, phases)),
@@ -63,10 +63,9 @@ fn logged_phases(root: &Path, id: &str) -> Vec<String> {
     for line in log.lines().filter(|l| l.contains(id) && l.contains("progress:")) {
         if let Some(p) =
             PHASES.iter().find(|p| line.contains(&format!("phase=\"{p}\"")) || line.contains(&format!("phase={p} ")))
+            && out.last().map(String::as_str) != Some(*p)
         {
-            if out.last().map(String::as_str) != Some(*p) {
-                out.push(p.to_string());
-            }
+            out.push(p.to_string());
         }
     }
     out

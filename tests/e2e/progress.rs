@@ -13,8 +13,11 @@ use serde_json::json;
 
 use crate::support::{BIN, install_guest, project};
 
+/// One progress notification: (token, progress, message).
+type Heard = (ProgressToken, f64, Option<String>);
+
 #[derive(Clone, Default)]
-struct Recorder(Arc<Mutex<Vec<(ProgressToken, f64, Option<String>)>>>);
+struct Recorder(Arc<Mutex<Vec<Heard>>>);
 
 impl ClientHandler for Recorder {
     async fn on_progress(&self, params: ProgressNotificationParam, _ctx: NotificationContext<RoleClient>) {

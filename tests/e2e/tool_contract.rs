@@ -69,7 +69,7 @@ fn validate(schema: &Value, root: &Value, v: &Value, at: &str, errors: &mut Vec<
         return;
     };
     if let Some(r) = s.get("$ref").and_then(Value::as_str) {
-        match r.strip_prefix("#/").map(|p| p.split('/').fold(Some(root), |n, k| n.and_then(|n| n.get(k)))) {
+        match r.strip_prefix("#/").map(|p| p.split('/').try_fold(root, |n, k| n.get(k))) {
             Some(Some(target)) => validate(target, root, v, at, errors),
             _ => errors.push(format!("{at}: unresolved $ref {r}")),
         }
