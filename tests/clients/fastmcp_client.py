@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import logging
 import os
 import sys
 import time
@@ -37,49 +35,12 @@ from typing import Any
 from fastmcp import Client
 from fastmcp.client.transports import StdioTransport, StreamableHttpTransport
 
-CORE_TOOLS = ["invoke_architect", "invoke_engineer", "invoke_data", "invoke_qa", "invoke_security", "invoke_sre",
-              "check_persona_job", "list_persona_jobs", "search_standards"]
-CORE_PROMPTS = ["architect", "engineer", "data", "qa", "security", "sre"]
-AWS_KEY = "AKIAQ7RX2MBN4KD5TW3P"
-CONTEXT = f'import boto3\nKEY_ID = "{AWS_KEY}"\nclient = boto3.client("s3")\n'
+from driver import (CORE_PROMPTS, CORE_TOOLS, Progress, Recorder, emit, expect, failure, review_to_the_end,
+                    structured, success)
+
 # The standard World (tests/e2e/clients.rs) writes, and a question only it answers.
 STANDARD_PATH = ".agent-os/standards/operations/release-freeze.md"
 QUERY = "can we deploy to production on a Friday afternoon"
-
-
-class Failed(Exception):
-    """An expectation about the server's answers did not hold."""
-
-
-def emit(obj: dict[str, Any]) -> None:
-    print(json.dumps(obj), flush=True)
-
-
-def expect(cond: bool, message: str) -> None:
-    if not cond:
-        raise Failed(message)
-
-
-class Recorder(logging.Handler):
-    """Every client log record at WARNING or above: how the libraries report a protocol problem."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.records: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(f"{record.name} {record.levelname}: {record.getMessage()}")
-
-
-def structured(result: Any, tool: str) -> dict[str, Any]:
-    text = "\n".join(c.text for c in result.content if getattr(c, "type", None) == "text")
-    expect(not result.is_error, f"{tool} returned isError: {text}")
-    if result.structured_content is not None:
-        return result.structured_content
-    try:
-        return json.loads(text)
-    except ValueError:
-        raise Failed(f"{tool} returned neither structuredContent nor JSON text: {text!r}")
 
 
 def make_client(args: argparse.Namespace) -> Client:
@@ -126,44 +87,21 @@ async def one_run(args: argparse.Namespace, run: int) -> dict[str, Any]:
         paths = [h.get("path") for h in found.get("results", [])]
         expect(STANDARD_PATH in paths, f"search_standards did not find {STANDARD_PATH}: {paths}")
 
-        job = structured(await client.call_tool("invoke_security", {
-            "task": "security review of the S3 upload helper", "context": CONTEXT}), "invoke_security")
-        job_id = job.get("job_id")
-        expect(isinstance(job_id, str) and job_id != "", f"invoke_security returned no job_id: {job}")
-
-        progress: list[tuple[float, float | None, str | None]] = []
+        progress: Progress = []
 
         async def on_progress(p: float, total: float | None, message: str | None) -> None:
             progress.append((p, total, message))
 
-        polls = 0
-        deadline = time.monotonic() + 180
-        while True:
-            polls += 1
-            job = structured(await client.call_tool("check_persona_job", {"job_id": job_id, "wait_seconds": 30},
-                                                    progress_handler=on_progress, raise_on_error=False),
-                             "check_persona_job")
-            if job.get("status") not in ("pending", "running"):
-                break
-            expect(time.monotonic() < deadline, f"job {job_id} still {job.get('status')} after 180 s")
-        expect(job.get("status") == "complete", f"job {job_id} ended {job.get('status')!r}: {json.dumps(job)}")
-        review = job.get("result") or ""
-        expect("AWS access key id" in review and "(line 2)" in review, f"the review does not name the key: {review}")
-        expect(AWS_KEY not in review, "the review repeats the key unredacted")
-        expect(len(progress) >= 1, f"no progress notification for check_persona_job (job {job_id})")
-        expect(progress[-1][0] == 100, f"the last progress is not 100: {progress}")
+        async def invoke(tool: str, args: dict[str, Any]) -> Any:
+            if tool == "check_persona_job":
+                return await client.call_tool(tool, args, progress_handler=on_progress, raise_on_error=False)
+            return await client.call_tool(tool, args)
+
+        job_id, polls = await review_to_the_end(invoke, progress)
         await asyncio.sleep(0.1)
     return {"run": run, "protocol": protocol, "tools": len(tools), "prompts": len(names),
             "resources": len(resources), "templates": len(templates), "job_id": job_id, "polls": polls,
             "progress": len(progress), "ms": round((time.monotonic() - started) * 1000)}
-
-
-def flatten(e: BaseException):
-    if isinstance(e, BaseExceptionGroup):
-        for x in e.exceptions:
-            yield from flatten(x)
-    else:
-        yield e
 
 
 def main() -> int:
@@ -180,10 +118,7 @@ def main() -> int:
     if args.transport == "stdio" and not [c for c in args.command if c != "--"]:
         p.error("stdio needs the server command after --")
 
-    recorder = Recorder()
-    for name in ("fastmcp", "mcp"):
-        logging.getLogger(name).addHandler(recorder)
-        logging.getLogger(name).setLevel(logging.WARNING)
+    recorder = Recorder("fastmcp", "mcp")
     summary: dict[str, Any] = {"sdk": "fastmcp", "sdk_version": version("fastmcp"), "generation": args.generation,
                                "transport": args.transport}
     times: list[int] = []
@@ -203,16 +138,8 @@ def main() -> int:
     try:
         asyncio.run(run_all())
     except BaseException as e:  # noqa: BLE001  (task groups wrap errors in exception groups)
-        leaves = list(flatten(e))
-        failed = [x for x in leaves if isinstance(x, Failed)]
-        detail = "; ".join(str(x) for x in failed) if failed else "; ".join(f"{type(x).__name__}: {x}" for x in leaves)
-        emit({"ok": False, **summary, "runs_passed": len(times), "error": detail, "logged": recorder.records})
-        print(f"fastmcp_client: FAILED: {detail}", file=sys.stderr)
-        return 1
-    times.sort()
-    emit({"ok": True, **summary, "runs": len(times), "protocols": sorted(protocols),
-          "progress_notifications": progress_total, "ms_median": times[len(times) // 2], "ms_max": times[-1]})
-    return 0
+        return failure("fastmcp_client", e, {**summary, "runs_passed": len(times), "logged": recorder.records})
+    return success(summary, times, protocols, progress_total)
 
 
 if __name__ == "__main__":

@@ -29,8 +29,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import logging
 import os
 import sys
 import time
@@ -41,47 +39,7 @@ import httpx2
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
-CORE_TOOLS = ["invoke_architect", "invoke_engineer", "invoke_data", "invoke_qa", "invoke_security", "invoke_sre",
-              "check_persona_job", "list_persona_jobs", "search_standards"]
-CORE_PROMPTS = ["architect", "engineer", "data", "qa", "security", "sre"]
-AWS_KEY = "AKIAQ7RX2MBN4KD5TW3P"
-CONTEXT = f'import boto3\nKEY_ID = "{AWS_KEY}"\nclient = boto3.client("s3")\n'
-
-
-class Failed(Exception):
-    """An expectation about the server's answers did not hold."""
-
-
-def emit(obj: dict[str, Any]) -> None:
-    print(json.dumps(obj), flush=True)
-
-
-def expect(cond: bool, message: str) -> None:
-    if not cond:
-        raise Failed(message)
-
-
-class Recorder(logging.Handler):
-    """Every SDK log record at WARNING or above: the SDK's way of reporting a protocol problem."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.records: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(f"{record.name} {record.levelname}: {record.getMessage()}")
-
-
-def structured(result: Any, tool: str) -> dict[str, Any]:
-    text = "\n".join(c.text for c in result.content if getattr(c, "type", None) == "text")
-    expect(not result.is_error, f"{tool} returned isError: {text}")
-    if result.structured_content is not None:
-        return result.structured_content
-    try:
-        return json.loads(text)
-    except ValueError:
-        raise Failed(f"{tool} returned neither structuredContent nor JSON text: {text!r}")
-
+from driver import CORE_PROMPTS, CORE_TOOLS, Progress, Recorder, emit, expect, failure, review_to_the_end, success
 
 def make_client(args: argparse.Namespace) -> Client:
     mode = "legacy" if args.generation == "2025" else "auto"
@@ -132,34 +90,17 @@ async def one_run(args: argparse.Namespace, run: int) -> dict[str, Any]:
         expect(any(t.startswith("agent-os://standards/") for t in templates), f"resource templates: {templates}")
         expect(any(t.startswith("agent-os://jobs/") for t in templates), f"resource templates: {templates}")
 
-        job = structured(await client.call_tool("invoke_security", {
-            "task": "security review of the S3 upload helper", "context": CONTEXT}), "invoke_security")
-        job_id = job.get("job_id")
-        expect(isinstance(job_id, str) and job_id != "", f"invoke_security returned no job_id: {job}")
-
-        progress: list[tuple[float, float | None, str | None]] = []
+        progress: Progress = []
 
         async def on_progress(p: float, total: float | None, message: str | None) -> None:
             progress.append((p, total, message))
 
-        polls = 0
-        deadline = time.monotonic() + 180
-        while True:
-            polls += 1
-            job = structured(await client.call_tool("check_persona_job", {"job_id": job_id, "wait_seconds": 30},
-                                                    progress_callback=on_progress), "check_persona_job")
-            if job.get("status") not in ("pending", "running"):
-                break
-            expect(time.monotonic() < deadline, f"job {job_id} still {job.get('status')} after 180 s")
-        expect(job.get("status") == "complete", f"job {job_id} ended {job.get('status')!r}: {json.dumps(job)}")
-        review = job.get("result") or ""
-        expect("AWS access key id" in review and "(line 2)" in review, f"the review does not name the key: {review}")
-        expect(AWS_KEY not in review, "the review repeats the key unredacted")
-        expect(len(progress) >= 1, f"no progress notification for check_persona_job (job {job_id})")
-        expect(all(b[0] > a[0] for a, b in zip(progress, progress[1:])), f"progress did not increase: {progress}")
-        expect(progress[-1][0] == 100 and progress[-1][2] == "complete",
-               f"the last progress is not 100/complete: {progress}")
-        # Late messages (a stray progress notification after a response) are logged by the SDK.
+        async def invoke(tool: str, args: dict[str, Any]) -> Any:
+            if tool == "check_persona_job":
+                return await client.call_tool(tool, args, progress_callback=on_progress)
+            return await client.call_tool(tool, args)
+
+        job_id, polls = await review_to_the_end(invoke, progress)
         await asyncio.sleep(0.1)
     return {"run": run, "protocol": protocol, "tools": len(tools), "prompts": len(names),
             "resources": len(resources), "templates": len(templates), "job_id": job_id, "polls": polls,
@@ -196,14 +137,6 @@ def anyio_timeout(seconds: float):
     return anyio.fail_after(seconds)
 
 
-def flatten(e: BaseException):
-    if isinstance(e, BaseExceptionGroup):
-        for x in e.exceptions:
-            yield from flatten(x)
-    else:
-        yield e
-
-
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--generation", choices=["2025", "2026-07-28"], default="2025")
@@ -219,9 +152,7 @@ def main() -> int:
     if args.transport == "stdio" and not [c for c in args.command if c != "--"]:
         p.error("stdio needs the server command after --")
 
-    recorder = Recorder()
-    logging.getLogger("mcp").addHandler(recorder)
-    logging.getLogger("mcp").setLevel(logging.WARNING)
+    recorder = Recorder("mcp")
     summary: dict[str, Any] = {"sdk": "python", "sdk_version": version("mcp"), "generation": args.generation,
                                "transport": args.transport}
     times: list[int] = []
@@ -246,16 +177,8 @@ def main() -> int:
     try:
         asyncio.run(run_all())
     except BaseException as e:  # noqa: BLE001  (the SDK's task groups wrap errors in exception groups)
-        leaves = list(flatten(e))
-        failed = [x for x in leaves if isinstance(x, Failed)]
-        detail = "; ".join(str(x) for x in failed) if failed else "; ".join(f"{type(x).__name__}: {x}" for x in leaves)
-        emit({"ok": False, **summary, "runs_passed": len(times), "error": detail, "logged": recorder.records})
-        print(f"mcp2_client: FAILED: {detail}", file=sys.stderr)
-        return 1
-    times.sort()
-    emit({"ok": True, **summary, "runs": len(times), "protocols": sorted(protocols),
-          "progress_notifications": progress_total, "ms_median": times[len(times) // 2], "ms_max": times[-1]})
-    return 0
+        return failure("mcp2_client", e, {**summary, "runs_passed": len(times), "logged": recorder.records})
+    return success(summary, times, protocols, progress_total)
 
 
 if __name__ == "__main__":

@@ -40,35 +40,8 @@ except ImportError:  # pragma: no cover
     streamable_http_client = None
     from mcp.client.streamable_http import streamablehttp_client
 
-# The tools every agent-os server has, whatever personas the project installs.
-CORE_TOOLS = [
-    "invoke_architect",
-    "invoke_engineer",
-    "invoke_data",
-    "invoke_qa",
-    "invoke_security",
-    "invoke_sre",
-    "check_persona_job",
-    "list_persona_jobs",
-    "search_standards",
-]
-
-# An AWS access key id (AWS's documented format, a made-up value) on line 2.
-AWS_KEY = "AKIAQ7RX2MBN4KD5TW3P"
-DEFAULT_CONTEXT = f'import boto3\nKEY_ID = "{AWS_KEY}"\nclient = boto3.client("s3")\n'
-
-
-class Failed(Exception):
-    """An expectation about the server's answers did not hold."""
-
-
-def emit(obj: dict[str, Any]) -> None:
-    print(json.dumps(obj), flush=True)
-
-
-def expect(cond: bool, message: str) -> None:
-    if not cond:
-        raise Failed(message)
+from driver import AWS_KEY, CORE_TOOLS, Failed, emit, expect  # noqa: E402  (beside this file)
+from driver import CONTEXT as DEFAULT_CONTEXT  # noqa: E402
 
 
 def structured(result: Any, tool: str) -> dict[str, Any]:

@@ -1,0 +1,123 @@
+"""What the Python client drivers share (mcp_client.py, mcp2_client.py,
+fastmcp_client.py): the server's expected tools and prompts, the code a review
+runs on, and how a driver reports. Standard library only: each driver runs in
+its own venv, and this file sits beside it on sys.path.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any, Awaitable, Callable, Iterator
+
+# The tools and prompts every agent-os server has, whatever personas the project installs.
+CORE_TOOLS = ["invoke_architect", "invoke_engineer", "invoke_data", "invoke_qa", "invoke_security", "invoke_sre",
+              "check_persona_job", "list_persona_jobs", "search_standards"]
+CORE_PROMPTS = ["architect", "engineer", "data", "qa", "security", "sre"]
+# An AWS access key id (AWS's documented format, a made-up value) on line 2.
+AWS_KEY = "AKIAQ7RX2MBN4KD5TW3P"
+CONTEXT = f'import boto3\nKEY_ID = "{AWS_KEY}"\nclient = boto3.client("s3")\n'
+
+
+class Failed(Exception):
+    """An expectation about the server's answers did not hold."""
+
+
+def emit(obj: dict[str, Any]) -> None:
+    print(json.dumps(obj), flush=True)
+
+
+def expect(cond: bool, message: str) -> None:
+    if not cond:
+        raise Failed(message)
+
+
+class Recorder(logging.Handler):
+    """Every client log record at WARNING or above: how the libraries report a protocol problem."""
+
+    def __init__(self, *loggers: str) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[str] = []
+        for name in loggers:
+            logging.getLogger(name).addHandler(self)
+            logging.getLogger(name).setLevel(logging.WARNING)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(f"{record.name} {record.levelname}: {record.getMessage()}")
+
+
+def structured(result: Any, tool: str) -> dict[str, Any]:
+    """A tool's JSON answer (the 2.x result type: `is_error`, `structured_content`); fails on an error."""
+    text = "\n".join(c.text for c in result.content if getattr(c, "type", None) == "text")
+    expect(not result.is_error, f"{tool} returned isError: {text}")
+    if result.structured_content is not None:
+        return result.structured_content
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise Failed(f"{tool} returned neither structuredContent nor JSON text: {text!r}")
+
+
+Progress = list[tuple[float, "float | None", "str | None"]]
+
+
+async def review_to_the_end(invoke: Callable[[str, dict[str, Any]], Awaitable[Any]], progress: Progress
+                            ) -> tuple[str, int]:
+    """Starts invoke_security on CONTEXT and waits for it with check_persona_job(wait_seconds)
+    until it ends; `invoke(tool, args)` calls a tool (check_persona_job with the client's
+    progress handler, which appends to `progress`). Checks the review names the key and its
+    line without repeating it, and that progress rose to 100/complete. Returns the job id
+    and the number of polls."""
+    job = structured(await invoke("invoke_security", {
+        "task": "security review of the S3 upload helper", "context": CONTEXT}), "invoke_security")
+    job_id = job.get("job_id")
+    expect(isinstance(job_id, str) and job_id != "", f"invoke_security returned no job_id: {job}")
+    polls = 0
+    deadline = time.monotonic() + 180
+    while True:
+        polls += 1
+        job = structured(await invoke("check_persona_job", {"job_id": job_id, "wait_seconds": 30}),
+                         "check_persona_job")
+        if job.get("status") not in ("pending", "running"):
+            break
+        expect(time.monotonic() < deadline, f"job {job_id} still {job.get('status')} after 180 s")
+    expect(job.get("status") == "complete", f"job {job_id} ended {job.get('status')!r}: {json.dumps(job)}")
+    review = job.get("result") or ""
+    expect("AWS access key id" in review and "(line 2)" in review, f"the review does not name the key: {review}")
+    expect(AWS_KEY not in review, "the review repeats the key unredacted")
+    expect(len(progress) >= 1, f"no progress notification for check_persona_job (job {job_id})")
+    expect(all(b[0] > a[0] for a, b in zip(progress, progress[1:])), f"progress did not increase: {progress}")
+    expect(progress[-1][0] == 100 and progress[-1][2] == "complete",
+           f"the last progress is not 100/complete: {progress}")
+    return job_id, polls
+
+
+def flatten(e: BaseException) -> Iterator[BaseException]:
+    """The leaves of an exception group (task groups wrap errors in them)."""
+    if isinstance(e, BaseExceptionGroup):
+        for x in e.exceptions:
+            yield from flatten(x)
+    else:
+        yield e
+
+
+def failure(name: str, e: BaseException, summary: dict[str, Any]) -> int:
+    """Reports a failed driver run (the summary line, and why on stderr); returns the exit code."""
+    import sys
+
+    leaves = list(flatten(e))
+    failed = [x for x in leaves if isinstance(x, Failed)]
+    detail = "; ".join(str(x) for x in failed) if failed else "; ".join(f"{type(x).__name__}: {x}" for x in leaves)
+    emit({"ok": False, **summary, "error": detail})
+    print(f"{name}: FAILED: {detail}", file=sys.stderr)
+    return 1
+
+
+def success(summary: dict[str, Any], times: list[int], protocols: set[str], progress: int) -> int:
+    """Reports the runs that all passed; returns the exit code."""
+    times.sort()
+    emit({"ok": True, **summary, "runs": len(times), "protocols": sorted(protocols),
+          "progress_notifications": progress, "ms_median": times[len(times) // 2], "ms_max": times[-1]})
+    return 0
+
