@@ -6,8 +6,11 @@ its own venv, and this file sits beside it on sys.path.
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import json
 import logging
+import os
 import time
 from typing import Any, Awaitable, Callable, Iterator
 
@@ -121,3 +124,53 @@ def success(summary: dict[str, Any], times: list[int], protocols: set[str], prog
           "progress_notifications": progress, "ms_median": times[len(times) // 2], "ms_max": times[-1]})
     return 0
 
+
+
+def transports(p: argparse.ArgumentParser) -> Any:
+    """Adds the `stdio -- COMMAND...` and `http URL [--token T]` subcommands; returns the
+    subparsers for more."""
+    sub = p.add_subparsers(dest="transport", required=True)
+    s = sub.add_parser("stdio")
+    s.add_argument("command", nargs=argparse.REMAINDER)
+    h = sub.add_parser("http")
+    h.add_argument("url")
+    h.add_argument("--token", default=os.environ.get("AGENT_OS_HTTP_TOKEN"))
+    return sub
+
+
+def server_command(p: argparse.ArgumentParser, args: argparse.Namespace) -> list[str]:
+    """The server command after `stdio --`, or a usage error."""
+    command = list(args.command[1:] if args.command[:1] == ["--"] else args.command)
+    if not command:
+        p.error("stdio needs the server command after --")
+    return command
+
+
+def run_all(name: str, runs: int, one_run: Callable[[int], Awaitable[dict[str, Any]]], recorder: Recorder,
+            summary: dict[str, Any], instead: Callable[[], Awaitable[dict[str, Any]]] | None = None) -> int:
+    """Runs `one_run` `runs` times (or `instead` once), printing each run and then the
+    summary; a run fails on any log record the recorder caught. Returns the exit code."""
+    times: list[int] = []
+    protocols: set[str] = set()
+    progress = 0
+
+    async def all_runs() -> None:
+        nonlocal progress
+        if instead is not None:
+            summary.update(await instead())
+            times.append(0)
+            expect(not recorder.records, f"the client logged: {recorder.records}")
+            return
+        for run in range(1, runs + 1):
+            r = await one_run(run)
+            emit({"step": "run", **r})
+            times.append(r["ms"])
+            protocols.add(r["protocol"])
+            progress += r["progress"]
+            expect(not recorder.records, f"the client logged: {recorder.records}")
+
+    try:
+        asyncio.run(all_runs())
+    except BaseException as e:  # noqa: BLE001  (task groups wrap errors in exception groups)
+        return failure(name, e, {**summary, "runs_passed": len(times), "logged": recorder.records})
+    return success(summary, times, protocols, progress)

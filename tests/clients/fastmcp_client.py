@@ -35,8 +35,8 @@ from typing import Any
 from fastmcp import Client
 from fastmcp.client.transports import StdioTransport, StreamableHttpTransport
 
-from driver import (CORE_PROMPTS, CORE_TOOLS, Progress, Recorder, emit, expect, failure, review_to_the_end,
-                    structured, success)
+from driver import (CORE_PROMPTS, CORE_TOOLS, Progress, Recorder, expect, review_to_the_end, run_all,
+                    server_command, structured, transports)
 
 # The standard World (tests/e2e/clients.rs) writes, and a question only it answers.
 STANDARD_PATH = ".agent-os/standards/operations/release-freeze.md"
@@ -46,7 +46,7 @@ QUERY = "can we deploy to production on a Friday afternoon"
 def make_client(args: argparse.Namespace) -> Client:
     mode = "legacy" if args.generation == "2025" else "auto"
     if args.transport == "stdio":
-        command = args.command[1:] if args.command[:1] == ["--"] else args.command
+        command = args.command
         # The whole environment: the test points the server at its own cache and state folders.
         transport: Any = StdioTransport(command=command[0], args=command[1:], env=dict(os.environ))
     else:
@@ -108,38 +108,13 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--generation", choices=["2025", "2026-07-28"], default="2025")
     p.add_argument("--runs", type=int, default=1)
-    sub = p.add_subparsers(dest="transport", required=True)
-    s = sub.add_parser("stdio")
-    s.add_argument("command", nargs=argparse.REMAINDER)
-    h = sub.add_parser("http")
-    h.add_argument("url")
-    h.add_argument("--token", default=os.environ.get("AGENT_OS_HTTP_TOKEN"))
+    transports(p)
     args = p.parse_args()
-    if args.transport == "stdio" and not [c for c in args.command if c != "--"]:
-        p.error("stdio needs the server command after --")
-
-    recorder = Recorder("fastmcp", "mcp")
-    summary: dict[str, Any] = {"sdk": "fastmcp", "sdk_version": version("fastmcp"), "generation": args.generation,
-                               "transport": args.transport}
-    times: list[int] = []
-    protocols: set[str] = set()
-    progress_total = 0
-
-    async def run_all() -> None:
-        nonlocal progress_total
-        for run in range(1, args.runs + 1):
-            r = await one_run(args, run)
-            emit({"step": "run", **r})
-            times.append(r["ms"])
-            protocols.add(r["protocol"])
-            progress_total += r["progress"]
-            expect(not recorder.records, f"the client logged: {recorder.records}")
-
-    try:
-        asyncio.run(run_all())
-    except BaseException as e:  # noqa: BLE001  (task groups wrap errors in exception groups)
-        return failure("fastmcp_client", e, {**summary, "runs_passed": len(times), "logged": recorder.records})
-    return success(summary, times, protocols, progress_total)
+    if args.transport == "stdio":
+        args.command = server_command(p, args)
+    summary = {"sdk": "fastmcp", "sdk_version": version("fastmcp"), "generation": args.generation,
+               "transport": args.transport}
+    return run_all("fastmcp_client", args.runs, lambda run: one_run(args, run), Recorder("fastmcp", "mcp"), summary)
 
 
 if __name__ == "__main__":

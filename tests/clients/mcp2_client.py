@@ -39,12 +39,13 @@ import httpx2
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
-from driver import CORE_PROMPTS, CORE_TOOLS, Progress, Recorder, emit, expect, failure, review_to_the_end, success
+from driver import (CORE_PROMPTS, CORE_TOOLS, Progress, Recorder, emit, expect, review_to_the_end, run_all,
+                    server_command, transports)
 
 def make_client(args: argparse.Namespace) -> Client:
     mode = "legacy" if args.generation == "2025" else "auto"
     if args.transport == "stdio":
-        command = args.command[1:] if args.command[:1] == ["--"] else args.command
+        command = args.command
         # The whole environment: the test points the server at its own cache and state folders.
         server: Any = StdioServerParameters(command=command[0], args=command[1:], env=dict(os.environ))
     else:
@@ -142,43 +143,14 @@ def main() -> int:
     p.add_argument("--generation", choices=["2025", "2026-07-28"], default="2025")
     p.add_argument("--runs", type=int, default=1)
     p.add_argument("--listen", action="store_true")
-    sub = p.add_subparsers(dest="transport", required=True)
-    s = sub.add_parser("stdio")
-    s.add_argument("command", nargs=argparse.REMAINDER)
-    h = sub.add_parser("http")
-    h.add_argument("url")
-    h.add_argument("--token", default=os.environ.get("AGENT_OS_HTTP_TOKEN"))
+    transports(p)
     args = p.parse_args()
-    if args.transport == "stdio" and not [c for c in args.command if c != "--"]:
-        p.error("stdio needs the server command after --")
-
-    recorder = Recorder("mcp")
-    summary: dict[str, Any] = {"sdk": "python", "sdk_version": version("mcp"), "generation": args.generation,
-                               "transport": args.transport}
-    times: list[int] = []
-    protocols: set[str] = set()
-    progress_total = 0
-
-    async def run_all() -> None:
-        nonlocal progress_total
-        if args.listen:
-            summary.update(await listen_run(args))
-            times.append(0)
-            expect(not recorder.records, f"the SDK logged: {recorder.records}")
-            return
-        for run in range(1, args.runs + 1):
-            r = await one_run(args, run)
-            emit({"step": "run", **r})
-            times.append(r["ms"])
-            protocols.add(r["protocol"])
-            progress_total += r["progress"]
-            expect(not recorder.records, f"the SDK logged: {recorder.records}")
-
-    try:
-        asyncio.run(run_all())
-    except BaseException as e:  # noqa: BLE001  (the SDK's task groups wrap errors in exception groups)
-        return failure("mcp2_client", e, {**summary, "runs_passed": len(times), "logged": recorder.records})
-    return success(summary, times, protocols, progress_total)
+    if args.transport == "stdio":
+        args.command = server_command(p, args)
+    summary = {"sdk": "python", "sdk_version": version("mcp"), "generation": args.generation,
+               "transport": args.transport}
+    instead = (lambda: listen_run(args)) if args.listen else None
+    return run_all("mcp2_client", args.runs, lambda run: one_run(args, run), Recorder("mcp"), summary, instead)
 
 
 if __name__ == "__main__":

@@ -40,7 +40,7 @@ except ImportError:  # pragma: no cover
     streamable_http_client = None
     from mcp.client.streamable_http import streamablehttp_client
 
-from driver import AWS_KEY, CORE_TOOLS, Failed, emit, expect  # noqa: E402  (beside this file)
+from driver import AWS_KEY, CORE_TOOLS, Failed, emit, expect, transports  # noqa: E402  (beside this file)
 from driver import CONTEXT as DEFAULT_CONTEXT  # noqa: E402
 
 
@@ -191,12 +191,7 @@ def main() -> int:
     p.add_argument("--expect-path")
     p.add_argument("--context-file")
     p.add_argument("--timeout", type=float, default=120)
-    sub = p.add_subparsers(dest="transport", required=True)
-    s = sub.add_parser("stdio")
-    s.add_argument("command", nargs=argparse.REMAINDER)
-    h = sub.add_parser("http")
-    h.add_argument("url")
-    h.add_argument("--token", default=os.environ.get("AGENT_OS_HTTP_TOKEN"))
+    sub = transports(p)
     u = sub.add_parser("unauthorized")
     u.add_argument("url")
     args = p.parse_args()
