@@ -347,7 +347,10 @@ fn merge_codex(root: &Path, path: &Path, command: &str, replace: bool, write: bo
     if write {
         write_atomic(root, path, new.as_bytes())?;
     }
-    Ok(step(if existing.is_some() { Outcome::Updated } else { Outcome::Created }, None))
+    Ok(step(
+        if existing.is_some() { Outcome::Updated } else { Outcome::Created },
+        Some("Codex reads it once you trust this project: its first-run question, or `agent-os doctor` shows how"),
+    ))
 }
 
 /// Refuses `path` when it, or a folder on the way to it below `root`, is a

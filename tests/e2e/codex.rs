@@ -169,6 +169,11 @@ async fn codex_cli_runs_a_review_through_agent_os_after_init() {
     init.arg("--project").arg(world.root()).args(["init", "--client", "codex"]);
     let out = world.run(init, "agent-os init --client codex").await;
     assert!(out.status.success(), "agent-os init --client codex: {}", describe(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("Codex reads it once you trust this project"),
+        "{}",
+        describe(&out)
+    );
     let config = std::fs::read_to_string(world.root().join(".codex/config.toml")).unwrap();
     assert!(config.contains("[mcp_servers.agent-os]"), "{config}");
     pass_test_folders(world.root());
