@@ -65,6 +65,48 @@ def structured(result: Any, tool: str) -> dict[str, Any]:
 Progress = list[tuple[float, "float | None", "str | None"]]
 
 
+def connect_mode(args: argparse.Namespace) -> str:
+    """The SDK's connect mode for --generation: `initialize` (legacy) or a `server/discover` probe."""
+    return "legacy" if args.generation == "2025" else "auto"
+
+
+def bearer(args: argparse.Namespace) -> dict[str, str]:
+    """The HTTP headers for --token."""
+    return {"Authorization": f"Bearer {args.token}"} if args.token else {}
+
+
+def check_connection(args: argparse.Namespace, protocol: str | None, server_name: str | None) -> None:
+    """The protocol generation asked for was negotiated, with agent-os."""
+    if args.generation == "2025":
+        expect(protocol is not None and protocol.startswith("2025-"), f"negotiated {protocol!r} on a 2025 connection")
+    else:
+        expect(protocol == args.generation, f"negotiated {protocol!r}, not {args.generation}")
+    expect(server_name == "agent-os", f"server calls itself {server_name!r}")
+
+
+def check_lists(tools: list[str], prompts: list[str], security_prompt: str, templates: list[str]) -> None:
+    """The core tools and prompts are listed, the `security` prompt (got with task "review the
+    login handler") says to call invoke_security with it, and standards and jobs are resources."""
+    missing = [t for t in CORE_TOOLS if t not in tools]
+    expect(not missing, f"tools/list lacks {missing}: {tools}")
+    missing = [p for p in CORE_PROMPTS if p not in prompts]
+    expect(not missing, f"prompts/list lacks {missing}: {prompts}")
+    expect("invoke_security" in security_prompt and "review the login handler" in security_prompt,
+           f"the security prompt does not say to call invoke_security with the task: {security_prompt}")
+    for prefix in ("agent-os://standards/", "agent-os://jobs/"):
+        expect(any(t.startswith(prefix) for t in templates), f"resource templates: {templates}")
+
+
+def progress_log() -> tuple[Progress, Callable[[float, "float | None", "str | None"], Awaitable[None]]]:
+    """A list and the progress handler that appends to it."""
+    progress: Progress = []
+
+    async def on_progress(p: float, total: float | None, message: str | None) -> None:
+        progress.append((p, total, message))
+
+    return progress, on_progress
+
+
 async def review_to_the_end(invoke: Callable[[str, dict[str, Any]], Awaitable[Any]], progress: Progress
                             ) -> tuple[str, int]:
     """Starts invoke_security on CONTEXT and waits for it with check_persona_job(wait_seconds)

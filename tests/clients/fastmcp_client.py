@@ -35,8 +35,8 @@ from typing import Any
 from fastmcp import Client
 from fastmcp.client.transports import StdioTransport, StreamableHttpTransport
 
-from driver import (CORE_PROMPTS, CORE_TOOLS, Progress, Recorder, expect, review_to_the_end, run_all,
-                    server_command, structured, transports)
+from driver import (Recorder, bearer, check_connection, check_lists, connect_mode, expect, progress_log,
+                    review_to_the_end, run_all, server_command, structured, transports)
 
 # The standard World (tests/e2e/clients.rs) writes, and a question only it answers.
 STANDARD_PATH = ".agent-os/standards/operations/release-freeze.md"
@@ -44,53 +44,35 @@ QUERY = "can we deploy to production on a Friday afternoon"
 
 
 def make_client(args: argparse.Namespace) -> Client:
-    mode = "legacy" if args.generation == "2025" else "auto"
     if args.transport == "stdio":
-        command = args.command
         # The whole environment: the test points the server at its own cache and state folders.
-        transport: Any = StdioTransport(command=command[0], args=command[1:], env=dict(os.environ))
+        transport: Any = StdioTransport(command=args.command[0], args=args.command[1:], env=dict(os.environ))
     else:
-        headers = {"Authorization": f"Bearer {args.token}"} if args.token else {}
-        transport = StreamableHttpTransport(args.url, headers=headers)
-    return Client(transport, mode=mode, timeout=120)
+        transport = StreamableHttpTransport(args.url, headers=bearer(args))
+    return Client(transport, mode=connect_mode(args), timeout=120)
 
 
 async def one_run(args: argparse.Namespace, run: int) -> dict[str, Any]:
     started = time.monotonic()
     async with make_client(args) as client:
         protocol = client.protocol_version
-        if args.generation == "2025":
-            expect(protocol is not None and protocol.startswith("2025-"), f"negotiated {protocol!r} on a 2025 connection")
-        else:
-            expect(protocol == args.generation, f"negotiated {protocol!r}, not {args.generation}")
         info = client.server_info
-        expect(info is not None and info.name == "agent-os", f"server calls itself {info!r}")
+        check_connection(args, protocol, info.name if info is not None else None)
 
         tools = [t.name for t in await client.list_tools()]
-        missing = [t for t in CORE_TOOLS if t not in tools]
-        expect(not missing, f"tools/list lacks {missing}: {tools}")
-
         prompts = await client.list_prompts()
         names = [p.name for p in prompts]
-        missing = [p for p in CORE_PROMPTS if p not in names]
-        expect(not missing, f"prompts/list lacks {missing}: {names}")
         prompt = await client.get_prompt("security", {"task": "review the login handler"})
         text = "\n".join(getattr(m.content, "text", "") or "" for m in prompt.messages)
-        expect("invoke_security" in text and "review the login handler" in text,
-               f"the security prompt does not say to call invoke_security with the task: {text}")
-
         resources = await client.list_resources()
         templates = [t.uri_template for t in await client.list_resource_templates()]
-        expect(any(t.startswith("agent-os://standards/") for t in templates), f"resource templates: {templates}")
+        check_lists(tools, names, text, templates)
 
         found = structured(await client.call_tool("search_standards", {"query": QUERY}), "search_standards")
         paths = [h.get("path") for h in found.get("results", [])]
         expect(STANDARD_PATH in paths, f"search_standards did not find {STANDARD_PATH}: {paths}")
 
-        progress: Progress = []
-
-        async def on_progress(p: float, total: float | None, message: str | None) -> None:
-            progress.append((p, total, message))
+        progress, on_progress = progress_log()
 
         async def invoke(tool: str, args: dict[str, Any]) -> Any:
             if tool == "check_persona_job":

@@ -39,62 +39,45 @@ import httpx2
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
-from driver import (CORE_PROMPTS, CORE_TOOLS, Progress, Recorder, emit, expect, review_to_the_end, run_all,
-                    server_command, transports)
+from driver import (Recorder, bearer, check_connection, check_lists, connect_mode, emit, expect, progress_log,
+                    review_to_the_end, run_all, server_command, transports)
+
 
 def make_client(args: argparse.Namespace) -> Client:
-    mode = "legacy" if args.generation == "2025" else "auto"
     if args.transport == "stdio":
-        command = args.command
         # The whole environment: the test points the server at its own cache and state folders.
-        server: Any = StdioServerParameters(command=command[0], args=command[1:], env=dict(os.environ))
+        server: Any = StdioServerParameters(command=args.command[0], args=args.command[1:], env=dict(os.environ))
     else:
-        headers = {"Authorization": f"Bearer {args.token}"} if args.token else {}
-        http = httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(30, read=300))
+        http = httpx2.AsyncClient(headers=bearer(args), timeout=httpx2.Timeout(30, read=300))
         server = streamable_http_client(args.url, http_client=http)
-    return Client(server, mode=mode, raise_exceptions=True, read_timeout_seconds=120)
+    return Client(server, mode=connect_mode(args), raise_exceptions=True, read_timeout_seconds=120)
 
 
 async def one_run(args: argparse.Namespace, run: int) -> dict[str, Any]:
     started = time.monotonic()
     async with make_client(args) as client:
         protocol = client.protocol_version
-        if args.generation == "2025":
-            expect(protocol is not None and protocol.startswith("2025-"), f"negotiated {protocol!r} on a 2025 connection")
-        else:
-            expect(protocol == args.generation, f"server/discover negotiated {protocol!r}, not {args.generation}")
-            expect(client.session.discover_result is not None, "no server/discover result on a 2026-07-28 connection")
         info = client.server_info
-        expect(info is not None and info.name == "agent-os", f"server calls itself {info!r}")
+        check_connection(args, protocol, info.name if info is not None else None)
+        if args.generation != "2025":
+            expect(client.session.discover_result is not None, "no server/discover result on a 2026-07-28 connection")
         caps = client.server_capabilities
         expect(caps.tools is not None and caps.prompts is not None and caps.resources is not None,
                f"capabilities lack tools/prompts/resources: {caps!r}")
 
         tools = [t.name for t in (await client.list_tools()).tools]
-        missing = [t for t in CORE_TOOLS if t not in tools]
-        expect(not missing, f"tools/list lacks {missing}: {tools}")
-
         prompts = (await client.list_prompts()).prompts
         names = [p.name for p in prompts]
-        missing = [p for p in CORE_PROMPTS if p not in names]
-        expect(not missing, f"prompts/list lacks {missing}: {names}")
+        prompt = await client.get_prompt("security", {"task": "review the login handler"})
+        text = "\n".join(getattr(m.content, "text", "") or "" for m in prompt.messages)
+        resources = (await client.list_resources()).resources
+        templates = [t.uri_template for t in (await client.list_resource_templates()).resource_templates]
+        check_lists(tools, names, text, templates)
         sec = next(p for p in prompts if p.name == "security")
         arg_names = [a.name for a in (sec.arguments or [])]
         expect("task" in arg_names and "context" in arg_names, f"security prompt arguments: {arg_names}")
-        prompt = await client.get_prompt("security", {"task": "review the login handler"})
-        text = "\n".join(getattr(m.content, "text", "") or "" for m in prompt.messages)
-        expect("invoke_security" in text and "review the login handler" in text,
-               f"the security prompt does not say to call invoke_security with the task: {text}")
 
-        resources = (await client.list_resources()).resources
-        templates = [t.uri_template for t in (await client.list_resource_templates()).resource_templates]
-        expect(any(t.startswith("agent-os://standards/") for t in templates), f"resource templates: {templates}")
-        expect(any(t.startswith("agent-os://jobs/") for t in templates), f"resource templates: {templates}")
-
-        progress: Progress = []
-
-        async def on_progress(p: float, total: float | None, message: str | None) -> None:
-            progress.append((p, total, message))
+        progress, on_progress = progress_log()
 
         async def invoke(tool: str, args: dict[str, Any]) -> Any:
             if tool == "check_persona_job":
