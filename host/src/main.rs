@@ -244,7 +244,8 @@ fn main() -> Result<()> {
             let cwd = std::env::current_dir().context("reading the current directory")?;
             let home = std::env::var_os("HOME").map(PathBuf::from);
             let root = agent_os::project::discover(&cwd, home.as_deref());
-            if root.join(".agent-os").is_dir() && root != cwd.canonicalize().unwrap_or(cwd) {
+            // `discover` answers the current folder, canonical, when it finds none above.
+            if root != cwd.canonicalize().unwrap_or(cwd) {
                 tracing::info!("project root {} (the nearest folder above with .agent-os)", root.display());
             }
             root
@@ -258,8 +259,9 @@ fn main() -> Result<()> {
     // the background runtime (background.rs), and blocking work (SQLite,
     // embedding a query) on its blocking threads (`invoke_*` queues its job
     // on the request thread itself when nothing holds the job store:
-    // `Store::insert_estimated_now`), so one worker thread per core is enough: more only spread each request's hand-offs over more
-    // threads to wake (release bench, 2,000 invoke_* beside the workers on
+    // `Store::insert_estimated_now`), so one worker thread per core is
+    // enough: more only spread each request's hand-offs over more threads
+    // to wake (release bench, 2,000 invoke_* beside the workers on
     // two cores: p99 median 2.3 ms with 2 threads, 2.8 ms with 4). Each
     // asks the scheduler for a short time slice so it takes a core from a
     // job worker as soon as an answer is ready.

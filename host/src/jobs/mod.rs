@@ -207,21 +207,16 @@ impl Jobs {
 
     /// Queues a job and says how long one of its persona is expected to
     /// take (see [`Jobs::estimate`]), in one trip to the database: what
-    /// `invoke_*` answers with.
-    /// Done on the calling thread when that cannot wait on anything
-    /// (see [`Store::insert_estimated_now`]), on a blocking thread otherwise.
+    /// `invoke_*` answers with. Done on the calling thread when that cannot
+    /// wait on anything (see [`Store::insert_estimated_now`]), on a
+    /// blocking thread otherwise.
     pub async fn submit_estimated(&self, job: NewJob) -> Result<(Job, u64), JobsError> {
         let id = uuid::Uuid::new_v4().to_string();
         let (job, mean) = match self.store.insert_estimated_now(&id, &job) {
             Some(done) => done?,
             None => {
                 let store = self.store.clone();
-                blocking(move || {
-                    let job = store.insert(&id, &job)?;
-                    let mean = store.mean_duration(&job.persona).ok().flatten();
-                    Ok((job, mean))
-                })
-                .await?
+                blocking(move || store.insert_estimated(&id, &job)).await?
             }
         };
         self.wake.notify_one();

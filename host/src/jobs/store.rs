@@ -179,7 +179,13 @@ impl Store {
     }
 
     /// Queues a job and reads how long its persona's recent jobs took
-    /// ([`Store::mean_duration`]) on the calling thread, or says it cannot
+    /// ([`Store::mean_duration`]; `None` without history or when it cannot
+    /// be read), waiting for the connection and for another process's write.
+    pub fn insert_estimated(&self, id: &str, job: &NewJob) -> Result<(Job, Option<f64>), StoreError> {
+        insert_estimated_on(&self.conn(), id, job)
+    }
+
+    /// [`Store::insert_estimated`] on the calling thread, or says it cannot
     /// without waiting: `None` when another thread of this process holds
     /// the connection or another process holds the database's write lock
     /// (nothing was written then). `invoke_*` answers this way: handing the
@@ -194,10 +200,7 @@ impl Store {
             Err(std::sync::TryLockError::WouldBlock) => return None,
         };
         conn.busy_timeout(Duration::ZERO).ok()?;
-        let out = insert_on(&conn, id, job).map(|job| {
-            let mean = mean_duration_on(&conn, &job.persona).ok().flatten();
-            (job, mean)
-        });
+        let out = insert_estimated_on(&conn, id, job);
         if let Err(e) = conn.busy_timeout(BUSY_TIMEOUT) {
             tracing::warn!("job database: could not restore the busy timeout: {e}");
         }
@@ -539,6 +542,12 @@ fn insert_on(conn: &Connection, id: &str, job: &NewJob) -> Result<Job, StoreErro
         duration_seconds: None,
         attempts: 0,
     })
+}
+
+fn insert_estimated_on(conn: &Connection, id: &str, job: &NewJob) -> Result<(Job, Option<f64>), StoreError> {
+    let job = insert_on(conn, id, job)?;
+    let mean = mean_duration_on(conn, &job.persona).ok().flatten();
+    Ok((job, mean))
 }
 
 fn mean_duration_on(conn: &Connection, persona: &str) -> Result<Option<f64>, StoreError> {

@@ -129,9 +129,9 @@ pub fn create_dir_confined(base: &Path, dir: &Path) -> Result<(), PathError> {
 /// nearest folder at or above `cwd` that has a `.agent-os` folder, looking no
 /// higher than the repository `cwd` is in (the first folder with a `.git`)
 /// nor than `home`, and taking only a `.agent-os` the user owns; `cwd`
-/// itself when there is none. Codex CLI and Gemini
-/// CLI start the server in whatever folder their user runs them from, often
-/// a subfolder of the project.
+/// (canonical) when there is none. Codex CLI and Gemini CLI start the server
+/// in whatever folder their user runs them from, often a subfolder of the
+/// project.
 pub fn discover(cwd: &Path, home: Option<&Path>) -> PathBuf {
     let start = cwd.canonicalize().unwrap_or_else(|_| cwd.to_path_buf());
     let home = home.and_then(|h| h.canonicalize().ok());
@@ -275,6 +275,8 @@ impl Project {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     /// A repository with `.agent-os` at its root, a nested folder, and a
     /// `.agent-os` above the repository that must not be picked up.
     #[test]
@@ -287,23 +289,23 @@ mod tests {
         std::fs::create_dir_all(&deep).unwrap();
         std::fs::create_dir_all(repo.join(".git")).unwrap();
         // No .agent-os in the repository: the folder itself, never the one above.
-        assert_eq!(super::discover(&deep, None), deep);
+        assert_eq!(discover(&deep, None), deep);
         std::fs::create_dir_all(repo.join(".agent-os/standards")).unwrap();
-        assert_eq!(super::discover(&deep, None), repo);
-        assert_eq!(super::discover(&repo, None), repo);
+        assert_eq!(discover(&deep, None), repo);
+        assert_eq!(discover(&repo, None), repo);
         // A nearer .agent-os wins.
         std::fs::create_dir_all(repo.join("src/.agent-os")).unwrap();
-        assert_eq!(super::discover(&deep, None), repo.join("src"));
+        assert_eq!(discover(&deep, None), repo.join("src"));
         // Not above home, outside a repository.
         let home = outer.join("home");
         let work = home.join("work");
         std::fs::create_dir_all(&work).unwrap();
-        assert_eq!(super::discover(&work, Some(&home)), work);
+        assert_eq!(discover(&work, Some(&home)), work);
         // A .agent-os that is a file is not a project.
         let plain = outer.join("plain");
         std::fs::create_dir_all(plain.join("sub/.git")).unwrap();
         std::fs::write(plain.join("sub/.agent-os"), "").unwrap();
-        assert_eq!(super::discover(&plain.join("sub"), None), plain.join("sub"));
+        assert_eq!(discover(&plain.join("sub"), None), plain.join("sub"));
         // Someone else's .agent-os (checked where the tests may hand a folder
         // to another user, i.e. as root).
         let shared = outer.join("shared");
@@ -311,15 +313,13 @@ mod tests {
         std::fs::create_dir_all(&mine).unwrap();
         std::fs::create_dir_all(shared.join(".git")).unwrap();
         std::fs::create_dir_all(shared.join(".agent-os")).unwrap();
-        assert_eq!(super::discover(&mine, None), shared);
+        assert_eq!(discover(&mine, None), shared);
         if std::os::unix::fs::chown(shared.join(".agent-os"), Some(65534), Some(65534)).is_ok() {
-            assert_eq!(super::discover(&mine, None), mine, "another user's .agent-os was taken for the project");
+            assert_eq!(discover(&mine, None), mine, "another user's .agent-os was taken for the project");
         } else {
             eprintln!("not root: the other user's .agent-os case is not checked");
         }
     }
-
-    use super::*;
 
     #[test]
     fn refuses_escapes_and_absolute_paths() {
