@@ -10,7 +10,6 @@
 //! Without the client this test fails and names the setup command.
 
 use std::path::Path;
-use std::time::Duration;
 
 use serde_json::{Value, json};
 
@@ -57,13 +56,9 @@ fn chunk(parts: Value) -> Value {
     })
 }
 
+/// One server-sent event of data only, as the Gemini API streams.
 fn streamed(parts: Value) -> Reply {
-    Reply {
-        status: 200,
-        body: format!("data: {}\n\n", chunk(parts)),
-        headers: vec![("Content-Type".into(), "text/event-stream".into())],
-        delay: Duration::ZERO,
-    }
+    Reply::event_stream(format!("data: {}\n\n", chunk(parts)))
 }
 
 /// The double's script (see agent_turn.rs).

@@ -54,7 +54,11 @@ impl Reply {
 
     /// A streamed answer: server-sent events, each `(event name, data)`.
     pub fn sse(events: &[(&str, Value)]) -> Self {
-        let body: String = events.iter().map(|(name, data)| format!("event: {name}\ndata: {data}\n\n")).collect();
+        Self::event_stream(events.iter().map(|(name, data)| format!("event: {name}\ndata: {data}\n\n")).collect())
+    }
+
+    /// A `text/event-stream` answer with `body` as it is.
+    pub fn event_stream(body: String) -> Self {
         Self {
             status: 200,
             body,
